@@ -1,0 +1,14 @@
+//! What every EMS service shares: typed configuration pieces, telemetry, the PostgreSQL pool and
+//! schema, JWT claims, the operations endpoints (`/metrics`, `/livez`, `/readyz`) and graceful
+//! shutdown. Services depend on this crate; it depends on none of them.
+
+pub mod config;
+pub mod db;
+pub mod http;
+pub mod jwt;
+pub mod ops;
+pub mod shutdown;
+pub mod telemetry;
+
+pub use jwt::{Claims, JwtKeys, Role};
+pub use shutdown::Shutdown;

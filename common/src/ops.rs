@@ -1,0 +1,103 @@
+//! Operations endpoints every service exposes: Prometheus metrics at `/metrics`, liveness at
+//! `/livez` (the process answers) and readiness at `/readyz` (its dependencies answer).
+
+use std::{future::Future, pin::Pin, sync::Arc, sync::OnceLock, time::Duration};
+
+use axum::{Json, Router, extract::State, http::StatusCode, response::IntoResponse, routing::get};
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use serde_json::json;
+use sqlx::PgPool;
+
+/// Latency buckets (seconds) for every `*_seconds` histogram: 1 ms to 10 s.
+const LATENCY_BUCKETS: &[f64] = &[0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+/// How long one readiness check may take before it counts as failed.
+const CHECK_TIMEOUT: Duration = Duration::from_secs(2);
+
+static PROMETHEUS: OnceLock<PrometheusHandle> = OnceLock::new();
+
+/// The process-wide Prometheus recorder, installed on first use. Several services in one process
+/// (`ems all`) share it, which is what a scrape of that process should show.
+pub fn prometheus() -> PrometheusHandle {
+    PROMETHEUS
+        .get_or_init(|| {
+            PrometheusBuilder::new()
+                .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), LATENCY_BUCKETS)
+                .expect("latency buckets are not empty")
+                .install_recorder()
+                .expect("no other metrics recorder is installed in this process")
+        })
+        .clone()
+}
+
+type CheckFuture = Pin<Box<dyn Future<Output = Result<(), String>> + Send>>;
+type Check = Arc<dyn Fn() -> CheckFuture + Send + Sync>;
+
+/// The named checks `/readyz` runs; ready only when all of them pass.
+#[derive(Clone, Default)]
+pub struct Readiness {
+    checks: Vec<(&'static str, Check)>,
+}
+
+impl Readiness {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn with_check<F, Fut>(mut self, name: &'static str, check: F) -> Self
+    where
+        F: Fn() -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), String>> + Send + 'static,
+    {
+        self.checks.push((name, Arc::new(move || Box::pin(check()))));
+        self
+    }
+
+    /// Ready when PostgreSQL answers a trivial query.
+    pub fn with_postgres(self, pool: PgPool) -> Self {
+        self.with_check("postgres", move || {
+            let pool = pool.clone();
+            async move {
+                sqlx::query("SELECT 1").execute(&pool).await.map(|_| ()).map_err(|error| error.to_string())
+            }
+        })
+    }
+
+    /// Runs every check; returns whether all passed and a per-check report.
+    pub async fn evaluate(&self) -> (bool, serde_json::Map<String, serde_json::Value>) {
+        let mut ready = true;
+        let mut report = serde_json::Map::new();
+        for (name, check) in &self.checks {
+            let outcome = match tokio::time::timeout(CHECK_TIMEOUT, check()).await {
+                Ok(outcome) => outcome,
+                Err(_) => Err(format!("no answer within {CHECK_TIMEOUT:?}")),
+            };
+            let value = match outcome {
+                Ok(()) => json!("ok"),
+                Err(error) => {
+                    ready = false;
+                    json!(error)
+                }
+            };
+            report.insert((*name).to_owned(), value);
+        }
+        (ready, report)
+    }
+}
+
+/// `/metrics`, `/livez` and `/readyz`, to merge into a service's router.
+pub fn router(readiness: Readiness) -> Router {
+    let handle = prometheus();
+    Router::new()
+        .route("/metrics", get(move || std::future::ready(handle.render())))
+        .route("/livez", get(|| async { Json(json!({ "status": "alive" })) }))
+        .route("/readyz", get(readyz))
+        .with_state(readiness)
+}
+
+async fn readyz(State(readiness): State<Readiness>) -> impl IntoResponse {
+    let (ready, checks) = readiness.evaluate().await;
+    let status = if ready { StatusCode::OK } else { StatusCode::SERVICE_UNAVAILABLE };
+    let word = if ready { "ready" } else { "not ready" };
+    (status, Json(json!({ "status": word, "checks": checks })))
+}

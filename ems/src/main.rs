@@ -1,0 +1,69 @@
+//! `ems`: one binary, one subcommand per service. It only parses arguments and wires the
+//! service libraries together; the work happens in those libraries.
+
+mod seed;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use ems_common::{Shutdown, config::LogArgs, config::DatabaseArgs, db, telemetry};
+
+/// EMS, the Energy Management System.
+///
+/// Every setting can come from its flag, from the `EMS_*` environment variable shown with it,
+/// or from its default, in that order of precedence.
+#[derive(Parser, Debug)]
+#[command(name = "ems", version, propagate_version = true)]
+struct Cli {
+    #[command(flatten)]
+    log: LogArgs,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Serve the REST API, its docs (/api/docs) and the web dashboard.
+    Web(ems_web::WebConfig),
+    /// Run every service in one process, on one port.
+    All(ems_web::WebConfig),
+    /// Create the database if needed and apply all schema migrations, then exit.
+    Migrate(DatabaseArgs),
+    /// Create the first administrator; with --demo, also demo customers and devices. Idempotent.
+    Seed(seed::SeedArgs),
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Err(error) = telemetry::init(cli.log.log_format, &cli.log.log_filter) {
+        eprintln!("error: {error:#}");
+        return ExitCode::from(2);
+    }
+    match run(cli.command).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "stopped with an error");
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(command: Command) -> anyhow::Result<()> {
+    match command {
+        Command::Web(config) => ems_web::run(config, Shutdown::on_signals()).await,
+        Command::All(config) => {
+            tracing::info!("running every service in one process");
+            ems_web::run(config, Shutdown::on_signals()).await
+        }
+        Command::Migrate(database) => {
+            let pool = db::connect_and_migrate(&database).await?;
+            let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations").fetch_one(&pool).await?;
+            println!("database {} is up to date ({applied} migrations applied)", database.database_url);
+            Ok(())
+        }
+        Command::Seed(args) => seed::run(args).await,
+    }
+}

@@ -1,0 +1,278 @@
+//! Devices: administrators create, edit, delete and assign them to users; a client sees only the
+//! devices assigned to them, and any other device is simply not found for them.
+
+use axum::{Json, extract::State, http::StatusCode};
+use chrono::{DateTime, Utc};
+use ems_common::Claims;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::{router::OpenApiRouter, routes};
+use uuid::Uuid;
+use validator::Validate;
+
+use crate::{
+    error::{ApiError, ApiResult, ErrorBody},
+    extract::{AdminUser, ApiJson, ApiPath, ApiQuery, CurrentUser, ValidJson},
+    pagination::{Page, PageQuery},
+    state::ApiContext,
+    users::find_user,
+};
+
+/// A smart-metered device.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow, PartialEq)]
+pub struct Device {
+    pub id: Uuid,
+    pub name: String,
+    pub description: String,
+    pub location: String,
+    /// Energy per hour above which the owner is alerted, in kWh.
+    pub max_hourly_kwh: f64,
+    /// The user the device is assigned to, if any.
+    pub owner_id: Option<Uuid>,
+    pub owner_username: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const DEVICE_SELECT: &str = "SELECT d.id, d.name, d.description, d.location, d.max_hourly_kwh, d.owner_id, \
+     u.username AS owner_username, d.created_at, d.updated_at FROM devices d LEFT JOIN users u ON u.id = d.owner_id";
+
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+pub struct NewDevice {
+    #[validate(length(min = 1, max = 100, message = "must be 1 to 100 characters"))]
+    pub name: String,
+    #[serde(default)]
+    #[validate(length(max = 1000, message = "must be at most 1000 characters"))]
+    pub description: String,
+    #[serde(default)]
+    #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    pub location: String,
+    /// Must be greater than 0.
+    #[validate(range(exclusive_min = 0.0, max = 1_000_000.0, message = "must be a number of kWh greater than 0 and at most 1000000"))]
+    pub max_hourly_kwh: f64,
+    /// Assign the device to this user straight away.
+    pub owner_id: Option<Uuid>,
+}
+
+/// Fields to change; those left out stay as they are.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceChanges {
+    #[validate(length(min = 1, max = 100, message = "must be 1 to 100 characters"))]
+    pub name: Option<String>,
+    #[validate(length(max = 1000, message = "must be at most 1000 characters"))]
+    pub description: Option<String>,
+    #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    pub location: Option<String>,
+    #[validate(range(exclusive_min = 0.0, max = 1_000_000.0, message = "must be a number of kWh greater than 0 and at most 1000000"))]
+    pub max_hourly_kwh: Option<f64>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct Assignment {
+    /// The user who will own the device.
+    pub user_id: Uuid,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct DeviceFilter {
+    /// Only devices of this user.
+    pub owner_id: Option<Uuid>,
+    /// `true`: only assigned devices; `false`: only unassigned ones.
+    pub assigned: Option<bool>,
+}
+
+pub fn router() -> OpenApiRouter<ApiContext> {
+    OpenApiRouter::new()
+        .routes(routes!(list_devices, create_device))
+        .routes(routes!(get_device, update_device, delete_device))
+        .routes(routes!(assign_device, unassign_device))
+        .routes(routes!(my_devices))
+}
+
+fn no_such_device(id: Uuid) -> ApiError {
+    ApiError::NotFound(format!("no device has the id {id}"))
+}
+
+/// Finds a device the caller may see: any for an administrator, only their own for a client.
+pub async fn visible_device(context: &ApiContext, caller: &Claims, id: Uuid) -> ApiResult<Device> {
+    let device = sqlx::query_as::<_, Device>(&format!("{DEVICE_SELECT} WHERE d.id = $1"))
+        .bind(id)
+        .fetch_optional(&context.pool)
+        .await?
+        .ok_or_else(|| no_such_device(id))?;
+    if caller.is_admin() || device.owner_id == Some(caller.sub) {
+        return Ok(device);
+    }
+    // Not "forbidden": a client must not learn that someone else's device exists.
+    Err(no_such_device(id))
+}
+
+async fn page_of_devices(context: &ApiContext, page: &PageQuery, filter: &DeviceFilter) -> ApiResult<Page<Device>> {
+    page.check()?;
+    let condition = "(d.name ILIKE $1 OR d.location ILIKE $1 OR d.description ILIKE $1) \
+         AND ($2::uuid IS NULL OR d.owner_id = $2) \
+         AND ($3::boolean IS NULL OR (d.owner_id IS NOT NULL) = $3)";
+    let pattern = page.like_pattern();
+    let total: i64 = sqlx::query_scalar(&format!("SELECT count(*) FROM devices d WHERE {condition}"))
+        .bind(&pattern)
+        .bind(filter.owner_id)
+        .bind(filter.assigned)
+        .fetch_one(&context.pool)
+        .await?;
+    let devices = sqlx::query_as::<_, Device>(&format!(
+        "{DEVICE_SELECT} WHERE {condition} ORDER BY d.name, d.id LIMIT $4 OFFSET $5"
+    ))
+    .bind(&pattern)
+    .bind(filter.owner_id)
+    .bind(filter.assigned)
+    .bind(page.limit())
+    .bind(page.offset())
+    .fetch_all(&context.pool)
+    .await?;
+    Ok(Page::new(devices, page, total))
+}
+
+/// List and search all devices.
+#[utoipa::path(get, path = "/api/devices", tag = "devices", params(PageQuery, DeviceFilter), security(("bearer" = [])),
+    responses((status = 200, body = Page<Device>), (status = 403, body = ErrorBody)))]
+async fn list_devices(
+    _admin: AdminUser,
+    State(context): State<ApiContext>,
+    ApiQuery(page): ApiQuery<PageQuery>,
+    ApiQuery(filter): ApiQuery<DeviceFilter>,
+) -> ApiResult<Json<Page<Device>>> {
+    Ok(Json(page_of_devices(&context, &page, &filter).await?))
+}
+
+/// The signed-in user's own devices.
+#[utoipa::path(get, path = "/api/me/devices", tag = "devices", params(PageQuery), security(("bearer" = [])),
+    responses((status = 200, body = Page<Device>), (status = 401, body = ErrorBody)))]
+async fn my_devices(
+    CurrentUser(claims): CurrentUser,
+    State(context): State<ApiContext>,
+    ApiQuery(page): ApiQuery<PageQuery>,
+) -> ApiResult<Json<Page<Device>>> {
+    let filter = DeviceFilter { owner_id: Some(claims.sub), assigned: None };
+    Ok(Json(page_of_devices(&context, &page, &filter).await?))
+}
+
+/// Register a device.
+#[utoipa::path(post, path = "/api/devices", tag = "devices", request_body = NewDevice, security(("bearer" = [])),
+    responses((status = 201, body = Device), (status = 422, body = ErrorBody)))]
+async fn create_device(
+    _admin: AdminUser,
+    State(context): State<ApiContext>,
+    ValidJson(new_device): ValidJson<NewDevice>,
+) -> ApiResult<(StatusCode, Json<Device>)> {
+    if let Some(owner_id) = new_device.owner_id {
+        find_user(&context.pool, owner_id).await.map_err(|_| ApiError::invalid("owner_id", "no user has this id"))?;
+    }
+    let id: Uuid = sqlx::query_scalar(
+        "INSERT INTO devices (id, name, description, location, max_hourly_kwh, owner_id) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(Uuid::new_v4())
+    .bind(new_device.name.trim())
+    .bind(new_device.description.trim())
+    .bind(new_device.location.trim())
+    .bind(new_device.max_hourly_kwh)
+    .bind(new_device.owner_id)
+    .fetch_one(&context.pool)
+    .await?;
+    tracing::info!(device_id = %id, "device created");
+    Ok((StatusCode::CREATED, Json(fetch(&context, id).await?)))
+}
+
+async fn fetch(context: &ApiContext, id: Uuid) -> ApiResult<Device> {
+    sqlx::query_as::<_, Device>(&format!("{DEVICE_SELECT} WHERE d.id = $1"))
+        .bind(id)
+        .fetch_optional(&context.pool)
+        .await?
+        .ok_or_else(|| no_such_device(id))
+}
+
+/// One device: any for an administrator, only their own for a client (others are 404).
+#[utoipa::path(get, path = "/api/devices/{id}", tag = "devices", params(("id" = Uuid, Path)), security(("bearer" = [])),
+    responses((status = 200, body = Device), (status = 404, body = ErrorBody)))]
+async fn get_device(
+    CurrentUser(claims): CurrentUser,
+    State(context): State<ApiContext>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Device>> {
+    Ok(Json(visible_device(&context, &claims, id).await?))
+}
+
+/// Change a device's name, description, location or hourly limit.
+#[utoipa::path(patch, path = "/api/devices/{id}", tag = "devices", params(("id" = Uuid, Path)),
+    request_body = DeviceChanges, security(("bearer" = [])),
+    responses((status = 200, body = Device), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn update_device(
+    _admin: AdminUser,
+    State(context): State<ApiContext>,
+    ApiPath(id): ApiPath<Uuid>,
+    ValidJson(changes): ValidJson<DeviceChanges>,
+) -> ApiResult<Json<Device>> {
+    let updated = sqlx::query(
+        "UPDATE devices SET name = COALESCE($2, name), description = COALESCE($3, description), \
+         location = COALESCE($4, location), max_hourly_kwh = COALESCE($5, max_hourly_kwh), updated_at = now() \
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(changes.name.as_deref().map(str::trim))
+    .bind(changes.description.as_deref().map(str::trim))
+    .bind(changes.location.as_deref().map(str::trim))
+    .bind(changes.max_hourly_kwh)
+    .execute(&context.pool)
+    .await?;
+    if updated.rows_affected() == 0 {
+        return Err(no_such_device(id));
+    }
+    Ok(Json(fetch(&context, id).await?))
+}
+
+/// Delete a device.
+#[utoipa::path(delete, path = "/api/devices/{id}", tag = "devices", params(("id" = Uuid, Path)), security(("bearer" = [])),
+    responses((status = 204, description = "deleted"), (status = 404, body = ErrorBody)))]
+async fn delete_device(_admin: AdminUser, State(context): State<ApiContext>, ApiPath(id): ApiPath<Uuid>) -> ApiResult<StatusCode> {
+    let deleted = sqlx::query("DELETE FROM devices WHERE id = $1").bind(id).execute(&context.pool).await?;
+    if deleted.rows_affected() == 0 {
+        return Err(no_such_device(id));
+    }
+    tracing::info!(device_id = %id, "device deleted");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Assign a device to a user (replacing any previous owner).
+#[utoipa::path(put, path = "/api/devices/{id}/owner", tag = "devices", params(("id" = Uuid, Path)),
+    request_body = Assignment, security(("bearer" = [])),
+    responses((status = 200, body = Device), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+async fn assign_device(
+    _admin: AdminUser,
+    State(context): State<ApiContext>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(assignment): ApiJson<Assignment>,
+) -> ApiResult<Json<Device>> {
+    set_owner(&context, id, Some(assignment.user_id)).await
+}
+
+/// Unassign a device from its owner.
+#[utoipa::path(delete, path = "/api/devices/{id}/owner", tag = "devices", params(("id" = Uuid, Path)),
+    security(("bearer" = [])), responses((status = 200, body = Device), (status = 404, body = ErrorBody)))]
+async fn unassign_device(_admin: AdminUser, State(context): State<ApiContext>, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Device>> {
+    set_owner(&context, id, None).await
+}
+
+async fn set_owner(context: &ApiContext, id: Uuid, owner: Option<Uuid>) -> ApiResult<Json<Device>> {
+    let updated = sqlx::query("UPDATE devices SET owner_id = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(owner)
+        .execute(&context.pool)
+        .await?;
+    if updated.rows_affected() == 0 {
+        return Err(no_such_device(id));
+    }
+    tracing::info!(device_id = %id, owner_id = ?owner, "device owner changed");
+    Ok(Json(fetch(context, id).await?))
+}

@@ -1,0 +1,104 @@
+//! The EMS web service: the REST API (auth, users, devices), its OpenAPI description and
+//! interactive docs, and the web dashboard's files.
+
+pub mod auth;
+pub mod devices;
+pub mod error;
+pub mod extract;
+pub mod pagination;
+pub mod passwords;
+pub mod seed;
+pub mod sessions;
+pub mod state;
+pub mod users;
+
+use std::path::Path;
+
+use axum::{
+    Router,
+    response::{IntoResponse, Redirect},
+    routing::{any, get},
+};
+use ems_common::{Shutdown, db, http, ops};
+use tower_http::services::{ServeDir, ServeFile};
+use utoipa::{
+    Modify, OpenApi,
+    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use state::{ApiContext, WebConfig};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "EMS API", description = "Energy Management System: accounts, devices and their consumption."),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Signing in, sessions and the signed-in user"),
+        (name = "users", description = "Accounts (administrators only)"),
+        (name = "devices", description = "Smart-metered devices and their assignment"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()),
+        );
+    }
+}
+
+/// The API with its OpenAPI document at `/api/openapi.json` and docs at `/api/docs`, plus the
+/// dashboard at `/`. Without operations endpoints or request observation: the caller adds those
+/// once for the whole process (see [`run`] and `ems all`).
+pub fn router(context: ApiContext, ui_dir: &Path) -> Router {
+    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(auth::router())
+        .merge(users::router())
+        .merge(devices::router())
+        .split_for_parts();
+    let api = api
+        .route("/api", get(api_not_found))
+        .route("/api/{*rest}", any(api_not_found))
+        .with_state(context)
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi));
+    api.merge(dashboard(ui_dir))
+}
+
+async fn api_not_found() -> impl IntoResponse {
+    error::ApiError::NotFound("no such API endpoint; the list is at /api/docs".into())
+}
+
+/// The single-page app: files from `ui_dir`, and `index.html` for any other path so client-side
+/// routes survive a reload. Without a built dashboard, `/` leads to the API docs.
+fn dashboard(ui_dir: &Path) -> Router {
+    let index = ui_dir.join("index.html");
+    if !index.is_file() {
+        tracing::warn!(ui_dir = %ui_dir.display(), "no built dashboard found; / redirects to the API docs");
+        return Router::new().route("/", get(|| async { Redirect::temporary("/api/docs/") }));
+    }
+    Router::new().fallback_service(ServeDir::new(ui_dir).fallback(ServeFile::new(index)))
+}
+
+/// Runs the web service until `shutdown`: connects and migrates the database, then serves the
+/// API, dashboard and operations endpoints on the configured address.
+pub async fn run(config: WebConfig, shutdown: Shutdown) -> anyhow::Result<()> {
+    let jwt = config.jwt.keys()?;
+    let pool = db::connect_and_migrate(&config.database).await?;
+    let context = ApiContext::new(pool.clone(), jwt, &config.jwt, &config.login);
+    let app = http::observe(
+        router(context, &config.ui_dir).merge(ops::router(ops::Readiness::new().with_postgres(pool.clone()))),
+    );
+    let listener = http::bind(config.http.listen).await?;
+    tracing::info!(address = %format!("http://{}", listener.local_addr()?), "web listening");
+    http::serve(listener, app, shutdown, config.http.shutdown_timeout).await?;
+    pool.close().await;
+    tracing::info!("web stopped");
+    Ok(())
+}

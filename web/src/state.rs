@@ -1,0 +1,67 @@
+//! The web service's configuration and the context every handler shares.
+
+use std::{path::PathBuf, sync::Arc, time::Duration};
+
+use clap::Args;
+use ems_common::{
+    JwtKeys,
+    config::{DatabaseArgs, HttpArgs, JwtArgs, parse_duration},
+};
+use sqlx::PgPool;
+
+#[derive(Args, Clone, Debug)]
+pub struct WebConfig {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+
+    #[command(flatten)]
+    pub http: HttpArgs,
+
+    #[command(flatten)]
+    pub jwt: JwtArgs,
+
+    #[command(flatten)]
+    pub login: LoginThrottleArgs,
+
+    /// Folder of the built web dashboard (its `index.html` and assets), served at `/`.
+    #[arg(long, env = "EMS_UI_DIR", default_value = "web/ui/dist")]
+    pub ui_dir: PathBuf,
+}
+
+/// How repeated failed logins for one username are slowed down.
+#[derive(Args, Clone, Debug)]
+pub struct LoginThrottleArgs {
+    /// Failed logins in a row for one username before it is locked for a while.
+    #[arg(long, env = "EMS_LOGIN_MAX_FAILURES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub login_max_failures: u32,
+
+    /// First lockout after too many failures; it doubles with each further failure, up to 15m.
+    #[arg(long, env = "EMS_LOGIN_LOCKOUT", default_value = "30s", value_parser = parse_duration)]
+    pub login_lockout: Duration,
+}
+
+/// Shared by every handler; cheap to clone.
+#[derive(Clone)]
+pub struct ApiContext {
+    pub pool: PgPool,
+    pub jwt: JwtKeys,
+    pub settings: Arc<Settings>,
+}
+
+#[derive(Debug)]
+pub struct Settings {
+    pub refresh_token_ttl: Duration,
+    pub login_max_failures: u32,
+    pub login_lockout: Duration,
+}
+
+impl ApiContext {
+    pub fn new(pool: PgPool, jwt: JwtKeys, jwt_args: &JwtArgs, login: &LoginThrottleArgs) -> Self {
+        let settings = Settings {
+            refresh_token_ttl: jwt_args.refresh_token_ttl,
+            login_max_failures: login.login_max_failures,
+            login_lockout: login.login_lockout,
+        };
+        Self { pool, jwt, settings: Arc::new(settings) }
+    }
+}
