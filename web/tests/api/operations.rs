@@ -1,0 +1,73 @@
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn liveness_and_readiness_answer_and_readiness_follows_the_database() {
+    let app = spawn_app().await;
+    let live = app.client.get(app.url("/livez")).send().await.unwrap();
+    assert_eq!(live.status(), StatusCode::OK);
+
+    let ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(ready.status(), StatusCode::OK);
+    assert_eq!(ready.json::<Value>().await.unwrap()["checks"]["postgres"], "ok");
+
+    app.pool.close().await;
+    let not_ready = app.client.get(app.url("/readyz")).send().await.unwrap();
+    assert_eq!(not_ready.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = not_ready.json().await.unwrap();
+    assert_eq!(body["status"], "not ready");
+    assert_ne!(body["checks"]["postgres"], "ok");
+    assert_eq!(app.client.get(app.url("/livez")).send().await.unwrap().status(), StatusCode::OK, "alive all the same");
+}
+
+#[tokio::test]
+async fn requests_are_counted_in_prometheus_metrics() {
+    let app = spawn_app().await;
+    app.login("nobody", "whatever-it-is").await;
+    let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
+    let line = metrics
+        .lines()
+        .find(|line| line.starts_with("http_requests_total") && line.contains("route=\"/api/auth/login\"") && line.contains("status=\"401\""))
+        .unwrap_or_else(|| panic!("no login counter in:\n{metrics}"));
+    assert!(line.split_whitespace().last().unwrap().parse::<f64>().unwrap() >= 1.0);
+    assert!(metrics.contains("http_request_duration_seconds_bucket"));
+    assert!(metrics.contains("auth_login_failures_total"));
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_and_keeps_the_callers() {
+    let app = spawn_app().await;
+    let generated = app.client.get(app.url("/livez")).send().await.unwrap();
+    let id = generated.headers()["x-request-id"].to_str().unwrap();
+    assert_eq!(uuid::Uuid::parse_str(id).unwrap().get_version_num(), 4);
+
+    let given = app.client.get(app.url("/livez")).header("x-request-id", "trace-me-42").send().await.unwrap();
+    assert_eq!(given.headers()["x-request-id"], "trace-me-42");
+}
+
+#[tokio::test]
+async fn the_openapi_document_describes_every_route_and_the_docs_page_is_served() {
+    let app = spawn_app().await;
+    let document: Value = app.client.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
+    let paths = document["paths"].as_object().unwrap();
+    for path in ["/api/auth/login", "/api/auth/refresh", "/api/auth/logout", "/api/me", "/api/me/devices", "/api/users",
+        "/api/users/{id}", "/api/users/{id}/password", "/api/devices", "/api/devices/{id}", "/api/devices/{id}/owner"] {
+        assert!(paths.contains_key(path), "{path} is documented");
+    }
+    assert!(document["components"]["securitySchemes"]["bearer"].is_object());
+
+    let docs = app.client.get(app.url("/api/docs/")).send().await.unwrap();
+    assert_eq!(docs.status(), StatusCode::OK);
+    assert!(docs.text().await.unwrap().contains("swagger"), "interactive docs page");
+}
+
+#[tokio::test]
+async fn an_unknown_api_path_is_a_json_404_pointing_to_the_docs() {
+    let app = spawn_app().await;
+    let response = app.client.get(app.url("/api/nothing/here")).send().await.unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    let body: Value = response.json().await.unwrap();
+    assert!(body["message"].as_str().unwrap().contains("/api/docs"));
+}
