@@ -30,11 +30,8 @@ pub fn observe(router: Router) -> Router {
         .layer(
             TraceLayer::new_for_http()
                 .make_span_with(|request: &Request| {
-                    let request_id = request
-                        .headers()
-                        .get(REQUEST_ID)
-                        .and_then(|value| value.to_str().ok())
-                        .unwrap_or("-");
+                    let request_id =
+                        request.headers().get(REQUEST_ID).and_then(|value| value.to_str().ok()).unwrap_or("-");
                     tracing::info_span!(
                         "request",
                         method = %request.method(),
@@ -66,7 +63,12 @@ async fn record_metrics(request: Request, next: Next) -> Response {
 
 /// Serves `router` until `shutdown` fires, then lets in-flight requests finish for at most
 /// `deadline` before cutting them, so a stuck request cannot hold the exit.
-pub async fn serve(listener: TcpListener, router: Router, shutdown: Shutdown, deadline: Duration) -> anyhow::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: Shutdown,
+    deadline: Duration,
+) -> anyhow::Result<()> {
     let server = axum::serve(listener, router).with_graceful_shutdown(shutdown.requested_owned());
     let mut running = tokio::spawn(async move { server.await });
     tokio::select! {

@@ -57,9 +57,7 @@ impl Readiness {
     pub fn with_postgres(self, pool: PgPool) -> Self {
         self.with_check("postgres", move || {
             let pool = pool.clone();
-            async move {
-                sqlx::query("SELECT 1").execute(&pool).await.map(|_| ()).map_err(|error| error.to_string())
-            }
+            async move { sqlx::query("SELECT 1").execute(&pool).await.map(|_| ()).map_err(|error| error.to_string()) }
         })
     }
 

@@ -22,7 +22,14 @@ pub fn init(format: LogFormat, filter: &str) -> anyhow::Result<()> {
     let result = match format {
         LogFormat::Human => registry.with(fmt::layer().with_writer(std::io::stderr).with_target(true)).try_init(),
         LogFormat::Json => registry
-            .with(fmt::layer().with_writer(std::io::stderr).json().flatten_event(true).with_current_span(true).with_span_list(false))
+            .with(
+                fmt::layer()
+                    .with_writer(std::io::stderr)
+                    .json()
+                    .flatten_event(true)
+                    .with_current_span(true)
+                    .with_span_list(false),
+            )
             .try_init(),
     };
     result.map_err(|error| anyhow::anyhow!("could not install the log subscriber: {error}"))

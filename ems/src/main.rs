@@ -6,7 +6,7 @@ mod seed;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use ems_common::{Shutdown, config::LogArgs, config::DatabaseArgs, db, telemetry};
+use ems_common::{Shutdown, config::DatabaseArgs, config::LogArgs, db, telemetry};
 
 /// EMS, the Energy Management System.
 ///

@@ -50,11 +50,7 @@ pub struct Session {
 }
 
 pub fn router() -> OpenApiRouter<ApiContext> {
-    OpenApiRouter::new()
-        .routes(routes!(login))
-        .routes(routes!(refresh))
-        .routes(routes!(logout))
-        .routes(routes!(me))
+    OpenApiRouter::new().routes(routes!(login)).routes(routes!(refresh)).routes(routes!(logout)).routes(routes!(me))
 }
 
 #[derive(sqlx::FromRow)]
@@ -100,8 +96,7 @@ async fn login(State(context): State<ApiContext>, ApiJson(request): ApiJson<Logi
 
     sqlx::query("DELETE FROM login_throttle WHERE username = $1").bind(&username).execute(&context.pool).await?;
     let mut connection = context.pool.acquire().await?;
-    let refresh =
-        sessions::issue(&mut connection, user.id, Uuid::new_v4(), context.settings.refresh_token_ttl).await?;
+    let refresh = sessions::issue(&mut connection, user.id, Uuid::new_v4(), context.settings.refresh_token_ttl).await?;
     tracing::info!(user_id = %user.id, "logged in");
     Ok(Json(session_for(&context, user, refresh)?))
 }
@@ -170,7 +165,10 @@ fn lockout_after(failures: i32, settings: &Settings) -> Option<Duration> {
 /// Exchange a refresh token for a new session; the old token stops working.
 #[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshRequest,
     responses((status = 200, body = Session), (status = 401, body = ErrorBody)))]
-async fn refresh(State(context): State<ApiContext>, ApiJson(request): ApiJson<RefreshRequest>) -> ApiResult<Json<Session>> {
+async fn refresh(
+    State(context): State<ApiContext>,
+    ApiJson(request): ApiJson<RefreshRequest>,
+) -> ApiResult<Json<Session>> {
     let (user_id, refresh) =
         sessions::rotate(&context.pool, request.refresh_token.trim(), context.settings.refresh_token_ttl).await?;
     let user = find_user(&context.pool, user_id).await?;

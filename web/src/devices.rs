@@ -48,7 +48,11 @@ pub struct NewDevice {
     #[validate(length(max = 200, message = "must be at most 200 characters"))]
     pub location: String,
     /// Must be greater than 0.
-    #[validate(range(exclusive_min = 0.0, max = 1_000_000.0, message = "must be a number of kWh greater than 0 and at most 1000000"))]
+    #[validate(range(
+        exclusive_min = 0.0,
+        max = 1_000_000.0,
+        message = "must be a number of kWh greater than 0 and at most 1000000"
+    ))]
     pub max_hourly_kwh: f64,
     /// Assign the device to this user straight away.
     pub owner_id: Option<Uuid>,
@@ -64,7 +68,11 @@ pub struct DeviceChanges {
     pub description: Option<String>,
     #[validate(length(max = 200, message = "must be at most 200 characters"))]
     pub location: Option<String>,
-    #[validate(range(exclusive_min = 0.0, max = 1_000_000.0, message = "must be a number of kWh greater than 0 and at most 1000000"))]
+    #[validate(range(
+        exclusive_min = 0.0,
+        max = 1_000_000.0,
+        message = "must be a number of kWh greater than 0 and at most 1000000"
+    ))]
     pub max_hourly_kwh: Option<f64>,
 }
 
@@ -235,7 +243,11 @@ async fn update_device(
 /// Delete a device.
 #[utoipa::path(delete, path = "/api/devices/{id}", tag = "devices", params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses((status = 204, description = "deleted"), (status = 404, body = ErrorBody)))]
-async fn delete_device(_admin: AdminUser, State(context): State<ApiContext>, ApiPath(id): ApiPath<Uuid>) -> ApiResult<StatusCode> {
+async fn delete_device(
+    _admin: AdminUser,
+    State(context): State<ApiContext>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<StatusCode> {
     let deleted = sqlx::query("DELETE FROM devices WHERE id = $1").bind(id).execute(&context.pool).await?;
     if deleted.rows_affected() == 0 {
         return Err(no_such_device(id));
@@ -260,7 +272,11 @@ async fn assign_device(
 /// Unassign a device from its owner.
 #[utoipa::path(delete, path = "/api/devices/{id}/owner", tag = "devices", params(("id" = Uuid, Path)),
     security(("bearer" = [])), responses((status = 200, body = Device), (status = 404, body = ErrorBody)))]
-async fn unassign_device(_admin: AdminUser, State(context): State<ApiContext>, ApiPath(id): ApiPath<Uuid>) -> ApiResult<Json<Device>> {
+async fn unassign_device(
+    _admin: AdminUser,
+    State(context): State<ApiContext>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<Json<Device>> {
     set_owner(&context, id, None).await
 }
 

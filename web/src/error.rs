@@ -81,7 +81,10 @@ impl IntoResponse for ApiError {
         let (message, fields) = match &self {
             Self::Internal(cause) => {
                 tracing::error!(error = ?cause, "request failed");
-                ("something went wrong on our side; try again, and if it persists tell an administrator".to_owned(), vec![])
+                (
+                    "something went wrong on our side; try again, and if it persists tell an administrator".to_owned(),
+                    vec![],
+                )
             }
             Self::Validation(fields) => {
                 let names: Vec<&str> = fields.iter().map(|field| field.field.as_str()).collect();

@@ -74,8 +74,11 @@ impl FromRequestParts<ApiContext> for CurrentUser {
             .to_str()
             .ok()
             .and_then(|value| value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")))
-            .ok_or_else(|| ApiError::Unauthorized("the Authorization header must read: Bearer <access token>".into()))?;
-        let claims = context.jwt.verify(token.trim()).map_err(|error: TokenError| ApiError::Unauthorized(error.to_string()))?;
+            .ok_or_else(|| {
+                ApiError::Unauthorized("the Authorization header must read: Bearer <access token>".into())
+            })?;
+        let claims =
+            context.jwt.verify(token.trim()).map_err(|error: TokenError| ApiError::Unauthorized(error.to_string()))?;
         tracing::Span::current().record("user_id", tracing::field::display(claims.sub));
         Ok(Self(claims))
     }

@@ -68,7 +68,13 @@ pub struct Page<T> {
 impl<T> Page<T> {
     pub fn new(items: Vec<T>, query: &PageQuery, total: i64) -> Self {
         let per_page = i64::from(query.per_page);
-        Self { items, page: query.page, per_page: query.per_page, total, total_pages: (total + per_page - 1) / per_page }
+        Self {
+            items,
+            page: query.page,
+            per_page: query.per_page,
+            total,
+            total_pages: (total + per_page - 1) / per_page,
+        }
     }
 }
 

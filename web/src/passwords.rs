@@ -29,7 +29,8 @@ fn hash_now(password: &str) -> anyhow::Result<String> {
 pub async fn verify(password: String, stored_hash: Option<String>) -> anyhow::Result<bool> {
     tokio::task::spawn_blocking(move || {
         let hash_text = stored_hash.as_deref().unwrap_or_else(|| dummy_hash());
-        let parsed = PasswordHash::new(hash_text).map_err(|error| anyhow::anyhow!("stored hash is malformed: {error}"))?;
+        let parsed =
+            PasswordHash::new(hash_text).map_err(|error| anyhow::anyhow!("stored hash is malformed: {error}"))?;
         let matches = Argon2::default().verify_password(password.as_bytes(), &parsed).is_ok();
         Ok(matches && stored_hash.is_some())
     })

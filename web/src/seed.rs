@@ -28,19 +28,31 @@ pub struct SeedReport {
 /// Demo customers: (username, display name, devices as (name, location, description, kWh/h limit)).
 type DemoDevice = (&'static str, &'static str, &'static str, f64);
 pub const DEMO_CUSTOMERS: &[(&str, &str, &[DemoDevice])] = &[
-    ("ana", "Ana Popescu", &[
-        ("Heat pump", "Garden", "Air-to-water heat pump, 9 kW heating", 3.5),
-        ("Kitchen", "Ground floor", "Oven, hob, fridge and dishwasher circuit", 2.0),
-        ("EV charger", "Garage", "7.4 kW wall box", 7.5),
-    ]),
-    ("ben", "Ben Carter", &[
-        ("Home office", "First floor", "Desk, monitors and a small server", 0.8),
-        ("Washer and dryer", "Utility room", "Heat-pump dryer and washing machine", 2.5),
-    ]),
-    ("carmen", "Carmen Ionescu", &[
-        ("Bakery oven", "Shop, back room", "Three-deck electric oven", 12.0),
-        ("Cold room", "Shop, cellar", "Walk-in chiller", 4.0),
-    ]),
+    (
+        "ana",
+        "Ana Popescu",
+        &[
+            ("Heat pump", "Garden", "Air-to-water heat pump, 9 kW heating", 3.5),
+            ("Kitchen", "Ground floor", "Oven, hob, fridge and dishwasher circuit", 2.0),
+            ("EV charger", "Garage", "7.4 kW wall box", 7.5),
+        ],
+    ),
+    (
+        "ben",
+        "Ben Carter",
+        &[
+            ("Home office", "First floor", "Desk, monitors and a small server", 0.8),
+            ("Washer and dryer", "Utility room", "Heat-pump dryer and washing machine", 2.5),
+        ],
+    ),
+    (
+        "carmen",
+        "Carmen Ionescu",
+        &[
+            ("Bakery oven", "Shop, back room", "Three-deck electric oven", 12.0),
+            ("Cold room", "Shop, cellar", "Walk-in chiller", 4.0),
+        ],
+    ),
 ];
 
 /// An unassigned device, so the assignment screens have something to work with.
@@ -58,10 +70,16 @@ pub async fn seed(pool: &PgPool, options: &SeedOptions) -> anyhow::Result<SeedRe
                 generated
             }
         };
-        let new_admin =
-            NewUser { username: admin_username.clone(), display_name: "Administrator".into(), password, role: Role::Admin };
+        let new_admin = NewUser {
+            username: admin_username.clone(),
+            display_name: "Administrator".into(),
+            password,
+            role: Role::Admin,
+        };
         validate(&new_admin)?;
-        insert_user(pool, &new_admin).await.map_err(|error| anyhow::anyhow!("creating the administrator failed: {error}"))?;
+        insert_user(pool, &new_admin)
+            .await
+            .map_err(|error| anyhow::anyhow!("creating the administrator failed: {error}"))?;
         report.admin_created = true;
     }
     if !options.demo {
@@ -79,7 +97,10 @@ pub async fn seed(pool: &PgPool, options: &SeedOptions) -> anyhow::Result<SeedRe
                 };
                 validate(&customer)?;
                 report.demo_users_created += 1;
-                insert_user(pool, &customer).await.map_err(|error| anyhow::anyhow!("creating {username} failed: {error}"))?.id
+                insert_user(pool, &customer)
+                    .await
+                    .map_err(|error| anyhow::anyhow!("creating {username} failed: {error}"))?
+                    .id
             }
         };
         for device in *devices {
@@ -91,7 +112,8 @@ pub async fn seed(pool: &PgPool, options: &SeedOptions) -> anyhow::Result<SeedRe
 }
 
 fn validate(user: &NewUser) -> anyhow::Result<()> {
-    validator::Validate::validate(user).map_err(|errors| anyhow::anyhow!("invalid seed account {}: {errors}", user.username))
+    validator::Validate::validate(user)
+        .map_err(|errors| anyhow::anyhow!("invalid seed account {}: {errors}", user.username))
 }
 
 async fn user_id(pool: &PgPool, username: &str) -> sqlx::Result<Option<uuid::Uuid>> {

@@ -29,14 +29,16 @@ pub async fn issue(
 ) -> ApiResult<IssuedToken> {
     let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
     let expires_at = Utc::now() + chrono::Duration::from_std(ttl).map_err(anyhow::Error::from)?;
-    sqlx::query("INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at) VALUES ($1, $2, $3, $4, $5)")
-        .bind(Uuid::new_v4())
-        .bind(user_id)
-        .bind(family_id)
-        .bind(digest(&token))
-        .bind(expires_at)
-        .execute(connection)
-        .await?;
+    sqlx::query(
+        "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(Uuid::new_v4())
+    .bind(user_id)
+    .bind(family_id)
+    .bind(digest(&token))
+    .bind(expires_at)
+    .execute(connection)
+    .await?;
     Ok(IssuedToken { token, expires_at })
 }
 

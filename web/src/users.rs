@@ -195,7 +195,11 @@ fn no_such_user(id: Uuid) -> ApiError {
 /// One user.
 #[utoipa::path(get, path = "/api/users/{id}", tag = "users", params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
-async fn get_user(_admin: AdminUser, State(context): State<ApiContext>, ApiPath(id): ApiPath<Uuid>) -> ApiResult<axum::Json<User>> {
+async fn get_user(
+    _admin: AdminUser,
+    State(context): State<ApiContext>,
+    ApiPath(id): ApiPath<Uuid>,
+) -> ApiResult<axum::Json<User>> {
     Ok(axum::Json(find_user(&context.pool, id).await?))
 }
 

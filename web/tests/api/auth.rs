@@ -169,7 +169,12 @@ async fn a_password_reset_signs_the_user_out_and_the_new_password_works() {
     let (ana, session) = app.user_with_session("ana", Role::Client).await;
 
     let response = app
-        .call(Method::PUT, &format!("/api/users/{}/password", ana.id), Some(&admin_token), Some(json!({"password": "a brand new passphrase"})))
+        .call(
+            Method::PUT,
+            &format!("/api/users/{}/password", ana.id),
+            Some(&admin_token),
+            Some(json!({"password": "a brand new passphrase"})),
+        )
         .await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);
 

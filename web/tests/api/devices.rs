@@ -10,7 +10,10 @@ async fn an_admin_creates_edits_assigns_unassigns_and_deletes_a_device() {
     let (ana, ana_token) = app.client_user("ana").await;
 
     let device = app
-        .create_device(&token, json!({"name": " Heat pump ", "location": "Garden", "description": "9 kW", "max_hourly_kwh": 3.5}))
+        .create_device(
+            &token,
+            json!({"name": " Heat pump ", "location": "Garden", "description": "9 kW", "max_hourly_kwh": 3.5}),
+        )
         .await;
     assert_eq!((device["name"].as_str(), device["max_hourly_kwh"].as_f64()), (Some("Heat pump"), Some(3.5)));
     assert_eq!(device["owner_id"], Value::Null);
@@ -26,13 +29,18 @@ async fn an_admin_creates_edits_assigns_unassigns_and_deletes_a_device() {
     assert_eq!(edited["name"], "Heat pump");
 
     assert_eq!(app.get(&path, &ana_token).await.status(), StatusCode::NOT_FOUND, "not hers yet");
-    let assigned = app.call(Method::PUT, &format!("{path}/owner"), Some(&token), Some(json!({"user_id": ana.id}))).await;
+    let assigned =
+        app.call(Method::PUT, &format!("{path}/owner"), Some(&token), Some(json!({"user_id": ana.id}))).await;
     assert_eq!(assigned.status(), StatusCode::OK);
     let assigned: Value = assigned.json().await.unwrap();
-    assert_eq!((assigned["owner_id"].as_str(), assigned["owner_username"].as_str()), (Some(ana.id.to_string().as_str()), Some("ana")));
+    assert_eq!(
+        (assigned["owner_id"].as_str(), assigned["owner_username"].as_str()),
+        (Some(ana.id.to_string().as_str()), Some("ana"))
+    );
     assert_eq!(app.get(&path, &ana_token).await.status(), StatusCode::OK, "hers now");
 
-    let unassigned: Value = app.call(Method::DELETE, &format!("{path}/owner"), Some(&token), None).await.json().await.unwrap();
+    let unassigned: Value =
+        app.call(Method::DELETE, &format!("{path}/owner"), Some(&token), None).await.json().await.unwrap();
     assert_eq!(unassigned["owner_id"], Value::Null);
     assert_eq!(app.get(&path, &ana_token).await.status(), StatusCode::NOT_FOUND, "no longer hers");
 
@@ -51,7 +59,8 @@ async fn a_client_sees_only_their_own_devices_and_others_are_not_found() {
     app.create_device(&token, json!({"name": "Spare", "max_hourly_kwh": 1.0})).await;
 
     let mine: Value = app.get("/api/me/devices", &ana_token).await.json().await.unwrap();
-    let names: Vec<&str> = mine["items"].as_array().unwrap().iter().map(|device| device["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        mine["items"].as_array().unwrap().iter().map(|device| device["name"].as_str().unwrap()).collect();
     assert_eq!((names, mine["total"].as_i64()), (vec!["Kitchen"], Some(1)));
 
     let bens_path = format!("/api/devices/{}", bens["id"].as_str().unwrap());
@@ -67,7 +76,10 @@ async fn a_client_sees_only_their_own_devices_and_others_are_not_found() {
     assert_eq!(rename.status(), StatusCode::FORBIDDEN);
     let bens_view: Value = app.get(&bens_path, &ben_token).await.json().await.unwrap();
     assert_eq!(bens_view["name"], "Office");
-    assert_eq!(app.get(&format!("/api/devices/{}", anas["id"].as_str().unwrap()), &ana_token).await.status(), StatusCode::OK);
+    assert_eq!(
+        app.get(&format!("/api/devices/{}", anas["id"].as_str().unwrap()), &ana_token).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[tokio::test]
@@ -78,7 +90,8 @@ async fn invalid_device_fields_are_named_and_nothing_is_stored() {
     let response = app.post("/api/devices", &token, json!({"name": "", "max_hourly_kwh": 0})).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = response.json().await.unwrap();
-    let fields: Vec<&str> = body["fields"].as_array().unwrap().iter().map(|field| field["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> =
+        body["fields"].as_array().unwrap().iter().map(|field| field["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["max_hourly_kwh", "name"]);
     assert!(body["fields"][0]["message"].as_str().unwrap().contains("greater than 0"));
 
@@ -90,7 +103,9 @@ async fn invalid_device_fields_are_named_and_nothing_is_stored() {
     let (_, message, _) = error_of(not_a_number).await;
     assert!(message.contains("body"), "{message}");
 
-    let unknown_owner = app.post("/api/devices", &token, json!({"name": "Oven", "max_hourly_kwh": 2, "owner_id": uuid::Uuid::new_v4()})).await;
+    let unknown_owner = app
+        .post("/api/devices", &token, json!({"name": "Oven", "max_hourly_kwh": 2, "owner_id": uuid::Uuid::new_v4()}))
+        .await;
     assert_eq!(error_of(unknown_owner).await.2, ["owner_id"]);
 
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM devices").fetch_one(&app.pool).await.unwrap();
@@ -123,7 +138,8 @@ async fn deleting_a_user_keeps_their_devices_unassigned() {
     let device = app.create_device(&token, json!({"name": "Kitchen", "max_hourly_kwh": 2.0, "owner_id": ana.id})).await;
 
     app.call(Method::DELETE, &format!("/api/users/{}", ana.id), Some(&token), None).await;
-    let after: Value = app.get(&format!("/api/devices/{}", device["id"].as_str().unwrap()), &token).await.json().await.unwrap();
+    let after: Value =
+        app.get(&format!("/api/devices/{}", device["id"].as_str().unwrap()), &token).await.json().await.unwrap();
     assert_eq!(after["owner_id"], Value::Null);
 }
 
@@ -139,7 +155,8 @@ async fn the_device_list_searches_filters_and_pages() {
     }
 
     let page: Value = app.get("/api/devices?per_page=5&page=2", &token).await.json().await.unwrap();
-    let names: Vec<&str> = page["items"].as_array().unwrap().iter().map(|device| device["name"].as_str().unwrap()).collect();
+    let names: Vec<&str> =
+        page["items"].as_array().unwrap().iter().map(|device| device["name"].as_str().unwrap()).collect();
     assert_eq!(names, ["Meter 05", "Meter 06", "Meter 07", "Meter 08", "Meter 09"]);
     assert_eq!((page["total"].as_i64(), page["total_pages"].as_i64()), (Some(12), Some(3)));
 

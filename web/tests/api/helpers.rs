@@ -44,12 +44,15 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the API against a new database named `ems_test_<random>`, dropped when the app is.
 /// The server is the real one (`ems_web::router` plus operations endpoints), bound to port 0.
 pub async fn spawn_app_with(settings: TestSettings) -> TestApp {
-    let base = std::env::var("EMS_TEST_DATABASE_URL").unwrap_or_else(|_| ems_common::config::DEFAULT_DATABASE_URL.into());
+    let base =
+        std::env::var("EMS_TEST_DATABASE_URL").unwrap_or_else(|_| ems_common::config::DEFAULT_DATABASE_URL.into());
     let database = format!("ems_test_{}", Uuid::new_v4().simple());
-    let options = PgConnectOptions::from_str(&base).expect("EMS_TEST_DATABASE_URL is a PostgreSQL URL").database(&database);
+    let options =
+        PgConnectOptions::from_str(&base).expect("EMS_TEST_DATABASE_URL is a PostgreSQL URL").database(&database);
     let url = DatabaseUrl { options: options.clone() };
     db::ensure_database_exists(&url).await.expect("create the test database");
-    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(5).connect_with(options.clone()).await.expect("connect");
+    let pool =
+        sqlx::postgres::PgPoolOptions::new().max_connections(5).connect_with(options.clone()).await.expect("connect");
     db::migrate(&pool).await.expect("migrate the test database");
 
     let jwt_args = ems_common::config::JwtArgs {
@@ -58,7 +61,8 @@ pub async fn spawn_app_with(settings: TestSettings) -> TestApp {
         access_token_ttl: Duration::from_secs(900),
         refresh_token_ttl: Duration::from_secs(3600),
     };
-    let login = LoginThrottleArgs { login_max_failures: settings.login_max_failures, login_lockout: settings.login_lockout };
+    let login =
+        LoginThrottleArgs { login_max_failures: settings.login_max_failures, login_lockout: settings.login_lockout };
     let context = ApiContext::new(pool.clone(), jwt_args.keys().unwrap(), &jwt_args, &login);
     let app = http::observe(
         ems_web::router(context, std::path::Path::new("no-ui-in-tests"))
@@ -112,13 +116,18 @@ impl TestApp {
     }
 
     pub async fn login(&self, username: &str, password: &str) -> Response {
-        self.call(Method::POST, "/api/auth/login", None, Some(json!({"username": username, "password": password}))).await
+        self.call(Method::POST, "/api/auth/login", None, Some(json!({"username": username, "password": password})))
+            .await
     }
 
     /// Creates a user straight in the database and signs them in.
     pub async fn user_with_session(&self, username: &str, role: Role) -> (User, Session) {
-        let new_user =
-            NewUser { username: username.into(), display_name: format!("{username} Example"), password: PASSWORD.into(), role };
+        let new_user = NewUser {
+            username: username.into(),
+            display_name: format!("{username} Example"),
+            password: PASSWORD.into(),
+            role,
+        };
         let user = insert_user(&self.pool, &new_user).await.expect("insert user");
         let response = self.login(username, PASSWORD).await;
         assert_eq!(response.status(), StatusCode::OK, "login of {username}");

@@ -29,7 +29,11 @@ async fn requests_are_counted_in_prometheus_metrics() {
     let metrics = app.client.get(app.url("/metrics")).send().await.unwrap().text().await.unwrap();
     let line = metrics
         .lines()
-        .find(|line| line.starts_with("http_requests_total") && line.contains("route=\"/api/auth/login\"") && line.contains("status=\"401\""))
+        .find(|line| {
+            line.starts_with("http_requests_total")
+                && line.contains("route=\"/api/auth/login\"")
+                && line.contains("status=\"401\"")
+        })
         .unwrap_or_else(|| panic!("no login counter in:\n{metrics}"));
     assert!(line.split_whitespace().last().unwrap().parse::<f64>().unwrap() >= 1.0);
     assert!(metrics.contains("http_request_duration_seconds_bucket"));
@@ -52,8 +56,19 @@ async fn the_openapi_document_describes_every_route_and_the_docs_page_is_served(
     let app = spawn_app().await;
     let document: Value = app.client.get(app.url("/api/openapi.json")).send().await.unwrap().json().await.unwrap();
     let paths = document["paths"].as_object().unwrap();
-    for path in ["/api/auth/login", "/api/auth/refresh", "/api/auth/logout", "/api/me", "/api/me/devices", "/api/users",
-        "/api/users/{id}", "/api/users/{id}/password", "/api/devices", "/api/devices/{id}", "/api/devices/{id}/owner"] {
+    for path in [
+        "/api/auth/login",
+        "/api/auth/refresh",
+        "/api/auth/logout",
+        "/api/me",
+        "/api/me/devices",
+        "/api/users",
+        "/api/users/{id}",
+        "/api/users/{id}/password",
+        "/api/devices",
+        "/api/devices/{id}",
+        "/api/devices/{id}/owner",
+    ] {
         assert!(paths.contains_key(path), "{path} is documented");
     }
     assert!(document["components"]["securitySchemes"]["bearer"].is_object());

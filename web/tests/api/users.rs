@@ -11,7 +11,11 @@ fn admin_routes(some_id: Uuid) -> Vec<(Method, String, Option<Value>)> {
     let device = format!("/api/devices/{some_id}");
     vec![
         (Method::GET, "/api/users".into(), None),
-        (Method::POST, "/api/users".into(), Some(json!({"username": "eve", "display_name": "Eve", "password": "long enough"}))),
+        (
+            Method::POST,
+            "/api/users".into(),
+            Some(json!({"username": "eve", "display_name": "Eve", "password": "long enough"})),
+        ),
         (Method::GET, user.clone(), None),
         (Method::PATCH, user.clone(), Some(json!({"display_name": "Eve"}))),
         (Method::PUT, format!("{user}/password"), Some(json!({"password": "long enough"}))),
@@ -50,17 +54,25 @@ async fn an_admin_creates_reads_edits_and_deletes_a_user() {
     let (_, token) = app.admin().await;
 
     let created = app
-        .post("/api/users", &token, json!({"username": "Ben.Carter", "display_name": " Ben Carter ", "password": "long enough"}))
+        .post(
+            "/api/users",
+            &token,
+            json!({"username": "Ben.Carter", "display_name": " Ben Carter ", "password": "long enough"}),
+        )
         .await;
     assert_eq!(created.status(), StatusCode::CREATED);
     let created: Value = created.json().await.unwrap();
-    assert_eq!((created["username"].as_str(), created["display_name"].as_str()), (Some("ben.carter"), Some("Ben Carter")));
+    assert_eq!(
+        (created["username"].as_str(), created["display_name"].as_str()),
+        (Some("ben.carter"), Some("Ben Carter"))
+    );
     assert_eq!(created["role"], "client", "the role defaults to client");
     let path = format!("/api/users/{}", created["id"].as_str().unwrap());
 
     assert_eq!(app.get(&path, &token).await.json::<Value>().await.unwrap(), created);
 
-    let edited = app.call(Method::PATCH, &path, Some(&token), Some(json!({"display_name": "Benjamin", "role": "admin"}))).await;
+    let edited =
+        app.call(Method::PATCH, &path, Some(&token), Some(json!({"display_name": "Benjamin", "role": "admin"}))).await;
     assert_eq!(edited.status(), StatusCode::OK);
     let edited: Value = edited.json().await.unwrap();
     assert_eq!((edited["display_name"].as_str(), edited["role"].as_str()), (Some("Benjamin"), Some("admin")));
@@ -79,14 +91,18 @@ async fn a_taken_username_is_a_409_naming_the_field() {
     let (_, token) = app.admin().await;
     app.client_user("ana").await;
 
-    let response = app.post("/api/users", &token, json!({"username": "ANA", "display_name": "Other Ana", "password": "long enough"})).await;
+    let response = app
+        .post("/api/users", &token, json!({"username": "ANA", "display_name": "Other Ana", "password": "long enough"}))
+        .await;
     assert_eq!(response.status(), StatusCode::CONFLICT);
     let (code, message, fields) = error_of(response).await;
     assert_eq!((code.as_str(), fields), ("conflict", vec!["username".to_owned()]));
     assert!(message.contains("already taken"), "{message}");
 
     let (ben, _) = app.client_user("ben").await;
-    let rename = app.call(Method::PATCH, &format!("/api/users/{}", ben.id), Some(&token), Some(json!({"username": "ana"}))).await;
+    let rename = app
+        .call(Method::PATCH, &format!("/api/users/{}", ben.id), Some(&token), Some(json!({"username": "ana"})))
+        .await;
     assert_eq!(rename.status(), StatusCode::CONFLICT);
 }
 
@@ -95,16 +111,24 @@ async fn each_invalid_user_field_is_named_in_a_422() {
     let app = spawn_app().await;
     let (_, token) = app.admin().await;
 
-    let response = app.post("/api/users", &token, json!({"username": "a b", "display_name": "   ", "password": "short"})).await;
+    let response =
+        app.post("/api/users", &token, json!({"username": "a b", "display_name": "   ", "password": "short"})).await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let body: Value = response.json().await.unwrap();
     assert_eq!(body["code"], "validation_failed");
-    let fields: Vec<&str> = body["fields"].as_array().unwrap().iter().map(|field| field["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> =
+        body["fields"].as_array().unwrap().iter().map(|field| field["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["display_name", "password", "username"]);
     let password_message = body["fields"][1]["message"].as_str().unwrap();
     assert!(password_message.contains("8 to 128 characters"), "{password_message}");
 
-    let wrong_role = app.post("/api/users", &token, json!({"username": "eve", "display_name": "Eve", "password": "long enough", "role": "root"})).await;
+    let wrong_role = app
+        .post(
+            "/api/users",
+            &token,
+            json!({"username": "eve", "display_name": "Eve", "password": "long enough", "role": "root"}),
+        )
+        .await;
     assert_eq!(wrong_role.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let (_, message, _) = error_of(wrong_role).await;
     assert!(message.contains("body"), "{message}");
@@ -129,7 +153,12 @@ async fn the_user_list_pages_and_searches() {
     let (_, token) = app.admin().await;
     for index in 0..25 {
         let username = format!("customer{index:02}");
-        app.post("/api/users", &token, json!({"username": username, "display_name": format!("Customer {index}"), "password": "long enough"})).await;
+        app.post(
+            "/api/users",
+            &token,
+            json!({"username": username, "display_name": format!("Customer {index}"), "password": "long enough"}),
+        )
+        .await;
     }
 
     let first: Value = app.get("/api/users?per_page=10&role=client", &token).await.json().await.unwrap();
@@ -138,7 +167,8 @@ async fn the_user_list_pages_and_searches() {
     assert_eq!(first["items"][0]["username"], "customer00");
 
     let last: Value = app.get("/api/users?per_page=10&page=3&role=client", &token).await.json().await.unwrap();
-    let usernames: Vec<&str> = last["items"].as_array().unwrap().iter().map(|user| user["username"].as_str().unwrap()).collect();
+    let usernames: Vec<&str> =
+        last["items"].as_array().unwrap().iter().map(|user| user["username"].as_str().unwrap()).collect();
     assert_eq!(usernames, ["customer20", "customer21", "customer22", "customer23", "customer24"]);
 
     let beyond: Value = app.get("/api/users?per_page=10&page=9", &token).await.json().await.unwrap();
@@ -175,7 +205,9 @@ async fn unknown_fields_in_an_edit_are_refused_rather_than_ignored() {
     let app = spawn_app().await;
     let (_, token) = app.admin().await;
     let (ana, _) = app.user_with_session("ana", Role::Client).await;
-    let response = app.call(Method::PATCH, &format!("/api/users/{}", ana.id), Some(&token), Some(json!({"password": "sneaky one"}))).await;
+    let response = app
+        .call(Method::PATCH, &format!("/api/users/{}", ana.id), Some(&token), Some(json!({"password": "sneaky one"})))
+        .await;
     assert_eq!(response.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let (_, message, _) = error_of(response).await;
     assert!(message.contains("body"), "{message}");
