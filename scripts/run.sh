@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Runs the whole EMS on this machine: starts (installing if needed) PostgreSQL, RabbitMQ and NATS,
+# builds `ems`, migrates, seeds the demo data and runs `ems all`, then prints where to go.
+# Stop it with Ctrl-C. Settings: any EMS_* variable (see README), e.g. EMS_LISTEN=0.0.0.0:8080.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/services.sh
+
+ensure_cargo
+ensure_services
+
+echo "==> building ems (release; the first build takes a few minutes)"
+cargo build --release --quiet --bin ems
+ems=target/release/ems
+
+export EMS_LISTEN=${EMS_LISTEN:-127.0.0.1:8080}
+export EMS_ADMIN_PASSWORD=${EMS_ADMIN_PASSWORD:-ems-admin}
+export EMS_DEMO_PASSWORD=${EMS_DEMO_PASSWORD:-ems-demo}
+if [[ -z ${EMS_JWT_SECRET:-} && -z ${EMS_JWT_SECRET_FILE:-} ]]; then
+  # Kept between runs so that signed-in browsers stay signed in after a restart.
+  secret_file=target/ems-jwt-secret
+  [[ -s $secret_file ]] || head -c 48 /dev/urandom | base64 -w0 >"$secret_file"
+  export EMS_JWT_SECRET_FILE=$PWD/$secret_file
+fi
+
+"$ems" migrate
+"$ems" seed --demo
+
+"$ems" all &
+pid=$!
+trap 'kill -TERM $pid 2>/dev/null; wait $pid' INT TERM
+host=${EMS_LISTEN/0.0.0.0/127.0.0.1}
+for ((i = 0; i < 120; i++)); do
+  if (exec 3<>"/dev/tcp/${host%:*}/${host##*:}") 2>/dev/null; then break; fi
+  kill -0 $pid 2>/dev/null || { wait $pid; exit 1; }
+  sleep 0.25
+done
+
+cat <<BANNER
+
+  EMS is running.
+    Dashboard   http://$host/
+    API docs    http://$host/api/docs/
+    Metrics     http://$host/metrics
+
+  Logins
+    administrator   admin / $EMS_ADMIN_PASSWORD
+    customers       ana, ben, carmen / $EMS_DEMO_PASSWORD
+
+  Press Ctrl-C to stop.
+
+BANNER
+wait $pid
