@@ -2,7 +2,9 @@
 //! schema, JWT claims, the operations endpoints (`/metrics`, `/livez`, `/readyz`) and graceful
 //! shutdown. Services depend on this crate; it depends on none of them.
 
+pub mod broker;
 pub mod config;
+pub mod contracts;
 pub mod db;
 pub mod http;
 pub mod jwt;

@@ -61,6 +61,27 @@ impl Readiness {
         })
     }
 
+    /// Ready while the RabbitMQ connection is open.
+    pub fn with_amqp(self, connection: std::sync::Arc<lapin::Connection>) -> Self {
+        self.with_check("rabbitmq", move || {
+            let connected = connection.status().connected();
+            async move { if connected { Ok(()) } else { Err("the RabbitMQ connection is closed".to_owned()) } }
+        })
+    }
+
+    /// Ready while the NATS client is connected (it reconnects by itself).
+    pub fn with_nats(self, client: async_nats::Client) -> Self {
+        self.with_check("nats", move || {
+            let state = client.connection_state();
+            async move {
+                match state {
+                    async_nats::connection::State::Connected => Ok(()),
+                    other => Err(format!("NATS is {other:?}")),
+                }
+            }
+        })
+    }
+
     /// Runs every check; returns whether all passed and a per-check report.
     pub async fn evaluate(&self) -> (bool, serde_json::Map<String, serde_json::Value>) {
         let mut ready = true;

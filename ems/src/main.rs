@@ -1,6 +1,7 @@
 //! `ems`: one binary, one subcommand per service. It only parses arguments and wires the
 //! service libraries together; the work happens in those libraries.
 
+mod all;
 mod seed;
 
 use std::process::ExitCode;
@@ -26,8 +27,12 @@ struct Cli {
 enum Command {
     /// Serve the REST API, its docs (/api/docs) and the web dashboard.
     Web(ems_web::WebConfig),
-    /// Run every service in one process, on one port.
-    All(ems_web::WebConfig),
+    /// Run every service in one process, on one port: web, balancer and monitor replicas.
+    All(Box<all::AllConfig>),
+    /// Consume `readings` and spread them over the live monitor replicas.
+    Balancer(ems_balancer::BalancerConfig),
+    /// Run one monitor replica: store hourly consumption and raise alerts.
+    Monitor(ems_monitors::MonitorConfig),
     /// Create the database if needed and apply all schema migrations, then exit.
     Migrate(DatabaseArgs),
     /// Create the first administrator; with --demo, also demo customers and devices. Idempotent.
@@ -54,10 +59,9 @@ async fn main() -> ExitCode {
 async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Web(config) => ems_web::run(config, Shutdown::on_signals()).await,
-        Command::All(config) => {
-            tracing::info!("running every service in one process");
-            ems_web::run(config, Shutdown::on_signals()).await
-        }
+        Command::All(config) => all::run(*config, Shutdown::on_signals()).await,
+        Command::Balancer(config) => ems_balancer::run(config, Shutdown::on_signals()).await,
+        Command::Monitor(config) => ems_monitors::run(config, Shutdown::on_signals()).await,
         Command::Migrate(database) => {
             let pool = db::connect_and_migrate(&database).await?;
             let applied: i64 = sqlx::query_scalar("SELECT count(*) FROM _sqlx_migrations").fetch_one(&pool).await?;

@@ -190,6 +190,7 @@ async fn create_device(
     .fetch_one(&context.pool)
     .await?;
     tracing::info!(device_id = %id, "device created");
+    context.events.device_changed(id).await;
     Ok((StatusCode::CREATED, Json(fetch(&context, id).await?)))
 }
 
@@ -237,6 +238,7 @@ async fn update_device(
     if updated.rows_affected() == 0 {
         return Err(no_such_device(id));
     }
+    context.events.device_changed(id).await;
     Ok(Json(fetch(&context, id).await?))
 }
 
@@ -253,6 +255,7 @@ async fn delete_device(
         return Err(no_such_device(id));
     }
     tracing::info!(device_id = %id, "device deleted");
+    context.events.device_changed(id).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -290,5 +293,6 @@ async fn set_owner(context: &ApiContext, id: Uuid, owner: Option<Uuid>) -> ApiRe
         return Err(no_such_device(id));
     }
     tracing::info!(device_id = %id, owner_id = ?owner, "device owner changed");
+    context.events.device_changed(id).await;
     Ok(Json(fetch(context, id).await?))
 }

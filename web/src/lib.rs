@@ -28,7 +28,7 @@ use utoipa::{
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
-pub use state::{ApiContext, WebConfig};
+pub use state::{ApiContext, Events, WebArgs, WebConfig};
 
 #[derive(OpenApi)]
 #[openapi(
@@ -91,10 +91,11 @@ fn dashboard(ui_dir: &Path) -> Router {
 pub async fn run(config: WebConfig, shutdown: Shutdown) -> anyhow::Result<()> {
     let jwt = config.jwt.keys()?;
     let pool = db::connect_and_migrate(&config.database).await?;
-    let context = ApiContext::new(pool.clone(), jwt, &config.jwt, &config.login);
-    let app = http::observe(
-        router(context, &config.ui_dir).merge(ops::router(ops::Readiness::new().with_postgres(pool.clone()))),
-    );
+    let nats = config.broker.nats("ems-web").await?;
+    let events = Events { nats: nats.clone(), names: config.broker.names() };
+    let context = ApiContext::new(pool.clone(), jwt, &config.jwt, &config.web.login, events);
+    let readiness = ops::Readiness::new().with_postgres(pool.clone()).with_nats(nats);
+    let app = http::observe(router(context, &config.web.ui_dir).merge(ops::router(readiness)));
     let listener = http::bind(config.http.listen).await?;
     tracing::info!(address = %format!("http://{}", listener.local_addr()?), "web listening");
     http::serve(listener, app, shutdown, config.http.shutdown_timeout).await?;

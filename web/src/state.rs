@@ -5,10 +5,14 @@ use std::{path::PathBuf, sync::Arc, time::Duration};
 use clap::Args;
 use ems_common::{
     JwtKeys,
+    broker::{BrokerArgs, Names},
     config::{DatabaseArgs, HttpArgs, JwtArgs, parse_duration},
+    contracts::DeviceChanged,
 };
 use sqlx::PgPool;
+use uuid::Uuid;
 
+/// `ems web`: the shared pieces plus what only the web service has.
 #[derive(Args, Clone, Debug)]
 pub struct WebConfig {
     #[command(flatten)]
@@ -20,6 +24,16 @@ pub struct WebConfig {
     #[command(flatten)]
     pub jwt: JwtArgs,
 
+    #[command(flatten)]
+    pub broker: BrokerArgs,
+
+    #[command(flatten)]
+    pub web: WebArgs,
+}
+
+/// Settings only the web service has.
+#[derive(Args, Clone, Debug)]
+pub struct WebArgs {
     #[command(flatten)]
     pub login: LoginThrottleArgs,
 
@@ -46,6 +60,25 @@ pub struct ApiContext {
     pub pool: PgPool,
     pub jwt: JwtKeys,
     pub settings: Arc<Settings>,
+    pub events: Events,
+}
+
+/// Events the API publishes on NATS for the other services.
+#[derive(Clone)]
+pub struct Events {
+    pub nats: async_nats::Client,
+    pub names: Names,
+}
+
+impl Events {
+    /// Tells the monitors to refresh a device (limit, owner, existence). Losing one is not fatal:
+    /// monitors also reload every device periodically.
+    pub async fn device_changed(&self, device_id: Uuid) {
+        let payload = serde_json::to_vec(&DeviceChanged { device_id }).expect("an event serialises");
+        if let Err(error) = self.nats.publish(self.names.devices_changed_subject(), payload.into()).await {
+            tracing::warn!(%error, %device_id, "publishing a device change failed");
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -56,12 +89,12 @@ pub struct Settings {
 }
 
 impl ApiContext {
-    pub fn new(pool: PgPool, jwt: JwtKeys, jwt_args: &JwtArgs, login: &LoginThrottleArgs) -> Self {
+    pub fn new(pool: PgPool, jwt: JwtKeys, jwt_args: &JwtArgs, login: &LoginThrottleArgs, events: Events) -> Self {
         let settings = Settings {
             refresh_token_ttl: jwt_args.refresh_token_ttl,
             login_max_failures: login.login_max_failures,
             login_lockout: login.login_lockout,
         };
-        Self { pool, jwt, settings: Arc::new(settings) }
+        Self { pool, jwt, settings: Arc::new(settings), events }
     }
 }

@@ -169,3 +169,29 @@ async fn the_device_list_searches_filters_and_pages() {
     let literal: Value = app.get("/api/devices?q=%25", &token).await.json().await.unwrap();
     assert_eq!(literal["total"], 0, "a % in the search is a percent sign, not a wildcard");
 }
+
+#[tokio::test]
+async fn every_device_change_is_announced_to_the_monitors() {
+    use futures::StreamExt;
+    let app = spawn_app().await;
+    let (_, token) = app.admin().await;
+    let (ana, _) = app.client_user("ana").await;
+    let mut changes = app.events.nats.subscribe(app.events.names.devices_changed_subject()).await.unwrap();
+    app.events.nats.flush().await.unwrap();
+
+    let device = app.create_device(&token, json!({"name": "Kitchen", "max_hourly_kwh": 2.0})).await;
+    let path = format!("/api/devices/{}", device["id"].as_str().unwrap());
+    app.call(Method::PATCH, &path, Some(&token), Some(json!({"max_hourly_kwh": 3.0}))).await;
+    app.call(Method::PUT, &format!("{path}/owner"), Some(&token), Some(json!({"user_id": ana.id}))).await;
+    app.call(Method::DELETE, &format!("{path}/owner"), Some(&token), None).await;
+    app.call(Method::DELETE, &path, Some(&token), None).await;
+
+    for step in ["create", "edit", "assign", "unassign", "delete"] {
+        let message = tokio::time::timeout(std::time::Duration::from_secs(5), changes.next())
+            .await
+            .unwrap_or_else(|_| panic!("no event for {step} within 5s"))
+            .unwrap();
+        let event: ems_common::contracts::DeviceChanged = serde_json::from_slice(&message.payload).unwrap();
+        assert_eq!(event.device_id.to_string(), device["id"].as_str().unwrap(), "{step}");
+    }
+}

@@ -3,9 +3,9 @@
 
 use std::{str::FromStr, time::Duration};
 
-use ems_common::{Role, Shutdown, config::DatabaseUrl, db, http, ops};
+use ems_common::{Role, Shutdown, broker::BrokerArgs, config::DatabaseUrl, db, http, ops};
 use ems_web::{
-    ApiContext,
+    ApiContext, Events,
     auth::Session,
     state::LoginThrottleArgs,
     users::{NewUser, User, insert_user},
@@ -21,6 +21,8 @@ pub struct TestApp {
     pub address: String,
     pub client: reqwest::Client,
     pub pool: PgPool,
+    /// The app's NATS connection and namespace, to watch what it publishes.
+    pub events: Events,
     database: String,
     options: PgConnectOptions,
     shutdown: Shutdown,
@@ -63,7 +65,10 @@ pub async fn spawn_app_with(settings: TestSettings) -> TestApp {
     };
     let login =
         LoginThrottleArgs { login_max_failures: settings.login_max_failures, login_lockout: settings.login_lockout };
-    let context = ApiContext::new(pool.clone(), jwt_args.keys().unwrap(), &jwt_args, &login);
+    let broker = BrokerArgs::local(&format!("t{}", Uuid::new_v4().simple()));
+    let nats = broker.nats("ems-web-test").await.expect("NATS answers");
+    let events = Events { nats, names: broker.names() };
+    let context = ApiContext::new(pool.clone(), jwt_args.keys().unwrap(), &jwt_args, &login, events.clone());
     let app = http::observe(
         ems_web::router(context, std::path::Path::new("no-ui-in-tests"))
             .merge(ops::router(ops::Readiness::new().with_postgres(pool.clone()))),
@@ -74,7 +79,7 @@ pub async fn spawn_app_with(settings: TestSettings) -> TestApp {
     tokio::spawn(http::serve(listener, app, shutdown.clone(), Duration::from_secs(5)));
 
     let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
-    TestApp { address, client, pool, database, options, shutdown }
+    TestApp { address, client, pool, events, database, options, shutdown }
 }
 
 impl Drop for TestApp {

@@ -1,0 +1,83 @@
+//! The balancer: the single consumer of `readings`. It validates each reading (rejects go to
+//! `readings.invalid` with their reason), picks a live monitor replica by the configured
+//! strategy, and forwards readings in batches to `ingest.<replica>` with publisher confirms.
+//! Live replicas are learnt from heartbeats on `ems.monitors.heartbeat`.
+
+mod acks;
+mod membership;
+pub mod strategy;
+mod worker;
+
+use std::{sync::Arc, time::Duration};
+
+use clap::Args;
+use ems_common::{
+    Shutdown,
+    broker::BrokerArgs,
+    config::{HttpArgs, parse_duration},
+    http, ops,
+};
+
+pub use strategy::Strategy;
+pub use worker::run_worker;
+
+#[derive(Args, Clone, Debug)]
+pub struct BalancerArgs {
+    /// How readings are spread over the monitor replicas.
+    #[arg(long, env = "EMS_BALANCER_STRATEGY", value_enum, default_value_t = Strategy::WeightedRoundRobin)]
+    pub strategy: Strategy,
+
+    /// Most readings in one batch sent to a replica.
+    #[arg(long, env = "EMS_BATCH_SIZE", default_value_t = 200, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=5000))]
+    pub batch_size: usize,
+
+    /// Longest a reading waits for its batch to fill before the batch is sent anyway.
+    #[arg(long, env = "EMS_BATCH_LINGER", default_value = "20ms", value_parser = parse_duration)]
+    pub batch_linger: Duration,
+
+    /// Readings taken from `readings` ahead of acknowledgement; more keeps batches full.
+    #[arg(long, env = "EMS_BALANCER_PREFETCH", default_value_t = 2000, value_parser = clap::value_parser!(u16).range(1..))]
+    pub prefetch: u16,
+
+    /// A replica silent this long leaves the rotation.
+    #[arg(long, env = "EMS_REPLICA_TIMEOUT", default_value = "3s", value_parser = parse_duration)]
+    pub replica_timeout: Duration,
+
+    /// A replica gone this long has its ingest queue drained back into the rotation.
+    #[arg(long, env = "EMS_DRAIN_AFTER", default_value = "30s", value_parser = parse_duration)]
+    pub drain_after: Duration,
+
+    /// On shutdown, how long to wait for batches in flight to be confirmed.
+    #[arg(long = "balancer-shutdown-grace", env = "EMS_BALANCER_SHUTDOWN_GRACE", default_value = "5s", value_parser = parse_duration)]
+    pub shutdown_grace: Duration,
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct BalancerConfig {
+    #[command(flatten)]
+    pub broker: BrokerArgs,
+    #[command(flatten)]
+    pub http: HttpArgs,
+    #[command(flatten)]
+    pub balancer: BalancerArgs,
+}
+
+/// `ems balancer`, with its own operations endpoints.
+pub async fn run(config: BalancerConfig, shutdown: Shutdown) -> anyhow::Result<()> {
+    let amqp = Arc::new(config.broker.amqp("ems-balancer").await?);
+    let nats = config.broker.nats("ems-balancer").await?;
+    let readiness = ops::Readiness::new().with_amqp(amqp.clone()).with_nats(nats.clone());
+    let listener = http::bind(config.http.listen).await?;
+    tracing::info!(address = %listener.local_addr()?, "balancer operations endpoints listening");
+    let server = tokio::spawn(http::serve(
+        listener,
+        http::observe(ops::router(readiness)),
+        shutdown.clone(),
+        config.http.shutdown_timeout,
+    ));
+    let result = run_worker(&config.balancer, &amqp, nats, config.broker.names(), shutdown.clone()).await;
+    shutdown.trigger();
+    server.await??;
+    amqp.close(200, "balancer stopped".into()).await.ok();
+    result
+}

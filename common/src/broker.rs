@@ -1,0 +1,186 @@
+//! Connections to RabbitMQ and NATS, and the names of queues and subjects. All names pass through
+//! [`Names`], so one broker can host several isolated systems (each test uses its own namespace).
+
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::Args;
+use lapin::{Connection, ConnectionProperties};
+
+pub const DEFAULT_AMQP_URL: &str = "amqp://guest:guest@127.0.0.1:5672/%2f";
+pub const DEFAULT_NATS_URL: &str = "nats://127.0.0.1:4222";
+
+#[derive(Args, Clone, Debug)]
+pub struct BrokerArgs {
+    /// RabbitMQ URL, `amqp://USER:PASSWORD@HOST:PORT/VHOST` (`%2f` is the default vhost `/`).
+    #[arg(long, env = "EMS_AMQP_URL", default_value = DEFAULT_AMQP_URL, hide_env_values = true)]
+    pub amqp_url: String,
+
+    /// NATS URL, `nats://HOST:PORT`; JetStream must be enabled on the server.
+    #[arg(long, env = "EMS_NATS_URL", default_value = DEFAULT_NATS_URL)]
+    pub nats_url: String,
+
+    /// Prefix of every queue and subject name, to run several isolated systems on one broker.
+    /// Empty: the standard names (`readings`, `ingest.1`, `ems.alerts.<user>`, ...).
+    #[arg(long, env = "EMS_NAMESPACE", default_value = "", value_parser = parse_namespace)]
+    pub namespace: String,
+
+    /// How long to keep trying to reach RabbitMQ and NATS at start before giving up.
+    #[arg(long, env = "EMS_BROKER_CONNECT_TIMEOUT", default_value = "30s", value_parser = crate::config::parse_duration)]
+    pub broker_connect_timeout: Duration,
+}
+
+fn parse_namespace(value: &str) -> Result<String, String> {
+    if value.chars().all(|char| char.is_ascii_alphanumeric() || char == '-' || char == '_') {
+        return Ok(value.to_owned());
+    }
+    Err("use only letters, digits, '-' and '_' (it prefixes queue and subject names)".into())
+}
+
+impl BrokerArgs {
+    /// Local defaults with a namespace, for tests.
+    pub fn local(namespace: &str) -> Self {
+        Self {
+            amqp_url: std::env::var("EMS_AMQP_URL").unwrap_or_else(|_| DEFAULT_AMQP_URL.into()),
+            nats_url: std::env::var("EMS_NATS_URL").unwrap_or_else(|_| DEFAULT_NATS_URL.into()),
+            namespace: namespace.into(),
+            broker_connect_timeout: Duration::from_secs(10),
+        }
+    }
+
+    pub fn names(&self) -> Names {
+        Names { namespace: self.namespace.clone() }
+    }
+
+    /// Connects to RabbitMQ, retrying with backoff until the connect timeout.
+    pub async fn amqp(&self, connection_name: &str) -> anyhow::Result<Connection> {
+        let properties = ConnectionProperties::default().with_connection_name(connection_name.into());
+        let mut delay = Duration::from_millis(200);
+        let deadline = tokio::time::Instant::now() + self.broker_connect_timeout;
+        loop {
+            match Connection::connect(&self.amqp_url, properties.clone()).await {
+                Ok(connection) => return Ok(connection),
+                Err(error) if tokio::time::Instant::now() + delay < deadline => {
+                    tracing::warn!(%error, "RabbitMQ is not reachable yet; retrying in {delay:?}");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+                Err(error) => {
+                    return Err(error).with_context(|| {
+                        format!(
+                            "cannot connect to RabbitMQ at {} (--amqp-url / EMS_AMQP_URL); is it running?",
+                            redact(&self.amqp_url)
+                        )
+                    });
+                }
+            }
+        }
+    }
+
+    /// Connects to NATS. The client reconnects by itself after a later disconnection.
+    pub async fn nats(&self, connection_name: &str) -> anyhow::Result<async_nats::Client> {
+        let options = async_nats::ConnectOptions::new()
+            .name(connection_name)
+            .connection_timeout(self.broker_connect_timeout)
+            .retry_on_initial_connect();
+        let connect = options.connect(&self.nats_url);
+        match tokio::time::timeout(self.broker_connect_timeout, connect).await {
+            Ok(Ok(client)) => Ok(client),
+            Ok(Err(error)) => Err(error).with_context(|| nats_unreachable(&self.nats_url)),
+            Err(_) => Err(anyhow::anyhow!(nats_unreachable(&self.nats_url))),
+        }
+    }
+}
+
+fn nats_unreachable(url: &str) -> String {
+    format!("cannot connect to NATS at {url} (--nats-url / EMS_NATS_URL); is it running?")
+}
+
+/// The URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let credentials = &url[scheme_end + 3..at];
+            let user = credentials.split(':').next().unwrap_or_default();
+            format!("{}{user}@{}", &url[..scheme_end + 3], &url[at + 1..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Queue and subject names, optionally inside a namespace.
+#[derive(Clone, Debug, Default)]
+pub struct Names {
+    namespace: String,
+}
+
+impl Names {
+    pub fn new(namespace: &str) -> Self {
+        Self { namespace: namespace.to_owned() }
+    }
+
+    fn queue(&self, name: &str) -> String {
+        if self.namespace.is_empty() { name.to_owned() } else { format!("{}.{name}", self.namespace) }
+    }
+
+    fn subject(&self, rest: &str) -> String {
+        let root = if self.namespace.is_empty() { "ems" } else { &self.namespace };
+        format!("{root}.{rest}")
+    }
+
+    /// The queue meters publish readings to.
+    pub fn readings_queue(&self) -> String {
+        self.queue("readings")
+    }
+
+    /// Rejected messages, each with its reason in the `x-ems-reason` header.
+    pub fn invalid_queue(&self) -> String {
+        self.queue("readings.invalid")
+    }
+
+    /// The ingest queue of one monitor replica.
+    pub fn ingest_queue(&self, replica: u32) -> String {
+        self.queue(&format!("ingest.{replica}"))
+    }
+
+    pub fn alerts_subject(&self, user_id: uuid::Uuid) -> String {
+        self.subject(&format!("alerts.{user_id}"))
+    }
+
+    pub fn devices_changed_subject(&self) -> String {
+        self.subject("devices.changed")
+    }
+
+    pub fn heartbeat_subject(&self) -> String {
+        self.subject("monitors.heartbeat")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standard_names_follow_the_contract() {
+        let names = Names::default();
+        assert_eq!(names.readings_queue(), "readings");
+        assert_eq!(names.invalid_queue(), "readings.invalid");
+        assert_eq!(names.ingest_queue(2), "ingest.2");
+        assert_eq!(names.heartbeat_subject(), "ems.monitors.heartbeat");
+        assert_eq!(names.devices_changed_subject(), "ems.devices.changed");
+        let user = uuid::Uuid::nil();
+        assert_eq!(names.alerts_subject(user), format!("ems.alerts.{user}"));
+    }
+
+    #[test]
+    fn a_namespace_prefixes_every_name() {
+        let names = Names::new("t1");
+        assert_eq!((names.readings_queue(), names.heartbeat_subject()), ("t1.readings".into(), "t1.monitors.heartbeat".into()));
+    }
+
+    #[test]
+    fn passwords_are_removed_from_urls() {
+        assert_eq!(redact("amqp://guest:secret@host:5672/%2f"), "amqp://guest@host:5672/%2f");
+        assert_eq!(redact("nats://host:4222"), "nats://host:4222");
+    }
+}

@@ -1,0 +1,84 @@
+//! The RabbitMQ queues readings travel through, declared the same way by whichever service starts
+//! first (declaring is idempotent as long as every declarer uses these exact arguments).
+//!
+//! - `readings` (durable, single active consumer): meters publish here; the active balancer
+//!   consumes, and a standby balancer's consumer waits until the active one goes away.
+//! - `readings.invalid` (durable): every rejected message, its body unchanged, with the reason
+//!   in the `x-ems-reason` header and the stage that rejected it in `x-ems-stage`.
+//! - `ingest.<replica>` (durable): batches the balancer hands to one monitor replica.
+
+use ems_common::broker::Names;
+use lapin::{
+    BasicProperties, Channel, PublisherConfirm,
+    options::{BasicPublishOptions, QueueDeclareOptions},
+    types::{AMQPValue, FieldTable, LongString},
+};
+
+pub const REASON_HEADER: &str = "x-ems-reason";
+pub const STAGE_HEADER: &str = "x-ems-stage";
+/// Content type of the batches on ingest queues: a JSON array of readings.
+pub const BATCH_CONTENT_TYPE: &str = "application/vnd.ems.reading-batch+json";
+
+fn durable() -> QueueDeclareOptions {
+    QueueDeclareOptions { durable: true, ..QueueDeclareOptions::default() }
+}
+
+/// Declares `readings` and `readings.invalid`.
+pub async fn declare(channel: &Channel, names: &Names) -> lapin::Result<()> {
+    let mut readings_arguments = FieldTable::default();
+    readings_arguments.insert("x-single-active-consumer".into(), AMQPValue::Boolean(true));
+    channel.queue_declare(names.readings_queue().as_str().into(), durable(), readings_arguments).await?;
+    channel.queue_declare(names.invalid_queue().as_str().into(), durable(), FieldTable::default()).await?;
+    Ok(())
+}
+
+/// Declares one replica's ingest queue.
+pub async fn declare_ingest(channel: &Channel, names: &Names, replica: u32) -> lapin::Result<()> {
+    channel.queue_declare(names.ingest_queue(replica).as_str().into(), durable(), FieldTable::default()).await?;
+    Ok(())
+}
+
+/// Messages now waiting in a queue (passive declare: fails if the queue does not exist).
+pub async fn depth(channel: &Channel, queue: &str) -> lapin::Result<u32> {
+    let options = QueueDeclareOptions { passive: true, ..QueueDeclareOptions::default() };
+    Ok(channel.queue_declare(queue.into(), options, FieldTable::default()).await?.message_count())
+}
+
+/// Persistent JSON message properties.
+pub fn persistent(content_type: &str) -> BasicProperties {
+    BasicProperties::default().with_delivery_mode(2).with_content_type(content_type.into())
+}
+
+/// Publishes a rejected message to `readings.invalid` with its reason, and counts it. The caller
+/// awaits the returned confirm before acknowledging the original message, so nothing is lost.
+pub async fn dead_letter(
+    channel: &Channel,
+    names: &Names,
+    body: &[u8],
+    reason: &str,
+    stage: &str,
+) -> lapin::Result<PublisherConfirm> {
+    let mut headers = FieldTable::default();
+    headers.insert(REASON_HEADER.into(), AMQPValue::LongString(LongString::from(reason.as_bytes().to_vec())));
+    headers.insert(STAGE_HEADER.into(), AMQPValue::LongString(LongString::from(stage.as_bytes().to_vec())));
+    metrics::counter!("readings_invalid_total", "stage" => stage.to_owned()).increment(1);
+    tracing::debug!(%reason, stage, "dead-lettering a message");
+    channel
+        .basic_publish(
+            "".into(),
+            names.invalid_queue().as_str().into(),
+            BasicPublishOptions::default(),
+            body,
+            persistent("application/json").with_headers(headers),
+        )
+        .await
+}
+
+/// Reads the reason header of a dead-lettered message.
+pub fn reason_of(properties: &BasicProperties) -> Option<String> {
+    let headers = properties.headers().as_ref()?;
+    match headers.inner().get(REASON_HEADER)? {
+        AMQPValue::LongString(text) => Some(String::from_utf8_lossy(text.as_bytes()).into_owned()),
+        _ => None,
+    }
+}

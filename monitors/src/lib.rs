@@ -1,0 +1,72 @@
+//! Monitor replicas. Replica K consumes the batches in `ingest.K`, stores them (see [`store`]),
+//! publishes the alerts they raised on `ems.alerts.<user_id>` once they are committed, and only
+//! then acknowledges the batches. It tells the balancer it is alive, and with which weight, by a
+//! heartbeat on `ems.monitors.heartbeat`.
+
+pub mod devices;
+pub mod store;
+mod worker;
+
+use std::{sync::Arc, time::Duration};
+
+use clap::Args;
+use ems_common::{
+    Shutdown,
+    broker::BrokerArgs,
+    config::{DatabaseArgs, HttpArgs, parse_duration},
+    db, http, ops,
+};
+
+pub use worker::run_worker;
+
+/// How monitor replicas work.
+#[derive(Args, Clone, Debug)]
+pub struct MonitorArgs {
+    /// This replica's share of readings relative to the others (a replica of weight 2 gets
+    /// twice as many as one of weight 1).
+    #[arg(long, env = "EMS_MONITOR_WEIGHT", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub weight: u32,
+
+    /// Batches taken from the queue ahead of processing.
+    #[arg(long, env = "EMS_MONITOR_PREFETCH", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..))]
+    pub prefetch: u16,
+
+    /// How often the replica announces itself to the balancer.
+    #[arg(long, env = "EMS_HEARTBEAT_INTERVAL", default_value = "1s", value_parser = parse_duration)]
+    pub heartbeat_interval: Duration,
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct MonitorConfig {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub broker: BrokerArgs,
+    #[command(flatten)]
+    pub http: HttpArgs,
+    /// This replica's number, from 1: it consumes the queue `ingest.<replica>`. In Docker Swarm,
+    /// set it from the task slot (`EMS_MONITOR_REPLICA={{.Task.Slot}}`).
+    #[arg(long, env = "EMS_MONITOR_REPLICA", default_value_t = 1, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub replica: u32,
+    #[command(flatten)]
+    pub monitor: MonitorArgs,
+}
+
+/// `ems monitor`: one replica with its own operations endpoints.
+pub async fn run(config: MonitorConfig, shutdown: Shutdown) -> anyhow::Result<()> {
+    let name = format!("ems-monitor-{}", config.replica);
+    let pool = db::connect_and_migrate(&config.database).await?;
+    let amqp = Arc::new(config.broker.amqp(&name).await?);
+    let nats = config.broker.nats(&name).await?;
+    let readiness =
+        ops::Readiness::new().with_postgres(pool.clone()).with_amqp(amqp.clone()).with_nats(nats.clone());
+    let listener = http::bind(config.http.listen).await?;
+    tracing::info!(address = %listener.local_addr()?, replica = config.replica, "monitor operations endpoints listening");
+    let server = tokio::spawn(http::serve(listener, http::observe(ops::router(readiness)), shutdown.clone(), config.http.shutdown_timeout));
+    let result = run_worker(&config.monitor, config.replica, pool.clone(), &amqp, nats, config.broker.names(), shutdown.clone()).await;
+    shutdown.trigger();
+    server.await??;
+    amqp.close(200, "monitor stopped".into()).await.ok();
+    pool.close().await;
+    result
+}

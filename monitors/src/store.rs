@@ -1,0 +1,253 @@
+//! One batch of readings into PostgreSQL, in one transaction: new readings are inserted (ones seen
+//! before are skipped by their key), hourly totals grow by exactly the new readings, and alerts
+//! are inserted once per device, hour and kind. Only what this transaction newly inserted counts,
+//! so a batch redelivered after a crash changes nothing the second time.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use ems_common::contracts::{AlertEvent, AlertKind};
+use ems_ingress::Reading;
+use sqlx::{PgPool, Postgres, Transaction};
+use uuid::Uuid;
+
+use crate::devices::CachedDevice;
+
+#[derive(Debug, Default)]
+pub struct Stored {
+    /// Readings inserted now.
+    pub inserted: usize,
+    /// Readings skipped because they were stored before.
+    pub duplicates: usize,
+    /// Alerts raised by this batch, in insertion order.
+    pub alerts: Vec<AlertEvent>,
+}
+
+pub fn hour_of(timestamp: DateTime<Utc>) -> DateTime<Utc> {
+    timestamp.duration_trunc(TimeDelta::hours(1)).expect("an hour divides any timestamp")
+}
+
+/// Stores readings of known devices. Retries on deadlock or serialisation failure.
+pub async fn store(pool: &PgPool, readings: &[Reading], devices: &HashMap<Uuid, CachedDevice>) -> sqlx::Result<Stored> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        let mut transaction = pool.begin().await?;
+        match store_in(&mut transaction, readings, devices).await {
+            Ok(stored) => {
+                transaction.commit().await?;
+                return Ok(stored);
+            }
+            Err(sqlx::Error::Database(error))
+                if attempt < 5 && matches!(error.code().as_deref(), Some("40P01" | "40001")) =>
+            {
+                tracing::debug!(attempt, "transaction conflict; retrying the batch");
+                drop(transaction);
+            }
+            Err(error) => return Err(error),
+        }
+    }
+}
+
+async fn store_in(
+    transaction: &mut Transaction<'_, Postgres>,
+    readings: &[Reading],
+    devices: &HashMap<Uuid, CachedDevice>,
+) -> sqlx::Result<Stored> {
+    // Sorted keys make every transaction lock rows in the same order, so two replicas writing the
+    // same device and hour wait for each other instead of deadlocking.
+    let mut sorted: Vec<&Reading> = readings.iter().collect();
+    sorted.sort_by_key(|reading| (reading.device_id, reading.timestamp));
+    let inserted: Vec<(Uuid, DateTime<Utc>, f64, i32)> = sqlx::query_as(
+        "INSERT INTO readings (device_id, ts, kwh, interval_s) \
+         SELECT * FROM UNNEST($1::uuid[], $2::timestamptz[], $3::float8[], $4::int4[]) \
+         ON CONFLICT DO NOTHING RETURNING device_id, ts, kwh, interval_s",
+    )
+    .bind(sorted.iter().map(|reading| reading.device_id).collect::<Vec<_>>())
+    .bind(sorted.iter().map(|reading| reading.timestamp).collect::<Vec<_>>())
+    .bind(sorted.iter().map(|reading| reading.measurement_value).collect::<Vec<_>>())
+    .bind(sorted.iter().map(|reading| reading.interval_s as i32).collect::<Vec<_>>())
+    .fetch_all(&mut **transaction)
+    .await?;
+
+    let mut stored = Stored { inserted: inserted.len(), duplicates: readings.len() - inserted.len(), alerts: vec![] };
+    if inserted.is_empty() {
+        return Ok(stored);
+    }
+
+    let mut hourly: BTreeMap<(Uuid, DateTime<Utc>), (f64, i32)> = BTreeMap::new();
+    for (device_id, timestamp, kwh, _) in &inserted {
+        let entry = hourly.entry((*device_id, hour_of(*timestamp))).or_default();
+        entry.0 += kwh;
+        entry.1 += 1;
+    }
+    let totals: Vec<(Uuid, DateTime<Utc>, f64)> = sqlx::query_as(
+        "INSERT INTO hourly_consumption (device_id, hour, kwh, readings) \
+         SELECT * FROM UNNEST($1::uuid[], $2::timestamptz[], $3::float8[], $4::int4[]) \
+         ON CONFLICT (device_id, hour) DO UPDATE SET kwh = hourly_consumption.kwh + EXCLUDED.kwh, \
+           readings = hourly_consumption.readings + EXCLUDED.readings \
+         RETURNING device_id, hour, kwh",
+    )
+    .bind(hourly.keys().map(|(device_id, _)| *device_id).collect::<Vec<_>>())
+    .bind(hourly.keys().map(|(_, hour)| *hour).collect::<Vec<_>>())
+    .bind(hourly.values().map(|(kwh, _)| *kwh).collect::<Vec<_>>())
+    .bind(hourly.values().map(|(_, count)| *count).collect::<Vec<_>>())
+    .fetch_all(&mut **transaction)
+    .await?;
+
+    let candidates = alert_candidates(&inserted, &totals, devices);
+    if candidates.is_empty() {
+        return Ok(stored);
+    }
+    let rows: Vec<AlertRow> = sqlx::query_as(
+        "INSERT INTO alerts (device_id, user_id, kind, hour, value, limit_kwh, message) \
+         SELECT device_id, user_id, kind::alert_kind, hour, value, limit_kwh, message \
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::float8[], $6::float8[], $7::text[]) \
+           AS candidate(device_id, user_id, kind, hour, value, limit_kwh, message) \
+         ON CONFLICT ON CONSTRAINT alerts_once_per_device_hour_kind DO NOTHING \
+         RETURNING id, device_id, user_id, kind, hour, value, limit_kwh, message, created_at",
+    )
+    .bind(candidates.iter().map(|alert| alert.device_id).collect::<Vec<_>>())
+    .bind(candidates.iter().map(|alert| alert.user_id).collect::<Vec<_>>())
+    .bind(candidates.iter().map(|alert| kind_text(alert.kind)).collect::<Vec<_>>())
+    .bind(candidates.iter().map(|alert| alert.hour).collect::<Vec<_>>())
+    .bind(candidates.iter().map(|alert| alert.value).collect::<Vec<_>>())
+    .bind(candidates.iter().map(|alert| alert.limit_kwh).collect::<Vec<_>>())
+    .bind(candidates.iter().map(|alert| alert.message.clone()).collect::<Vec<_>>())
+    .fetch_all(&mut **transaction)
+    .await?;
+    stored.alerts = rows
+        .into_iter()
+        .map(|row| AlertEvent {
+            id: row.id,
+            device_name: devices.get(&row.device_id).map(|device| device.name.clone()).unwrap_or_default(),
+            device_id: row.device_id,
+            user_id: row.user_id,
+            kind: row.kind,
+            hour: row.hour,
+            value: row.value,
+            limit_kwh: row.limit_kwh,
+            message: row.message,
+            created_at: row.created_at,
+        })
+        .collect();
+    Ok(stored)
+}
+
+#[derive(sqlx::FromRow)]
+struct AlertRow {
+    id: i64,
+    device_id: Uuid,
+    user_id: Option<Uuid>,
+    kind: AlertKind,
+    hour: DateTime<Utc>,
+    value: f64,
+    limit_kwh: f64,
+    message: String,
+    created_at: DateTime<Utc>,
+}
+
+fn kind_text(kind: AlertKind) -> &'static str {
+    match kind {
+        AlertKind::Overconsumption => "overconsumption",
+        AlertKind::Peak => "peak",
+    }
+}
+
+struct Candidate {
+    device_id: Uuid,
+    user_id: Option<Uuid>,
+    kind: AlertKind,
+    hour: DateTime<Utc>,
+    value: f64,
+    limit_kwh: f64,
+    message: String,
+}
+
+/// Overconsumption: an hour whose total now exceeds the limit. Peak: a new reading whose average
+/// power exceeds it (the largest per device and hour). The database keeps only the first of each.
+fn alert_candidates(
+    inserted: &[(Uuid, DateTime<Utc>, f64, i32)],
+    totals: &[(Uuid, DateTime<Utc>, f64)],
+    devices: &HashMap<Uuid, CachedDevice>,
+) -> Vec<Candidate> {
+    let mut candidates = Vec::new();
+    for (device_id, hour, total) in totals {
+        let Some(device) = devices.get(device_id) else { continue };
+        if *total > device.max_hourly_kwh {
+            candidates.push(Candidate {
+                device_id: *device_id,
+                user_id: device.owner_id,
+                kind: AlertKind::Overconsumption,
+                hour: *hour,
+                value: *total,
+                limit_kwh: device.max_hourly_kwh,
+                message: format!(
+                    "{} used {total:.2} kWh in the hour from {} UTC, above its limit of {:.2} kWh",
+                    device.name,
+                    hour.format("%Y-%m-%d %H:00"),
+                    device.max_hourly_kwh
+                ),
+            });
+        }
+    }
+    let mut peaks: BTreeMap<(Uuid, DateTime<Utc>), (f64, DateTime<Utc>, i32)> = BTreeMap::new();
+    for (device_id, timestamp, kwh, interval_s) in inserted {
+        let Some(device) = devices.get(device_id) else { continue };
+        let kw = kwh / (f64::from(*interval_s) / 3600.0);
+        if kw > device.max_hourly_kwh {
+            let entry = peaks.entry((*device_id, hour_of(*timestamp))).or_insert((kw, *timestamp, *interval_s));
+            if kw > entry.0 {
+                *entry = (kw, *timestamp, *interval_s);
+            }
+        }
+    }
+    for ((device_id, hour), (kw, timestamp, interval_s)) in peaks {
+        let device = &devices[&device_id];
+        candidates.push(Candidate {
+            device_id,
+            user_id: device.owner_id,
+            kind: AlertKind::Peak,
+            hour,
+            value: kw,
+            limit_kwh: device.max_hourly_kwh,
+            message: format!(
+                "{} drew {kw:.2} kW on average in the {} minutes to {} UTC, above its limit of {:.2} kWh per hour",
+                device.name,
+                interval_s / 60,
+                timestamp.format("%Y-%m-%d %H:%M"),
+                device.max_hourly_kwh
+            ),
+        });
+    }
+    candidates
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_timestamp_belongs_to_the_hour_it_falls_in() {
+        let timestamp: DateTime<Utc> = "2026-03-01T14:59:59.999Z".parse().unwrap();
+        assert_eq!(hour_of(timestamp).to_rfc3339(), "2026-03-01T14:00:00+00:00");
+        let on_the_hour: DateTime<Utc> = "2026-03-01T15:00:00Z".parse().unwrap();
+        assert_eq!(hour_of(on_the_hour), on_the_hour);
+    }
+
+    #[test]
+    fn candidates_follow_the_limit_strictly() {
+        let device = CachedDevice { id: Uuid::new_v4(), name: "Oven".into(), max_hourly_kwh: 2.0, owner_id: None };
+        let devices = HashMap::from([(device.id, device.clone())]);
+        let hour: DateTime<Utc> = "2026-03-01T14:00:00Z".parse().unwrap();
+        let at = |minute: i64| hour + TimeDelta::minutes(minute);
+        // 0.3 kWh in 10 minutes is 1.8 kW: no peak; 0.4 is 2.4 kW: a peak.
+        let inserted = vec![(device.id, at(10), 0.3, 600), (device.id, at(20), 0.4, 600), (device.id, at(30), 0.35, 600)];
+        let exactly_at_limit = alert_candidates(&inserted, &[(device.id, hour, 2.0)], &devices);
+        assert_eq!(exactly_at_limit.len(), 1);
+        assert_eq!(exactly_at_limit[0].kind, AlertKind::Peak);
+        assert!((exactly_at_limit[0].value - 2.4).abs() < 1e-9);
+        let above = alert_candidates(&inserted, &[(device.id, hour, 2.01)], &devices);
+        assert_eq!(above.iter().map(|candidate| candidate.kind).collect::<Vec<_>>(), [AlertKind::Overconsumption, AlertKind::Peak]);
+    }
+}

@@ -1,0 +1,203 @@
+//! The monitor's consuming loop: batches in, one transaction, alerts out, then acknowledge.
+
+use std::{
+    collections::HashSet,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use ems_common::{Shutdown, broker::Names, contracts::Heartbeat};
+use ems_ingress::{Reading, topology};
+use futures::{FutureExt, StreamExt};
+use lapin::{
+    Channel, Connection,
+    message::Delivery,
+    options::{BasicAckOptions, BasicConsumeOptions, BasicNackOptions, BasicQosOptions, ConfirmSelectOptions},
+    types::FieldTable,
+};
+use sqlx::PgPool;
+
+use crate::{MonitorArgs, devices::DeviceCache, store};
+
+/// Deliveries (each a batch of readings) stored together in one transaction, at most.
+const DELIVERIES_PER_TRANSACTION: usize = 16;
+const STAGE: &str = "monitor";
+
+struct Monitor {
+    replica: u32,
+    pool: PgPool,
+    channel: Channel,
+    names: Names,
+    nats: async_nats::Client,
+    devices: DeviceCache,
+    processed: Arc<AtomicU64>,
+}
+
+/// Runs one replica until `shutdown`: the batch in hand is finished and acknowledged; batches
+/// prefetched but not started go back to the queue when the channel closes.
+pub async fn run_worker(
+    args: &MonitorArgs,
+    replica: u32,
+    pool: PgPool,
+    amqp: &Connection,
+    nats: async_nats::Client,
+    names: Names,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let channel = amqp.create_channel().await.context("opening a RabbitMQ channel")?;
+    channel.confirm_select(ConfirmSelectOptions::default()).await?;
+    topology::declare(&channel, &names).await.context("declaring the reading queues")?;
+    topology::declare_ingest(&channel, &names, replica).await?;
+    channel.basic_qos(args.prefetch, BasicQosOptions::default()).await?;
+
+    let devices = DeviceCache::load(pool.clone()).await.context("loading devices")?;
+    let follower = tokio::spawn(devices.clone().follow(nats.clone(), names.devices_changed_subject(), shutdown.clone()));
+    let processed = Arc::new(AtomicU64::new(0));
+    let heartbeat = tokio::spawn(heartbeats(nats.clone(), names.clone(), replica, args.clone(), processed.clone(), shutdown.clone()));
+
+    let queue = names.ingest_queue(replica);
+    let mut consumer = channel
+        .basic_consume(
+            queue.as_str().into(),
+            format!("monitor-{replica}").as_str().into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+    tracing::info!(replica, %queue, "monitor consuming");
+    let monitor = Monitor { replica, pool, channel: channel.clone(), names, nats, devices, processed };
+
+    let mut failures = 0u32;
+    loop {
+        let first = tokio::select! {
+            () = shutdown.requested() => break,
+            next = consumer.next() => match next {
+                Some(delivery) => delivery.context("the ingest consumer failed")?,
+                None => anyhow::bail!("RabbitMQ closed the ingest consumer of replica {replica}"),
+            },
+        };
+        let mut deliveries = vec![first];
+        while deliveries.len() < DELIVERIES_PER_TRANSACTION {
+            match consumer.next().now_or_never() {
+                Some(Some(Ok(delivery))) => deliveries.push(delivery),
+                _ => break,
+            }
+        }
+        let last_tag = deliveries.last().map(|delivery| delivery.delivery_tag).unwrap_or_default();
+        match monitor.process(deliveries).await {
+            Ok(()) => {
+                failures = 0;
+                // This channel's deliveries are processed in order, so one ack covers them all.
+                channel.basic_ack(last_tag, BasicAckOptions { multiple: true }).await?;
+            }
+            Err(error) => {
+                failures += 1;
+                let pause = Duration::from_millis(200 * 2u64.pow(failures.min(5)));
+                tracing::error!(error = format!("{error:#}"), replica, ?pause, "storing a batch failed; it goes back to the queue");
+                metrics::counter!("monitor_batch_failures_total").increment(1);
+                channel.basic_nack(last_tag, BasicNackOptions { multiple: true, requeue: true }).await?;
+                tokio::time::sleep(pause).await;
+            }
+        }
+    }
+    tracing::info!(replica, "monitor stopping");
+    shutdown.trigger();
+    let _ = heartbeat.await;
+    let _ = follower.await;
+    channel.close(200, "monitor stopped".into()).await.ok();
+    Ok(())
+}
+
+impl Monitor {
+    async fn process(&self, deliveries: Vec<Delivery>) -> anyhow::Result<()> {
+        let started = Instant::now();
+        let mut readings: Vec<Reading> = Vec::new();
+        let mut confirms = Vec::new();
+        for delivery in &deliveries {
+            match serde_json::from_slice::<Vec<Reading>>(&delivery.data) {
+                Ok(batch) => readings.extend(batch),
+                Err(error) => {
+                    let reason = format!("an ingest batch is not a JSON list of readings: {error}");
+                    confirms.push(topology::dead_letter(&self.channel, &self.names, &delivery.data, &reason, STAGE).await?);
+                }
+            }
+        }
+
+        let ids: HashSet<_> = readings.iter().map(|reading| reading.device_id).collect();
+        let known = self.devices.resolve(&ids).await?;
+        let (readings, unknown): (Vec<Reading>, Vec<Reading>) =
+            readings.into_iter().partition(|reading| known.contains_key(&reading.device_id));
+        for reading in &unknown {
+            let reason = format!("unknown device {}: no device has this id", reading.device_id);
+            confirms.push(topology::dead_letter(&self.channel, &self.names, &reading.to_json(), &reason, STAGE).await?);
+        }
+
+        let stored = match store::store(&self.pool, &readings, &known).await {
+            Ok(stored) => stored,
+            // A device deleted since we looked it up: refresh and let the retry dead-letter it.
+            Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("23503") => {
+                for id in &ids {
+                    self.devices.refresh(*id).await?;
+                }
+                anyhow::bail!("a device of this batch was deleted meanwhile");
+            }
+            Err(error) => return Err(error.into()),
+        };
+        for confirm in confirms {
+            let confirmation = confirm.await?;
+            anyhow::ensure!(confirmation.is_ack(), "RabbitMQ refused a dead-lettered message");
+        }
+        for alert in &stored.alerts {
+            let Some(user_id) = alert.user_id else { continue };
+            let payload = serde_json::to_vec(alert)?;
+            if let Err(error) = self.nats.publish(self.names.alerts_subject(user_id), payload.into()).await {
+                // Stored already: the user sees it in the alert list and on reconnect.
+                tracing::warn!(%error, alert_id = alert.id, "publishing an alert failed");
+            }
+            metrics::counter!("monitor_alerts_total", "kind" => format!("{:?}", alert.kind).to_lowercase()).increment(1);
+        }
+        self.processed.fetch_add(stored.inserted as u64, Ordering::Relaxed);
+        let replica = self.replica.to_string();
+        metrics::counter!("monitor_readings_stored_total", "replica" => replica.clone()).increment(stored.inserted as u64);
+        metrics::counter!("monitor_readings_duplicate_total", "replica" => replica.clone()).increment(stored.duplicates as u64);
+        metrics::histogram!("monitor_batch_seconds", "replica" => replica).record(started.elapsed().as_secs_f64());
+        Ok(())
+    }
+}
+
+/// Announces the replica until shutdown; the last heartbeat has weight 0, which tells the
+/// balancer to take the replica out of rotation at once.
+async fn heartbeats(
+    nats: async_nats::Client,
+    names: Names,
+    replica: u32,
+    args: MonitorArgs,
+    processed: Arc<AtomicU64>,
+    shutdown: Shutdown,
+) {
+    let subject = names.heartbeat_subject();
+    let mut ticks = tokio::time::interval(args.heartbeat_interval);
+    loop {
+        let leaving = tokio::select! {
+            () = shutdown.requested() => true,
+            _ = ticks.tick() => false,
+        };
+        let heartbeat = Heartbeat {
+            replica,
+            weight: if leaving { 0 } else { args.weight },
+            processed: processed.load(Ordering::Relaxed),
+        };
+        let payload = serde_json::to_vec(&heartbeat).expect("a heartbeat serialises");
+        if let Err(error) = nats.publish(subject.clone(), payload.into()).await {
+            tracing::warn!(%error, "sending a heartbeat failed");
+        }
+        if leaving {
+            let _ = nats.flush().await;
+            return;
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import { api } from '../services';
+import type { Device, DeviceChanges, NewDevice, Page, PageQuery } from './types';
+
+export interface DeviceQuery extends PageQuery {
+  owner_id?: string | undefined;
+  /** true: only assigned devices; false: only unassigned ones. */
+  assigned?: boolean | undefined;
+}
+
+const devicePath = (id: string) => `/api/devices/${encodeURIComponent(id)}`;
+
+/** The signed-in user's own devices. */
+export const listMyDevices = (query: PageQuery, signal?: AbortSignal) =>
+  api<Page<Device>>('/api/me/devices', { query: { ...query }, signal });
+
+export const listDevices = (query: DeviceQuery, signal?: AbortSignal) =>
+  api<Page<Device>>('/api/devices', { query: { ...query }, signal });
+
+export const createDevice = (device: NewDevice) => api<Device>('/api/devices', { method: 'POST', body: device });
+
+export const updateDevice = (id: string, changes: DeviceChanges) =>
+  api<Device>(devicePath(id), { method: 'PATCH', body: changes });
+
+export const deleteDevice = (id: string) => api<void>(devicePath(id), { method: 'DELETE' });
+
+export const assignDevice = (id: string, userId: string) =>
+  api<Device>(`${devicePath(id)}/owner`, { method: 'PUT', body: { user_id: userId } });
+
+export const unassignDevice = (id: string) => api<Device>(`${devicePath(id)}/owner`, { method: 'DELETE' });

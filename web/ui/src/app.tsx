@@ -1,0 +1,82 @@
+import { useEffect, useRef } from 'preact/hooks';
+import { AppHeader } from './components/app-header';
+import { OfflineBanner, UpdateBanner } from './components/banners';
+import { useObservable } from './lib/use-observable';
+import { currentLocation, navigate } from './router/location';
+import { homeFor, LOGIN_PATH, resolve } from './router/resolve';
+import { routes } from './routes';
+import { auth, sessionStore } from './services';
+import { ForbiddenView, NotFoundView } from './views/problem-views';
+
+/** The shell around every page: header, banners, the page's heading and its view. */
+export function App() {
+  const location = useObservable(currentLocation);
+  const session = useObservable(sessionStore);
+  const role = session?.user.role ?? null;
+  const queryString = location.query.toString();
+  const search = queryString ? `?${queryString}` : '';
+  const resolution = resolve(routes, { path: location.path, search, next: location.query.get('next') }, role);
+  const redirect = resolution.kind === 'redirect' ? resolution.to : null;
+
+  const title =
+    resolution.kind === 'view'
+      ? resolution.route.title
+      : resolution.kind === 'forbidden'
+        ? 'For administrators only'
+        : resolution.kind === 'not-found'
+          ? 'Page not found'
+          : '';
+
+  useEffect(() => {
+    if (redirect) navigate(redirect, { replace: true });
+  }, [redirect]);
+
+  useEffect(() => {
+    if (title) document.title = `${title} · EMS`;
+  }, [title]);
+
+  // After moving to another page, start keyboard and screen reader users at its heading, as a
+  // full page load would; the first page keeps the browser's own starting point.
+  const heading = useRef<HTMLHeadingElement>(null);
+  const shownPath = useRef<string | null>(null);
+  useEffect(() => {
+    if (!title) return;
+    if (shownPath.current !== null && shownPath.current !== location.path) heading.current?.focus();
+    shownPath.current = location.path;
+  }, [location.path, title]);
+
+  function signOut() {
+    // The session is cleared synchronously, so the sign-in page renders with no one signed in.
+    void auth.logout();
+    navigate(LOGIN_PATH);
+  }
+
+  let content = null;
+  if (resolution.kind === 'view') {
+    const View = resolution.route.view;
+    content = <View />;
+  } else if (resolution.kind === 'forbidden') {
+    content = <ForbiddenView home={homeFor(role ?? 'client')} />;
+  } else if (resolution.kind === 'not-found') {
+    content = <NotFoundView />;
+  }
+
+  return (
+    <>
+      <a class="skip-link" href="#main">
+        Skip to content
+      </a>
+      <AppHeader user={session?.user ?? null} path={location.path} onSignOut={signOut} />
+      <OfflineBanner />
+      <UpdateBanner />
+      <main id="main" class="app-main" tabIndex={-1}>
+        {title && (
+          <h1 ref={heading} tabIndex={-1}>
+            {title}
+          </h1>
+        )}
+        {content}
+      </main>
+    </>
+  );
+}

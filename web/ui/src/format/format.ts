@@ -1,0 +1,54 @@
+// How numbers, dates and durations read on screen. `locale` and `timeZone` default to the
+// browser's; tests pass them explicitly.
+
+export function formatKwh(value: number, locale?: string): string {
+  return `${new Intl.NumberFormat(locale, { maximumFractionDigits: 3 }).format(value)} kWh`;
+}
+
+/**
+ * Reads a kWh amount as typed: "2.5", "2,5" (a decimal comma, common on phones set to European
+ * locales) or "3". Returns null for anything else, including exponents and thousands separators,
+ * which are more likely typos than intent in a per-hour limit.
+ */
+export function parseKwh(input: string): number | null {
+  const text = input.trim();
+  if (!/^\d+([.,]\d+)?$/.test(text)) return null;
+  return Number(text.replace(',', '.'));
+}
+
+export function formatDate(iso: string, locale?: string, timeZone?: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', ...(timeZone ? { timeZone } : {}) }).format(date);
+}
+
+export function formatDateTime(iso: string, locale?: string, timeZone?: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  return new Intl.DateTimeFormat(locale, {
+    dateStyle: 'medium',
+    timeStyle: 'short',
+    ...(timeZone ? { timeZone } : {}),
+  }).format(date);
+}
+
+export function plural(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
+/** "45 seconds", "1 minute", "2 minutes 30 seconds": a wait as a person would say it. */
+export function formatWait(totalSeconds: number): string {
+  const seconds = Math.max(1, Math.ceil(totalSeconds));
+  const minutes = Math.floor(seconds / 60);
+  const rest = seconds % 60;
+  if (minutes === 0) return plural(rest, 'second');
+  return rest === 0 ? plural(minutes, 'minute') : `${plural(minutes, 'minute')} ${plural(rest, 'second')}`;
+}
+
+/** "21–40 of 42": which items of a paged list are on screen. */
+export function formatRange(page: number, perPage: number, total: number): string {
+  if (total === 0) return 'none';
+  const first = (page - 1) * perPage + 1;
+  const last = Math.min(page * perPage, total);
+  return `${first}–${last} of ${total}`;
+}

@@ -1,0 +1,24 @@
+// Every page of the app. New pages (consumption charts, alerts, chat) are added here; views that
+// only some people open are loaded lazily so they do not weigh on everyone's first load.
+import type { ComponentType } from 'preact';
+import type { RouteDef } from './router/resolve';
+import { lazyView } from './views/lazy-view';
+import LoginView from './views/login-view';
+import MyDevicesView from './views/my-devices-view';
+
+export const routes: readonly RouteDef<ComponentType>[] = [
+  { path: '/login', title: 'Sign in', access: 'public', view: LoginView },
+  { path: '/devices', title: 'My devices', access: 'signed-in', view: MyDevicesView },
+  {
+    path: '/admin/users',
+    title: 'Users',
+    access: 'admin',
+    view: lazyView(() => import('./views/admin/users-view')),
+  },
+  {
+    path: '/admin/devices',
+    title: 'Devices',
+    access: 'admin',
+    view: lazyView(() => import('./views/admin/devices-view')),
+  },
+];

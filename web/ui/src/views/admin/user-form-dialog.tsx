@@ -1,0 +1,83 @@
+import type { Role, User, UserChanges } from '../../api/types';
+import { createUser, updateUser } from '../../api/users';
+import { Dialog, DialogActions } from '../../components/dialog';
+import { FormError, SelectField, TextField } from '../../components/field';
+import { useForm } from '../../hooks/use-form';
+import { ROLE_OPTIONS } from './roles';
+
+const USERNAME_HINT = "3 to 32 characters: letters, digits, '.', '_' or '-'. Stored in lower case.";
+
+/** Creates a user (`user` null) or edits one. */
+export function UserFormDialog({
+  user,
+  onClose,
+  onSaved,
+}: {
+  user: User | null;
+  onClose: () => void;
+  onSaved: (message: string) => void;
+}) {
+  const form = useForm({
+    username: user?.username ?? '',
+    display_name: user?.display_name ?? '',
+    role: user?.role ?? 'client',
+    password: '',
+  });
+
+  async function save(values: typeof form.values) {
+    const role = values.role as Role;
+    if (!user) {
+      const created = await createUser({ ...values, role });
+      onSaved(`User ${created.username} created.`);
+      return;
+    }
+    const changes: UserChanges = {};
+    if (values.username !== user.username) changes.username = values.username;
+    if (values.display_name !== user.display_name) changes.display_name = values.display_name;
+    if (role !== user.role) changes.role = role;
+    if (Object.keys(changes).length === 0) {
+      onClose();
+      return;
+    }
+    const updated = await updateUser(user.id, changes);
+    onSaved(`User ${updated.username} saved.`);
+  }
+
+  return (
+    <Dialog title={user ? `Edit ${user.username}` : 'New user'} onClose={onClose}>
+      <form
+        ref={form.formRef}
+        class="form"
+        noValidate
+        onSubmit={(event) => {
+          event.preventDefault();
+          void form.submit(save);
+        }}
+      >
+        <FormError message={form.errors.form} />
+        <TextField
+          field={form.bind('username')}
+          label="Username"
+          hint={USERNAME_HINT}
+          autoComplete="off"
+          autoCapitalize="none"
+          spellcheck={false}
+          required
+        />
+        <TextField field={form.bind('display_name')} label="Display name" autoComplete="off" required />
+        <SelectField field={form.bind('role')} label="Role" options={ROLE_OPTIONS} />
+        {!user && (
+          <TextField
+            field={form.bind('password')}
+            label="Password"
+            type="password"
+            hint="At least 8 characters; a few words together make a password easy to remember."
+            autoComplete="new-password"
+            required
+          />
+        )}
+        <DialogActions submitLabel={user ? 'Save' : 'Create user'} submitting={form.submitting} onCancel={onClose} />
+      </form>
+    </Dialog>
+  );
+}
