@@ -41,8 +41,12 @@ impl Membership {
     /// Drops replicas silent for longer than the timeout.
     pub fn expire(&mut self, now: Instant) {
         let timeout = self.timeout;
-        let silent: Vec<u32> =
-            self.live.iter().filter(|(_, (_, seen))| now.duration_since(*seen) > timeout).map(|(replica, _)| *replica).collect();
+        let silent: Vec<u32> = self
+            .live
+            .iter()
+            .filter(|(_, (_, seen))| now.duration_since(*seen) > timeout)
+            .map(|(replica, _)| *replica)
+            .collect();
         for replica in silent {
             tracing::warn!(replica, ?timeout, "replica silent; it leaves the rotation");
             self.live.remove(&replica);
@@ -60,7 +64,9 @@ impl Membership {
         let due: Vec<u32> = self
             .gone_since
             .iter()
-            .filter(|(replica, since)| now.duration_since(**since) >= self.drain_after && !self.drained.contains(replica))
+            .filter(|(replica, since)| {
+                now.duration_since(**since) >= self.drain_after && !self.drained.contains(replica)
+            })
             .map(|(replica, _)| *replica)
             .collect();
         self.drained.extend(&due);

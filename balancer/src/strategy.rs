@@ -59,7 +59,9 @@ impl Router {
     /// Replaces the live membership (replica, weight); returns whether it changed.
     pub fn set_members(&mut self, live: &BTreeMap<u32, u32>) -> bool {
         let unchanged = live.len() == self.members.len()
-            && live.iter().all(|(replica, weight)| self.members.get(replica).is_some_and(|member| member.weight == *weight));
+            && live
+                .iter()
+                .all(|(replica, weight)| self.members.get(replica).is_some_and(|member| member.weight == *weight));
         if unchanged {
             return false;
         }

@@ -13,7 +13,10 @@ use ems_ingress::{Reading, reading, topology};
 use futures::{FutureExt, StreamExt, future::BoxFuture, stream::FuturesUnordered};
 use lapin::{
     Channel, Confirmation, Connection,
-    options::{BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicGetOptions, BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions},
+    options::{
+        BasicAckOptions, BasicCancelOptions, BasicConsumeOptions, BasicGetOptions, BasicPublishOptions,
+        BasicQosOptions, ConfirmSelectOptions,
+    },
     types::FieldTable,
 };
 use tokio::sync::{mpsc, oneshot};
@@ -168,7 +171,8 @@ impl Balancer {
         match reading::parse(body, Utc::now()) {
             Ok(reading) => self.route(reading, Origin::Source(tag)).await,
             Err(rejection) => {
-                let confirm = topology::dead_letter(&self.publisher, &self.names, body, &rejection.reason, STAGE).await?;
+                let confirm =
+                    topology::dead_letter(&self.publisher, &self.names, body, &rejection.reason, STAGE).await?;
                 self.in_flight.push(async move { Settled::DeadLettered { tag, outcome: confirm.await } }.boxed());
                 Ok(())
             }
@@ -224,9 +228,11 @@ impl Balancer {
             )
             .await
             .context("publishing a batch")?;
-        metrics::histogram!("balancer_batch_size", "replica" => replica.to_string()).record(batch.readings.len() as f64);
+        metrics::histogram!("balancer_batch_size", "replica" => replica.to_string())
+            .record(batch.readings.len() as f64);
         let (readings, origins) = (batch.readings, batch.origins);
-        self.in_flight.push(async move { Settled::Forwarded { replica, readings, origins, outcome: confirm.await } }.boxed());
+        self.in_flight
+            .push(async move { Settled::Forwarded { replica, readings, origins, outcome: confirm.await } }.boxed());
         Ok(())
     }
 
@@ -344,7 +350,8 @@ impl Balancer {
         for replica in replicas {
             match topology::depth(&self.control, &self.names.ingest_queue(replica)).await {
                 Ok(batches) => {
-                    metrics::gauge!("balancer_ingest_queue_depth", "replica" => replica.to_string()).set(f64::from(batches));
+                    metrics::gauge!("balancer_ingest_queue_depth", "replica" => replica.to_string())
+                        .set(f64::from(batches));
                     self.router.set_backlog(replica, u64::from(batches) * self.args.batch_size as u64);
                 }
                 Err(error) => tracing::warn!(%error, replica, "reading an ingest queue depth failed"),
@@ -375,10 +382,11 @@ async fn drain(channel: Channel, names: Names, replica: u32, into: mpsc::Sender<
             Ok(readings) => readings,
             Err(error) => {
                 let reason = format!("an ingest batch is not a JSON list of readings: {error}");
-                let confirmed = match topology::dead_letter(&channel, &names, &message.delivery.data, &reason, STAGE).await {
-                    Ok(confirm) => confirm.await.is_ok(),
-                    Err(_) => false,
-                };
+                let confirmed =
+                    match topology::dead_letter(&channel, &names, &message.delivery.data, &reason, STAGE).await {
+                        Ok(confirm) => confirm.await.is_ok(),
+                        Err(_) => false,
+                    };
                 if confirmed {
                     let _ = message.delivery.ack(BasicAckOptions::default()).await;
                 }

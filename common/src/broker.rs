@@ -175,7 +175,10 @@ mod tests {
     #[test]
     fn a_namespace_prefixes_every_name() {
         let names = Names::new("t1");
-        assert_eq!((names.readings_queue(), names.heartbeat_subject()), ("t1.readings".into(), "t1.monitors.heartbeat".into()));
+        assert_eq!(
+            (names.readings_queue(), names.heartbeat_subject()),
+            ("t1.readings".into(), "t1.monitors.heartbeat".into())
+        );
     }
 
     #[test]

@@ -70,8 +70,12 @@ pub fn parse(payload: &[u8], now: DateTime<Utc>) -> Result<Reading, Rejection> {
     };
     let timestamp = parse_timestamp(fields.get("timestamp"), now)?;
     let measurement_value = match fields.get("measurement_value") {
-        Some(Value::Number(number)) => number.as_f64().ok_or_else(|| reject("measurement_value is not a finite number"))?,
-        Some(other) => return Err(reject(format!("measurement_value must be a number of kWh, got {}", kind_of(other)))),
+        Some(Value::Number(number)) => {
+            number.as_f64().ok_or_else(|| reject("measurement_value is not a finite number"))?
+        }
+        Some(other) => {
+            return Err(reject(format!("measurement_value must be a number of kWh, got {}", kind_of(other))));
+        }
         None => return Err(reject("measurement_value is missing")),
     };
     if !measurement_value.is_finite() || measurement_value < 0.0 {
@@ -97,13 +101,18 @@ fn parse_timestamp(value: Option<&Value>, now: DateTime<Utc>) -> Result<DateTime
             let millis = number
                 .as_i64()
                 .ok_or_else(|| reject(format!("timestamp {number} must be whole epoch milliseconds")))?;
-            Utc.timestamp_millis_opt(millis).single().ok_or_else(|| reject(format!("timestamp {millis} is out of range")))?
+            Utc.timestamp_millis_opt(millis)
+                .single()
+                .ok_or_else(|| reject(format!("timestamp {millis} is out of range")))?
         }
         Some(Value::String(text)) => DateTime::parse_from_rfc3339(text)
             .map_err(|_| reject(format!("timestamp {text:?} is not RFC 3339 (e.g. 2026-01-31T10:20:00Z)")))?
             .with_timezone(&Utc),
         Some(other) => {
-            return Err(reject(format!("timestamp must be epoch milliseconds or RFC 3339 text, got {}", kind_of(other))));
+            return Err(reject(format!(
+                "timestamp must be epoch milliseconds or RFC 3339 text, got {}",
+                kind_of(other)
+            )));
         }
         None => return Err(reject("timestamp is missing")),
     };
@@ -144,8 +153,14 @@ mod tests {
 
     #[test]
     fn epoch_milliseconds_and_rfc3339_give_the_same_reading() {
-        let from_millis = parse_json(serde_json::json!({"device_id": DEVICE, "timestamp": 1772366400000_i64, "measurement_value": 1.5})).unwrap();
-        let from_text = parse_json(serde_json::json!({"device_id": DEVICE, "timestamp": "2026-03-01T12:00:00Z", "measurement_value": 1.5})).unwrap();
+        let from_millis = parse_json(
+            serde_json::json!({"device_id": DEVICE, "timestamp": 1772366400000_i64, "measurement_value": 1.5}),
+        )
+        .unwrap();
+        let from_text = parse_json(
+            serde_json::json!({"device_id": DEVICE, "timestamp": "2026-03-01T12:00:00Z", "measurement_value": 1.5}),
+        )
+        .unwrap();
         assert_eq!(from_millis, from_text);
         assert_eq!(from_millis.interval_s, 600);
         assert!((from_millis.average_kw() - 9.0).abs() < 1e-9);
@@ -154,7 +169,8 @@ mod tests {
     #[test]
     fn unknown_fields_are_ignored_and_interval_is_taken_when_given() {
         let reading = parse_json(serde_json::json!({"device_id": DEVICE, "timestamp": "2026-03-01T11:00:00+01:00",
-            "measurement_value": 0, "interval_s": 60, "firmware": "1.2"})).unwrap();
+            "measurement_value": 0, "interval_s": 60, "firmware": "1.2"}))
+        .unwrap();
         assert_eq!((reading.interval_s, reading.timestamp.to_rfc3339()), (60, "2026-03-01T10:00:00+00:00".to_owned()));
     }
 
@@ -163,22 +179,59 @@ mod tests {
         let cases: Vec<(Value, &str)> = vec![
             (serde_json::json!([1, 2]), "expected a JSON object"),
             (serde_json::json!({"timestamp": 1772366400000_i64, "measurement_value": 1}), "device_id is missing"),
-            (serde_json::json!({"device_id": "meter-7", "timestamp": 1772366400000_i64, "measurement_value": 1}), "not a UUID"),
-            (serde_json::json!({"device_id": 7, "timestamp": 1772366400000_i64, "measurement_value": 1}), "got a number"),
+            (
+                serde_json::json!({"device_id": "meter-7", "timestamp": 1772366400000_i64, "measurement_value": 1}),
+                "not a UUID",
+            ),
+            (
+                serde_json::json!({"device_id": 7, "timestamp": 1772366400000_i64, "measurement_value": 1}),
+                "got a number",
+            ),
             (serde_json::json!({"device_id": DEVICE, "measurement_value": 1}), "timestamp is missing"),
-            (serde_json::json!({"device_id": DEVICE, "timestamp": "yesterday", "measurement_value": 1}), "not RFC 3339"),
-            (serde_json::json!({"device_id": DEVICE, "timestamp": 1.5, "measurement_value": 1}), "whole epoch milliseconds"),
-            (serde_json::json!({"device_id": DEVICE, "timestamp": 915148800000_i64, "measurement_value": 1}), "before 2000"),
-            (serde_json::json!({"device_id": DEVICE, "timestamp": "2026-03-03T12:00:00Z", "measurement_value": 1}), "a day ahead"),
-            (serde_json::json!({"device_id": DEVICE, "timestamp": 1772366400000_i64, "measurement_value": "NaN"}), "got a string"),
-            (serde_json::json!({"device_id": DEVICE, "timestamp": 1772366400000_i64, "measurement_value": -1}), "not negative"),
-            (serde_json::json!({"device_id": DEVICE, "timestamp": 1772366400000_i64, "measurement_value": 1e12}), "beyond any meter"),
-            (serde_json::json!({"device_id": DEVICE, "timestamp": 1772366400000_i64, "measurement_value": 1, "interval_s": 0}), "from 1 to 86400"),
-            (serde_json::json!({"device_id": DEVICE, "timestamp": 1772366400000_i64, "measurement_value": null}), "got null"),
+            (
+                serde_json::json!({"device_id": DEVICE, "timestamp": "yesterday", "measurement_value": 1}),
+                "not RFC 3339",
+            ),
+            (
+                serde_json::json!({"device_id": DEVICE, "timestamp": 1.5, "measurement_value": 1}),
+                "whole epoch milliseconds",
+            ),
+            (
+                serde_json::json!({"device_id": DEVICE, "timestamp": 915148800000_i64, "measurement_value": 1}),
+                "before 2000",
+            ),
+            (
+                serde_json::json!({"device_id": DEVICE, "timestamp": "2026-03-03T12:00:00Z", "measurement_value": 1}),
+                "a day ahead",
+            ),
+            (
+                serde_json::json!({"device_id": DEVICE, "timestamp": 1772366400000_i64, "measurement_value": "NaN"}),
+                "got a string",
+            ),
+            (
+                serde_json::json!({"device_id": DEVICE, "timestamp": 1772366400000_i64, "measurement_value": -1}),
+                "not negative",
+            ),
+            (
+                serde_json::json!({"device_id": DEVICE, "timestamp": 1772366400000_i64, "measurement_value": 1e12}),
+                "beyond any meter",
+            ),
+            (
+                serde_json::json!({"device_id": DEVICE, "timestamp": 1772366400000_i64, "measurement_value": 1, "interval_s": 0}),
+                "from 1 to 86400",
+            ),
+            (
+                serde_json::json!({"device_id": DEVICE, "timestamp": 1772366400000_i64, "measurement_value": null}),
+                "got null",
+            ),
         ];
         for (payload, expected) in cases {
             let rejection = parse_json(payload.clone()).unwrap_err();
-            assert!(rejection.reason.contains(expected), "{payload} gave {:?}, expected {expected:?}", rejection.reason);
+            assert!(
+                rejection.reason.contains(expected),
+                "{payload} gave {:?}, expected {expected:?}",
+                rejection.reason
+            );
         }
     }
 
@@ -194,7 +247,10 @@ mod tests {
 
     #[test]
     fn the_wire_form_round_trips() {
-        let reading = parse_json(serde_json::json!({"device_id": DEVICE, "timestamp": 1772366400000_i64, "measurement_value": 2.25})).unwrap();
+        let reading = parse_json(
+            serde_json::json!({"device_id": DEVICE, "timestamp": 1772366400000_i64, "measurement_value": 2.25}),
+        )
+        .unwrap();
         assert_eq!(parse(&reading.to_json(), now()).unwrap(), reading);
     }
 }

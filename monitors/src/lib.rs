@@ -58,12 +58,18 @@ pub async fn run(config: MonitorConfig, shutdown: Shutdown) -> anyhow::Result<()
     let pool = db::connect_and_migrate(&config.database).await?;
     let amqp = Arc::new(config.broker.amqp(&name).await?);
     let nats = config.broker.nats(&name).await?;
-    let readiness =
-        ops::Readiness::new().with_postgres(pool.clone()).with_amqp(amqp.clone()).with_nats(nats.clone());
+    let readiness = ops::Readiness::new().with_postgres(pool.clone()).with_amqp(amqp.clone()).with_nats(nats.clone());
     let listener = http::bind(config.http.listen).await?;
     tracing::info!(address = %listener.local_addr()?, replica = config.replica, "monitor operations endpoints listening");
-    let server = tokio::spawn(http::serve(listener, http::observe(ops::router(readiness)), shutdown.clone(), config.http.shutdown_timeout));
-    let result = run_worker(&config.monitor, config.replica, pool.clone(), &amqp, nats, config.broker.names(), shutdown.clone()).await;
+    let server = tokio::spawn(http::serve(
+        listener,
+        http::observe(ops::router(readiness)),
+        shutdown.clone(),
+        config.http.shutdown_timeout,
+    ));
+    let result =
+        run_worker(&config.monitor, config.replica, pool.clone(), &amqp, nats, config.broker.names(), shutdown.clone())
+            .await;
     shutdown.trigger();
     server.await??;
     amqp.close(200, "monitor stopped".into()).await.ok();

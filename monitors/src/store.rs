@@ -191,7 +191,9 @@ fn alert_candidates(
             });
         }
     }
-    let mut peaks: BTreeMap<(Uuid, DateTime<Utc>), (f64, DateTime<Utc>, i32)> = BTreeMap::new();
+    // Per device and hour: the highest average power (kW), with its reading's end and interval.
+    type Peak = (f64, DateTime<Utc>, i32);
+    let mut peaks: BTreeMap<(Uuid, DateTime<Utc>), Peak> = BTreeMap::new();
     for (device_id, timestamp, kwh, interval_s) in inserted {
         let Some(device) = devices.get(device_id) else { continue };
         let kw = kwh / (f64::from(*interval_s) / 3600.0);
@@ -242,12 +244,16 @@ mod tests {
         let hour: DateTime<Utc> = "2026-03-01T14:00:00Z".parse().unwrap();
         let at = |minute: i64| hour + TimeDelta::minutes(minute);
         // 0.3 kWh in 10 minutes is 1.8 kW: no peak; 0.4 is 2.4 kW: a peak.
-        let inserted = vec![(device.id, at(10), 0.3, 600), (device.id, at(20), 0.4, 600), (device.id, at(30), 0.35, 600)];
+        let inserted =
+            vec![(device.id, at(10), 0.3, 600), (device.id, at(20), 0.4, 600), (device.id, at(30), 0.35, 600)];
         let exactly_at_limit = alert_candidates(&inserted, &[(device.id, hour, 2.0)], &devices);
         assert_eq!(exactly_at_limit.len(), 1);
         assert_eq!(exactly_at_limit[0].kind, AlertKind::Peak);
         assert!((exactly_at_limit[0].value - 2.4).abs() < 1e-9);
         let above = alert_candidates(&inserted, &[(device.id, hour, 2.01)], &devices);
-        assert_eq!(above.iter().map(|candidate| candidate.kind).collect::<Vec<_>>(), [AlertKind::Overconsumption, AlertKind::Peak]);
+        assert_eq!(
+            above.iter().map(|candidate| candidate.kind).collect::<Vec<_>>(),
+            [AlertKind::Overconsumption, AlertKind::Peak]
+        );
     }
 }

@@ -55,9 +55,17 @@ pub async fn run_worker(
     channel.basic_qos(args.prefetch, BasicQosOptions::default()).await?;
 
     let devices = DeviceCache::load(pool.clone()).await.context("loading devices")?;
-    let follower = tokio::spawn(devices.clone().follow(nats.clone(), names.devices_changed_subject(), shutdown.clone()));
+    let follower =
+        tokio::spawn(devices.clone().follow(nats.clone(), names.devices_changed_subject(), shutdown.clone()));
     let processed = Arc::new(AtomicU64::new(0));
-    let heartbeat = tokio::spawn(heartbeats(nats.clone(), names.clone(), replica, args.clone(), processed.clone(), shutdown.clone()));
+    let heartbeat = tokio::spawn(heartbeats(
+        nats.clone(),
+        names.clone(),
+        replica,
+        args.clone(),
+        processed.clone(),
+        shutdown.clone(),
+    ));
 
     let queue = names.ingest_queue(replica);
     let mut consumer = channel
@@ -97,7 +105,12 @@ pub async fn run_worker(
             Err(error) => {
                 failures += 1;
                 let pause = Duration::from_millis(200 * 2u64.pow(failures.min(5)));
-                tracing::error!(error = format!("{error:#}"), replica, ?pause, "storing a batch failed; it goes back to the queue");
+                tracing::error!(
+                    error = format!("{error:#}"),
+                    replica,
+                    ?pause,
+                    "storing a batch failed; it goes back to the queue"
+                );
                 metrics::counter!("monitor_batch_failures_total").increment(1);
                 channel.basic_nack(last_tag, BasicNackOptions { multiple: true, requeue: true }).await?;
                 tokio::time::sleep(pause).await;
@@ -122,7 +135,8 @@ impl Monitor {
                 Ok(batch) => readings.extend(batch),
                 Err(error) => {
                     let reason = format!("an ingest batch is not a JSON list of readings: {error}");
-                    confirms.push(topology::dead_letter(&self.channel, &self.names, &delivery.data, &reason, STAGE).await?);
+                    confirms
+                        .push(topology::dead_letter(&self.channel, &self.names, &delivery.data, &reason, STAGE).await?);
                 }
             }
         }
@@ -158,12 +172,15 @@ impl Monitor {
                 // Stored already: the user sees it in the alert list and on reconnect.
                 tracing::warn!(%error, alert_id = alert.id, "publishing an alert failed");
             }
-            metrics::counter!("monitor_alerts_total", "kind" => format!("{:?}", alert.kind).to_lowercase()).increment(1);
+            metrics::counter!("monitor_alerts_total", "kind" => format!("{:?}", alert.kind).to_lowercase())
+                .increment(1);
         }
         self.processed.fetch_add(stored.inserted as u64, Ordering::Relaxed);
         let replica = self.replica.to_string();
-        metrics::counter!("monitor_readings_stored_total", "replica" => replica.clone()).increment(stored.inserted as u64);
-        metrics::counter!("monitor_readings_duplicate_total", "replica" => replica.clone()).increment(stored.duplicates as u64);
+        metrics::counter!("monitor_readings_stored_total", "replica" => replica.clone())
+            .increment(stored.inserted as u64);
+        metrics::counter!("monitor_readings_duplicate_total", "replica" => replica.clone())
+            .increment(stored.duplicates as u64);
         metrics::histogram!("monitor_batch_seconds", "replica" => replica).record(started.elapsed().as_secs_f64());
         Ok(())
     }

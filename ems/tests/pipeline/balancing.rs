@@ -1,0 +1,126 @@
+//! The balancer alone, with the test standing in for monitors: it sends the heartbeats and reads
+//! the ingest queues, so it sees exactly where each reading went.
+
+use std::{collections::HashMap, time::Duration};
+
+use ems_common::contracts::Heartbeat;
+use ems_ingress::Reading;
+use lapin::options::{BasicAckOptions, BasicGetOptions};
+use uuid::Uuid;
+
+use crate::harness::{Pipeline, series, start_hours_ago};
+
+/// Announces fake replicas with the given weights until dropped.
+fn fake_replicas(pipeline: &Pipeline, weights: &[(u32, u32)]) -> tokio::task::JoinHandle<()> {
+    let (nats, subject, weights) =
+        (pipeline.nats.clone(), pipeline.broker.names().heartbeat_subject(), weights.to_vec());
+    tokio::spawn(async move {
+        loop {
+            for (replica, weight) in &weights {
+                let heartbeat = Heartbeat { replica: *replica, weight: *weight, processed: 0 };
+                nats.publish(subject.clone(), serde_json::to_vec(&heartbeat).unwrap().into()).await.unwrap();
+            }
+            tokio::time::sleep(Duration::from_millis(300)).await;
+        }
+    })
+}
+
+/// Reads batches from each replica's queue until `expected` readings are collected.
+async fn collect(pipeline: &Pipeline, replicas: &[u32], expected: usize) -> HashMap<u32, Vec<Reading>> {
+    let mut collected: HashMap<u32, Vec<Reading>> = HashMap::new();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    while collected.values().map(Vec::len).sum::<usize>() < expected {
+        assert!(std::time::Instant::now() < deadline, "readings did not all reach the ingest queues within 60s");
+        let mut got_any = false;
+        for replica in replicas {
+            let queue = pipeline.broker.names().ingest_queue(*replica);
+            if let Ok(Some(message)) =
+                pipeline.channel.basic_get(queue.as_str().into(), BasicGetOptions { no_ack: false }).await
+            {
+                let batch: Vec<Reading> = serde_json::from_slice(&message.delivery.data).unwrap();
+                collected.entry(*replica).or_default().extend(batch);
+                message.delivery.ack(BasicAckOptions::default()).await.unwrap();
+                got_any = true;
+            }
+        }
+        if !got_any {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    collected
+}
+
+#[tokio::test]
+async fn weighted_round_robin_respects_the_weights() {
+    let mut pipeline = Pipeline::new().await;
+    let devices = pipeline.devices(&[5.0; 20]).await;
+    let heartbeats = fake_replicas(&pipeline, &[(1, 1), (2, 2), (3, 3)]);
+    pipeline.start("balancer", &[]);
+    pipeline.wait_for_heartbeats(&[1, 2, 3]).await;
+
+    let readings = series(&devices, start_hours_ago(60), 300, |_, _| 0.1);
+    pipeline.publish(&readings).await;
+    let collected = collect(&pipeline, &[1, 2, 3], readings.len()).await;
+    heartbeats.abort();
+    let total = readings.len() as f64;
+    for (replica, weight) in [(1, 1.0), (2, 2.0), (3, 3.0)] {
+        let share = collected[&replica].len() as f64 / total;
+        assert!(
+            (share - weight / 6.0).abs() < 0.02,
+            "replica {replica} got {share:.3}, weight share {:.3}",
+            weight / 6.0
+        );
+    }
+}
+
+#[tokio::test]
+async fn consistent_hashing_keeps_each_device_on_one_replica() {
+    let mut pipeline = Pipeline::new().await;
+    let devices = pipeline.devices(&[5.0; 40]).await;
+    let heartbeats = fake_replicas(&pipeline, &[(1, 1), (2, 1), (3, 1)]);
+    pipeline.start("balancer", &["--strategy", "consistent-hash"]);
+    pipeline.wait_for_heartbeats(&[1, 2, 3]).await;
+
+    let readings = series(&devices, start_hours_ago(20), 50, |_, _| 0.1);
+    pipeline.publish(&readings).await;
+    let collected = collect(&pipeline, &[1, 2, 3], readings.len()).await;
+    heartbeats.abort();
+    let mut home: HashMap<Uuid, u32> = HashMap::new();
+    for (replica, batch) in &collected {
+        for reading in batch {
+            let first = *home.entry(reading.device_id).or_insert(*replica);
+            assert_eq!(first, *replica, "device {} went to replicas {first} and {replica}", reading.device_id);
+        }
+    }
+    assert_eq!(home.len(), devices.len());
+    assert!(collected.len() == 3, "40 devices spread over all three replicas");
+}
+
+#[tokio::test]
+async fn least_loaded_sends_nothing_to_a_replica_with_a_backlog() {
+    let mut pipeline = Pipeline::new().await;
+    let devices = pipeline.devices(&[5.0; 10]).await;
+    let heartbeats = fake_replicas(&pipeline, &[(1, 1), (2, 1)]);
+    pipeline.start("balancer", &["--strategy", "least-loaded", "--batch-size", "10"]);
+    pipeline.wait_for_heartbeats(&[1, 2]).await;
+
+    // Replica 1 never consumes: its queue grows, and once the balancer polls that depth it sends
+    // everything else to replica 2.
+    let first = series(&devices, start_hours_ago(30), 40, |_, _| 0.1);
+    pipeline.publish(&first).await;
+    let _ = collect(&pipeline, &[2], 150).await;
+    tokio::time::sleep(Duration::from_millis(1500)).await; // one depth poll (every second)
+    let backlog_before =
+        ems_ingress::topology::depth(&pipeline.channel, &pipeline.broker.names().ingest_queue(1)).await.unwrap();
+    let second = series(&devices, start_hours_ago(20), 20, |_, _| 0.1);
+    pipeline.publish(&second).await;
+    let _ = collect(&pipeline, &[2], 100).await;
+    let backlog_after =
+        ems_ingress::topology::depth(&pipeline.channel, &pipeline.broker.names().ingest_queue(1)).await.unwrap();
+    heartbeats.abort();
+    assert!(backlog_before > 0, "replica 1 got readings while both were empty");
+    assert!(
+        backlog_after <= backlog_before + 2,
+        "replica 1's backlog grew from {backlog_before} to {backlog_after} batches"
+    );
+}

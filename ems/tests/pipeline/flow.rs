@@ -1,0 +1,89 @@
+use std::{collections::BTreeSet, time::Duration};
+
+use ems_common::contracts::{AlertEvent, AlertKind};
+use futures::StreamExt;
+
+use crate::harness::{Pipeline, assert_same_totals, ground_truth, hour_of, series, start_hours_ago};
+
+#[tokio::test]
+async fn readings_become_exact_hourly_totals_and_one_alert_per_crossing_reaches_the_owner() {
+    let mut pipeline = Pipeline::new().await;
+    // Device 0 stays under its 3 kWh limit; device 1 (limit 1 kWh) crosses it in some hours;
+    // device 2 (limit 2 kWh) has one 10-minute reading of 0.5 kWh, i.e. 3 kW: a peak.
+    let devices = pipeline.devices(&[3.0, 1.0, 2.0]).await;
+    let owner = devices[0].owner;
+    let mut alerts = pipeline.nats.subscribe(pipeline.broker.names().alerts_subject(owner)).await.unwrap();
+    pipeline.nats.flush().await.unwrap();
+
+    for replica in 1..=3 {
+        pipeline.start(&format!("monitor-{replica}"), &[]);
+    }
+    pipeline.start("balancer", &[]);
+    pipeline.wait_for_heartbeats(&[1, 2, 3]).await;
+
+    let start = start_hours_ago(6);
+    let readings = series(&devices, start, 36, |device, step| match device {
+        0 => 0.1 + (step % 6) as f64 * 0.05,
+        1 => {
+            if step / 6 % 2 == 0 {
+                0.1
+            } else {
+                0.25
+            }
+        } // every other hour sums to 1.5 kWh
+        _ => {
+            if step == 20 {
+                0.5
+            } else {
+                0.05
+            }
+        }
+    });
+    pipeline.publish(&readings).await;
+    let truth = ground_truth(&readings);
+    assert_same_totals(&pipeline.wait_for_readings(readings.len() as i64).await, &truth);
+
+    let mut expected = BTreeSet::new();
+    for ((device_id, hour), total) in &truth {
+        let device = devices.iter().find(|device| device.id == *device_id).unwrap();
+        if *total > device.limit {
+            expected.insert((*device_id, *hour, AlertKind::Overconsumption));
+        }
+    }
+    for reading in &readings {
+        let device = devices.iter().find(|device| device.id == reading.device_id).unwrap();
+        if reading.average_kw() > device.limit {
+            expected.insert((reading.device_id, hour_of(reading.timestamp), AlertKind::Peak));
+        }
+    }
+    let kinds_of = |device: usize| -> BTreeSet<AlertKind> {
+        expected.iter().filter(|(id, ..)| *id == devices[device].id).map(|(.., kind)| *kind).collect()
+    };
+    assert!(kinds_of(0).is_empty(), "device 0 stays within its limit");
+    assert_eq!(kinds_of(1), BTreeSet::from([AlertKind::Overconsumption, AlertKind::Peak]));
+    assert_eq!(kinds_of(2), BTreeSet::from([AlertKind::Peak]), "one reading of 3 kW, hourly total under 2 kWh");
+
+    let stored: Vec<(uuid::Uuid, chrono::DateTime<chrono::Utc>, AlertKind)> =
+        sqlx::query_as("SELECT device_id, hour, kind FROM alerts").fetch_all(&pipeline.pool).await.unwrap();
+    assert_eq!(stored.iter().cloned().collect::<BTreeSet<_>>(), expected);
+    assert_eq!(stored.len(), expected.len(), "one alert per device, hour and kind");
+
+    let mut received = Vec::new();
+    while received.len() < expected.len() {
+        let message =
+            tokio::time::timeout(Duration::from_secs(10), alerts.next()).await.expect("alerts on NATS").unwrap();
+        let alert: AlertEvent = serde_json::from_slice(&message.payload).unwrap();
+        assert_eq!(alert.user_id, Some(owner));
+        received.push((alert.device_id, alert.hour, alert.kind));
+    }
+    assert_eq!(received.iter().cloned().collect::<BTreeSet<_>>(), expected);
+    assert!(tokio::time::timeout(Duration::from_millis(500), alerts.next()).await.is_err(), "no further alerts");
+
+    // Sending everything again changes nothing and raises nothing.
+    pipeline.publish(&readings).await;
+    pipeline.settle(3).await;
+    assert_same_totals(&pipeline.totals().await, &truth);
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM alerts").fetch_one(&pipeline.pool).await.unwrap();
+    assert_eq!(count as usize, expected.len());
+    pipeline.kill("balancer");
+}
