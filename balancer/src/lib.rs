@@ -36,7 +36,7 @@ pub struct BalancerArgs {
     pub batch_linger: Duration,
 
     /// Readings taken from `readings` ahead of acknowledgement; more keeps batches full.
-    #[arg(long, env = "EMS_BALANCER_PREFETCH", default_value_t = 2000, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(id = "balancer_prefetch", long = "balancer-prefetch", env = "EMS_BALANCER_PREFETCH", default_value_t = 2000, value_parser = clap::value_parser!(u16).range(1..))]
     pub prefetch: u16,
 
     /// A replica silent this long leaves the rotation.

@@ -33,6 +33,8 @@ enum Command {
     Balancer(ems_balancer::BalancerConfig),
     /// Run one monitor replica: store hourly consumption and raise alerts.
     Monitor(ems_monitors::MonitorConfig),
+    /// Run the simulator fleet: readings for the devices in the database, live or as backfill.
+    Simulate(Box<ems_ingress::simulate::SimulateArgs>),
     /// Create the database if needed and apply all schema migrations, then exit.
     Migrate(DatabaseArgs),
     /// Create the first administrator; with --demo, also demo customers and devices. Idempotent.
@@ -69,5 +71,22 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Seed(args) => seed::run(args).await,
+        Command::Simulate(args) => {
+            let summary = ems_ingress::simulate::run(*args, Shutdown::on_signals()).await?;
+            println!("{summary}");
+            anyhow::ensure!(summary.refused == 0, "RabbitMQ refused {} readings", summary.refused);
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        // Catches clashing flag names between the services `ems all` combines.
+        super::Cli::command().debug_assert();
     }
 }

@@ -28,7 +28,7 @@ pub struct MonitorArgs {
     pub weight: u32,
 
     /// Batches taken from the queue ahead of processing.
-    #[arg(long, env = "EMS_MONITOR_PREFETCH", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..))]
+    #[arg(id = "monitor_prefetch", long = "monitor-prefetch", env = "EMS_MONITOR_PREFETCH", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..))]
     pub prefetch: u16,
 
     /// How often the replica announces itself to the balancer.
