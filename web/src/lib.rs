@@ -1,7 +1,9 @@
 //! The EMS web service: the REST API (auth, users, devices), its OpenAPI description and
 //! interactive docs, and the web dashboard's files.
 
+pub mod alerts;
 pub mod auth;
+pub mod consumption;
 pub mod devices;
 pub mod error;
 pub mod extract;
@@ -38,6 +40,8 @@ pub use state::{ApiContext, Events, WebArgs, WebConfig};
         (name = "auth", description = "Signing in, sessions and the signed-in user"),
         (name = "users", description = "Accounts (administrators only)"),
         (name = "devices", description = "Smart-metered devices and their assignment"),
+        (name = "consumption", description = "Hourly, daily and monthly consumption"),
+        (name = "alerts", description = "Overconsumption and peak alerts"),
     )
 )]
 struct ApiDoc;
@@ -62,6 +66,8 @@ pub fn router(context: ApiContext, ui_dir: &Path) -> Router {
         .merge(auth::router())
         .merge(users::router())
         .merge(devices::router())
+        .merge(consumption::router())
+        .merge(alerts::router())
         .split_for_parts();
     let api = api
         .route("/api", get(api_not_found))

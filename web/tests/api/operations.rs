@@ -68,6 +68,10 @@ async fn the_openapi_document_describes_every_route_and_the_docs_page_is_served(
         "/api/devices",
         "/api/devices/{id}",
         "/api/devices/{id}/owner",
+        "/api/devices/{id}/consumption",
+        "/api/me/consumption",
+        "/api/alerts",
+        "/api/alerts/{id}/acknowledge",
     ] {
         assert!(paths.contains_key(path), "{path} is documented");
     }
