@@ -12,6 +12,7 @@ ensure_services
 echo "==> building ems (release; the first build takes a few minutes)"
 cargo build --release --quiet --bin ems
 ems=target/release/ems
+build_ui
 
 export EMS_LISTEN=${EMS_LISTEN:-127.0.0.1:8080}
 export EMS_ADMIN_PASSWORD=${EMS_ADMIN_PASSWORD:-ems-admin}
@@ -36,6 +37,12 @@ for ((i = 0; i < 120; i++)); do
   sleep 0.25
 done
 
+# The simulator fleet: a week of history for the charts, then live readings.
+"$ems" simulate --days "${EMS_SIM_DAYS:-7}"
+"$ems" simulate --speedup "${EMS_SIM_SPEEDUP:-1}" >/dev/null &
+simulator=$!
+trap 'kill -TERM $simulator $pid 2>/dev/null; wait $simulator $pid' INT TERM
+
 cat <<BANNER
 
   EMS is running.
@@ -46,6 +53,9 @@ cat <<BANNER
   Logins
     administrator   admin / $EMS_ADMIN_PASSWORD
     customers       ana, ben, carmen / $EMS_DEMO_PASSWORD
+
+  The simulator replays meter data for every device: a week of history, then a reading
+  per device every $((600 / ${EMS_SIM_SPEEDUP:-1})) seconds (EMS_SIM_SPEEDUP=60 for one every 10 s).
 
   Press Ctrl-C to stop.
 

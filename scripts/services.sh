@@ -74,6 +74,38 @@ ensure_services() {
   ensure_nats
 }
 
+# Node.js 20.19 or newer with npm, for the dashboard's build and tests.
+ensure_node() {
+  if ! command -v npm >/dev/null; then
+    apt_install nodejs npm
+  fi
+  local version
+  version=$(node -p 'process.versions.node')
+  if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
+    echo "error: Node.js $version is too old for the dashboard's build (Vite needs 20.19 or newer); install a newer Node.js" >&2
+    exit 1
+  fi
+}
+
+# Debian's Chromium, which the dashboard's end-to-end tests drive (no browser is downloaded).
+ensure_chromium() {
+  [[ -x /usr/bin/chromium ]] || apt_install chromium
+}
+
+# Installs the dashboard's npm packages when missing or out of date, then builds it.
+build_ui() {
+  ensure_node
+  (
+    cd web/ui
+    if [[ ! -d node_modules || package-lock.json -nt node_modules/.package-lock.json ]]; then
+      echo "==> installing the dashboard's npm packages"
+      npm ci --no-audit --no-fund --loglevel=error
+    fi
+    echo "==> building the dashboard"
+    npm run --silent build
+  )
+}
+
 ensure_cargo() {
   if ! command -v cargo >/dev/null; then
     echo "error: cargo is not installed; install the Rust toolchain (1.88 or newer) with rustup, then run this again" >&2

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite against real PostgreSQL, RabbitMQ and NATS on 127.0.0.1, starting
-# (and installing if needed) those services first. Also checks formatting and lints.
+# (and installing if needed) those services first. Also checks formatting and lints, and tests
+# the dashboard: unit tests and end-to-end tests in Debian's Chromium.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
@@ -15,4 +16,14 @@ echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "==> cargo test"
 cargo test --workspace
+
+build_ui
+ensure_chromium
+echo "==> dashboard: lint, unit tests, end-to-end tests in Chromium against ems all"
+(
+  cd web/ui
+  npm run --silent lint
+  npm test
+  EMS_BIN="$PWD/../../target/debug/ems" npm run e2e
+)
 echo "==> all tests passed in $((SECONDS - started))s"

@@ -53,6 +53,29 @@ pub struct DatabaseArgs {
 #[derive(Clone)]
 pub struct DatabaseUrl {
     pub options: PgConnectOptions,
+    /// The URL as given, for child processes that need the same server.
+    raw: Option<SecretString>,
+}
+
+impl DatabaseUrl {
+    pub fn new(options: PgConnectOptions) -> Self {
+        Self { options, raw: None }
+    }
+
+    /// The URL as given but naming another database on the same server.
+    pub fn url_for(&self, database: &str) -> String {
+        let raw = self.raw.as_ref().map(|raw| raw.expose_secret().to_owned()).unwrap_or_else(|| {
+            let options = &self.options;
+            format!("postgres://{}@{}:{}/", options.get_username(), options.get_host(), options.get_port())
+        });
+        let (without_query, query) =
+            raw.split_once('?').map_or((raw.as_str(), None), |(url, query)| (url, Some(query)));
+        let base = without_query.rsplit_once('/').map_or(without_query, |(base, _)| base);
+        match query {
+            Some(query) => format!("{base}/{database}?{query}"),
+            None => format!("{base}/{database}"),
+        }
+    }
 }
 
 impl std::fmt::Debug for DatabaseUrl {
@@ -84,7 +107,7 @@ pub fn parse_database_url(value: &str) -> Result<DatabaseUrl, String> {
     if options.get_database().is_none_or(str::is_empty) {
         return Err("the URL names no database; add one after the last slash, e.g. .../ems".into());
     }
-    Ok(DatabaseUrl { options })
+    Ok(DatabaseUrl { options, raw: Some(value.into()) })
 }
 
 /// The HTTP listener of a service.
@@ -210,6 +233,12 @@ mod tests {
         let shown = format!("{url:?}");
         assert!(!shown.contains("hunter2"), "{shown}");
         assert!(shown.contains("ems@db:5432/ems"), "{shown}");
+    }
+
+    #[test]
+    fn the_url_can_name_another_database_on_the_same_server() {
+        let url = parse_database_url("postgres://ems:pw@db:5432/ems?sslmode=disable").unwrap();
+        assert_eq!(url.url_for("other"), "postgres://ems:pw@db:5432/other?sslmode=disable");
     }
 
     #[test]

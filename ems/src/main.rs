@@ -35,10 +35,19 @@ enum Command {
     Monitor(ems_monitors::MonitorConfig),
     /// Run the simulator fleet: readings for the devices in the database, live or as backfill.
     Simulate(Box<ems_ingress::simulate::SimulateArgs>),
+    /// Measure performance and print figures (build with --release first).
+    #[command(subcommand)]
+    Bench(BenchCommand),
     /// Create the database if needed and apply all schema migrations, then exit.
     Migrate(DatabaseArgs),
     /// Create the first administrator; with --demo, also demo customers and devices. Idempotent.
     Seed(seed::SeedArgs),
+}
+
+#[derive(Subcommand, Debug)]
+enum BenchCommand {
+    /// The readings pipeline against the raw broker hop, latency to alert, and memory.
+    Pipeline(Box<ems_bench::pipeline::PipelineBenchArgs>),
 }
 
 #[tokio::main]
@@ -71,6 +80,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Seed(args) => seed::run(args).await,
+        Command::Bench(BenchCommand::Pipeline(args)) => {
+            let report = ems_bench::pipeline::run(*args).await?;
+            println!("{report}");
+            Ok(())
+        }
         Command::Simulate(args) => {
             let summary = ems_ingress::simulate::run(*args, Shutdown::on_signals()).await?;
             println!("{summary}");

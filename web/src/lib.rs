@@ -89,7 +89,19 @@ fn dashboard(ui_dir: &Path) -> Router {
         tracing::warn!(ui_dir = %ui_dir.display(), "no built dashboard found; / redirects to the API docs");
         return Router::new().route("/", get(|| async { Redirect::temporary("/api/docs/") }));
     }
-    Router::new().fallback_service(ServeDir::new(ui_dir).fallback(ServeFile::new(index)))
+    Router::new()
+        .fallback_service(ServeDir::new(ui_dir).fallback(ServeFile::new(index)))
+        .layer(axum::middleware::from_fn(cache_policy))
+}
+
+/// Built assets have content hashes in their names and never change; everything else (the
+/// HTML shell, the service worker, the manifest) must be revalidated so new versions show up.
+async fn cache_policy(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let immutable = request.uri().path().starts_with("/assets/");
+    let mut response = next.run(request).await;
+    let value = if immutable { "public, max-age=31536000, immutable" } else { "no-cache" };
+    response.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static(value));
+    response
 }
 
 /// Runs the web service until `shutdown`: connects and migrates the database, then serves the

@@ -49,7 +49,7 @@ impl Pipeline {
             std::env::var("EMS_TEST_DATABASE_URL").unwrap_or_else(|_| ems_common::config::DEFAULT_DATABASE_URL.into());
         let database = format!("ems_test_{}", Uuid::new_v4().simple());
         let options = PgConnectOptions::from_str(&base).unwrap().database(&database);
-        db::ensure_database_exists(&DatabaseUrl { options: options.clone() }).await.unwrap();
+        db::ensure_database_exists(&DatabaseUrl::new(options.clone())).await.unwrap();
         let pool = sqlx::postgres::PgPoolOptions::new().max_connections(4).connect_with(options.clone()).await.unwrap();
         db::migrate(&pool).await.unwrap();
         let database_url = format!("{}/{database}", base.rsplit_once('/').unwrap().0);

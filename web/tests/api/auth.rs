@@ -55,7 +55,12 @@ async fn an_empty_username_or_password_is_named_as_missing() {
 
 #[tokio::test]
 async fn repeated_failed_logins_lock_the_username_even_for_the_right_password() {
-    let app = spawn_app_with(TestSettings { login_max_failures: 3, login_lockout: Duration::from_secs(60) }).await;
+    let app = spawn_app_with(TestSettings {
+        login_max_failures: 3,
+        login_lockout: Duration::from_secs(60),
+        ..TestSettings::default()
+    })
+    .await;
     app.user_with_session("ana", Role::Client).await;
 
     for attempt in 1..=3 {
@@ -79,7 +84,12 @@ async fn repeated_failed_logins_lock_the_username_even_for_the_right_password() 
 
 #[tokio::test]
 async fn a_successful_login_clears_earlier_failures() {
-    let app = spawn_app_with(TestSettings { login_max_failures: 3, login_lockout: Duration::from_secs(60) }).await;
+    let app = spawn_app_with(TestSettings {
+        login_max_failures: 3,
+        login_lockout: Duration::from_secs(60),
+        ..TestSettings::default()
+    })
+    .await;
     app.user_with_session("ana", Role::Client).await;
     for _ in 1..=2 {
         app.login("ana", "guess").await;

@@ -31,11 +31,12 @@ pub struct TestApp {
 pub struct TestSettings {
     pub login_max_failures: u32,
     pub login_lockout: Duration,
+    pub ui_dir: std::path::PathBuf,
 }
 
 impl Default for TestSettings {
     fn default() -> Self {
-        Self { login_max_failures: 5, login_lockout: Duration::from_secs(30) }
+        Self { login_max_failures: 5, login_lockout: Duration::from_secs(30), ui_dir: "no-ui-in-tests".into() }
     }
 }
 
@@ -51,7 +52,7 @@ pub async fn spawn_app_with(settings: TestSettings) -> TestApp {
     let database = format!("ems_test_{}", Uuid::new_v4().simple());
     let options =
         PgConnectOptions::from_str(&base).expect("EMS_TEST_DATABASE_URL is a PostgreSQL URL").database(&database);
-    let url = DatabaseUrl { options: options.clone() };
+    let url = DatabaseUrl::new(options.clone());
     db::ensure_database_exists(&url).await.expect("create the test database");
     let pool =
         sqlx::postgres::PgPoolOptions::new().max_connections(5).connect_with(options.clone()).await.expect("connect");
@@ -70,7 +71,7 @@ pub async fn spawn_app_with(settings: TestSettings) -> TestApp {
     let events = Events { nats, names: broker.names() };
     let context = ApiContext::new(pool.clone(), jwt_args.keys().unwrap(), &jwt_args, &login, events.clone());
     let app = http::observe(
-        ems_web::router(context, std::path::Path::new("no-ui-in-tests"))
+        ems_web::router(context, &settings.ui_dir)
             .merge(ops::router(ops::Readiness::new().with_postgres(pool.clone()))),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

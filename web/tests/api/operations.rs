@@ -1,7 +1,7 @@
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::spawn_app;
+use crate::helpers::{TestSettings, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn liveness_and_readiness_answer_and_readiness_follows_the_database() {
@@ -89,4 +89,27 @@ async fn an_unknown_api_path_is_a_json_404_pointing_to_the_docs() {
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
     let body: Value = response.json().await.unwrap();
     assert!(body["message"].as_str().unwrap().contains("/api/docs"));
+}
+
+#[tokio::test]
+async fn the_dashboard_is_served_with_client_routes_and_cache_rules() {
+    let ui = std::env::temp_dir().join(format!("ems-ui-{}", uuid::Uuid::new_v4()));
+    std::fs::create_dir_all(ui.join("assets")).unwrap();
+    std::fs::write(ui.join("index.html"), "<!doctype html><title>EMS</title>").unwrap();
+    std::fs::write(ui.join("assets/app-1a2b3c.js"), "console.log('ems')").unwrap();
+    let app = spawn_app_with(TestSettings { ui_dir: ui.clone(), ..TestSettings::default() }).await;
+
+    let shell = app.client.get(app.url("/admin/users")).send().await.unwrap();
+    assert_eq!(shell.status(), StatusCode::OK, "a client-side route gets the app shell");
+    assert_eq!(shell.headers()["cache-control"], "no-cache");
+    assert!(shell.text().await.unwrap().contains("<title>EMS</title>"));
+
+    let asset = app.client.get(app.url("/assets/app-1a2b3c.js")).send().await.unwrap();
+    assert_eq!(asset.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(
+        app.client.get(app.url("/api/nothing")).send().await.unwrap().status(),
+        StatusCode::NOT_FOUND,
+        "the API keeps its 404s"
+    );
+    std::fs::remove_dir_all(ui).ok();
 }

@@ -10,7 +10,13 @@ const FOREGROUND = [0xff, 0xd2, 0x3f];
 const CORNER_RADIUS = 112;
 // The bolt in a 512 × 512 design space.
 const BOLT = [
-  [296, 56], [128, 292], [240, 292], [208, 456], [384, 212], [272, 212], [320, 56],
+  [296, 56],
+  [128, 292],
+  [240, 292],
+  [208, 456],
+  [384, 212],
+  [272, 212],
+  [320, 56],
 ];
 
 function insidePolygon(points, x, y) {

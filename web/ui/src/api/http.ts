@@ -55,7 +55,11 @@ export function createHttp(fetchImpl: typeof fetch = (...args) => globalThis.fet
       });
     } catch (error) {
       if (error instanceof DOMException && error.name === 'AbortError') throw error;
-      throw new ApiError(NO_RESPONSE, 'network', 'The server could not be reached. Check your connection and try again.');
+      throw new ApiError(
+        NO_RESPONSE,
+        'network',
+        'The server could not be reached. Check your connection and try again.',
+      );
     }
     if (response.status === 204) return undefined as T;
     const body: unknown = await response.json().catch(() => null);

@@ -5,7 +5,15 @@ import { useEffect, useId, useRef } from 'preact/hooks';
  * A modal dialog, shown while mounted. The native <dialog> opened with showModal() keeps focus
  * inside, makes the page behind inert, closes on Escape and gives focus back when it closes.
  */
-export function Dialog({ title, onClose, children }: { title: string; onClose: () => void; children: ComponentChildren }) {
+export function Dialog({
+  title,
+  onClose,
+  children,
+}: {
+  title: string;
+  onClose: () => void;
+  children: ComponentChildren;
+}) {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
 

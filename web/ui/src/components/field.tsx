@@ -69,7 +69,17 @@ export function TextField({
   );
 }
 
-export function TextAreaField({ field, label, hint, rows = 3 }: { field: BoundField; label: string; hint?: string; rows?: number }) {
+export function TextAreaField({
+  field,
+  label,
+  hint,
+  rows = 3,
+}: {
+  field: BoundField;
+  label: string;
+  hint?: string;
+  rows?: number;
+}) {
   const id = useId();
   return (
     <FieldFrame id={id} label={label} hint={hint} error={field.error}>

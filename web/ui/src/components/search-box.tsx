@@ -4,7 +4,15 @@ import { useEffect, useId, useRef, useState } from 'preact/hooks';
 const TYPING_PAUSE_MS = 300;
 
 /** A search field that reports its text after a typing pause, or at once on Enter. */
-export function SearchBox({ label, value, onSearch }: { label: string; value: string; onSearch: (text: string) => void }) {
+export function SearchBox({
+  label,
+  value,
+  onSearch,
+}: {
+  label: string;
+  value: string;
+  onSearch: (text: string) => void;
+}) {
   const id = useId();
   const [text, setText] = useState(value);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);

@@ -20,7 +20,7 @@ function setup(handler: Handler, now = () => 0) {
   const storage = new MemoryStorage();
   const store = createSessionStore(storage);
   const { http, calls } = fakeHttp(handler);
-  const auth = createAuth({ http, store, now, locks: undefined });
+  const auth = createAuth({ http, store, now, locks: null });
   return { storage, store, auth, calls };
 }
 
@@ -31,7 +31,10 @@ describe('auth', () => {
     const answer = sessionResponse();
     const { auth, store, calls } = setup(() => answer);
     await auth.login('ana', 'ems-demo');
-    expect(calls[0]).toEqual({ path: '/api/auth/login', options: { method: 'POST', body: { username: 'ana', password: 'ems-demo' } } });
+    expect(calls[0]).toEqual({
+      path: '/api/auth/login',
+      options: { method: 'POST', body: { username: 'ana', password: 'ems-demo' } },
+    });
     expect(store.get()?.accessToken).toBe(answer.access_token);
     expect(auth.ended.get()).toBeNull();
   });
@@ -42,7 +45,10 @@ describe('auth', () => {
     const { auth, store, calls } = setup((path) => (path === '/api/auth/login' ? first : second));
     await auth.login('ana', 'ems-demo');
     const renewed = await auth.refresh(first.access_token);
-    expect(calls[1]).toEqual({ path: '/api/auth/refresh', options: { method: 'POST', body: { refresh_token: first.refresh_token } } });
+    expect(calls[1]).toEqual({
+      path: '/api/auth/refresh',
+      options: { method: 'POST', body: { refresh_token: first.refresh_token } },
+    });
     expect(renewed?.refreshToken).toBe(second.refresh_token);
     expect(store.get()?.accessToken).toBe(second.access_token);
   });
@@ -87,6 +93,18 @@ describe('auth', () => {
     expect(auth.ended.get()).toBe('expired');
   });
 
+  it('ends a session whose refresh token has expired without asking the server', async () => {
+    const { auth, store, calls } = setup(
+      () => sessionResponse(),
+      () => Date.parse('2027-01-01T00:00:00Z'),
+    );
+    store.set(sessionFromResponse(sessionResponse(), 0));
+    expect(await auth.validAccessToken()).toBeNull();
+    expect(calls).toHaveLength(0);
+    expect(store.get()).toBeNull();
+    expect(auth.ended.get()).toBe('expired');
+  });
+
   it('keeps the session when the refresh fails for want of a network', async () => {
     const offline = new ApiError(NO_RESPONSE, 'network', 'The server could not be reached.');
     const { auth, store } = setup(() => {
@@ -101,7 +119,10 @@ describe('auth', () => {
   it('refreshes before handing out a token about to expire', async () => {
     let clock = 0;
     const fresh = sessionResponse();
-    const { auth, store, calls } = setup(() => fresh, () => clock);
+    const { auth, store, calls } = setup(
+      () => fresh,
+      () => clock,
+    );
     store.set(sessionFromResponse(sessionResponse(900), 0));
     const current = store.get()!.accessToken;
     clock = 800_000;
@@ -121,6 +142,9 @@ describe('auth', () => {
     await auth.logout();
     expect(store.get()).toBeNull();
     expect(auth.ended.get()).toBe('signed-out');
-    expect(calls[0]).toEqual({ path: '/api/auth/logout', options: { method: 'POST', body: { refresh_token: session.refreshToken } } });
+    expect(calls[0]).toEqual({
+      path: '/api/auth/logout',
+      options: { method: 'POST', body: { refresh_token: session.refreshToken } },
+    });
   });
 });

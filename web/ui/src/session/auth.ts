@@ -32,20 +32,33 @@ export interface AuthOptions {
   http: Http;
   store: SessionStore;
   now?: () => number;
-  locks?: LockManager | undefined;
+  /** Serialises refreshes across tabs; null where the browser has no Web Locks. */
+  locks?: LockManager | null;
 }
 
-export function createAuth({ http, store, now = Date.now, locks = globalThis.navigator?.locks }: AuthOptions): Auth {
+export function createAuth({
+  http,
+  store,
+  now = Date.now,
+  locks = globalThis.navigator?.locks ?? null,
+}: AuthOptions): Auth {
   const ended = observable<SessionEnd>(null);
   let inFlight: Promise<Session | null> | null = null;
 
   const exclusive = <T>(task: () => Promise<T>): Promise<T> =>
     locks ? (locks.request(REFRESH_LOCK, task) as Promise<T>) : task();
 
+  function expire(): null {
+    ended.set('expired');
+    store.set(null);
+    return null;
+  }
+
   async function rotate(staleAccessToken: string): Promise<Session | null> {
     const latest = store.reload();
     if (!latest) return null;
     if (latest.accessToken !== staleAccessToken) return latest;
+    if (latest.refreshExpiresAt <= now()) return expire();
     try {
       const response = await http<SessionResponse>('/api/auth/refresh', {
         method: 'POST',
@@ -55,11 +68,7 @@ export function createAuth({ http, store, now = Date.now, locks = globalThis.nav
       store.set(session);
       return session;
     } catch (error) {
-      if (error instanceof ApiError && error.status === 401) {
-        ended.set('expired');
-        store.set(null);
-        return null;
-      }
+      if (error instanceof ApiError && error.status === 401) return expire();
       throw error;
     }
   }

@@ -42,7 +42,13 @@ export default function LoginView() {
           spellcheck={false}
           required
         />
-        <TextField field={form.bind('password')} label="Password" type="password" autoComplete="current-password" required />
+        <TextField
+          field={form.bind('password')}
+          label="Password"
+          type="password"
+          autoComplete="current-password"
+          required
+        />
         <button type="submit" class="button button--primary button--wide" disabled={form.submitting}>
           {form.submitting ? 'Signing in…' : 'Sign in'}
         </button>

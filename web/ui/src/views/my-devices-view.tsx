@@ -15,7 +15,10 @@ export default function MyDevicesView() {
 
   return (
     <div aria-busy={list.loading}>
-      <ListStatus list={list} empty="No devices are assigned to you yet. When an administrator assigns one, it shows here." />
+      <ListStatus
+        list={list}
+        empty="No devices are assigned to you yet. When an administrator assigns one, it shows here."
+      />
       {list.page && list.page.items.length > 0 && (
         <>
           <div class="card-grid">
@@ -23,7 +26,7 @@ export default function MyDevicesView() {
               <DeviceCard key={device.id} device={device} />
             ))}
           </div>
-          <Pagination page={list.page} noun="devices" />
+          <Pagination page={list.page} noun={{ one: 'device', many: 'devices' }} />
         </>
       )}
     </div>

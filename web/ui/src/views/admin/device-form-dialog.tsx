@@ -77,7 +77,11 @@ export function DeviceFormDialog({
           autoComplete="off"
           required
         />
-        <DialogActions submitLabel={device ? 'Save' : 'Create device'} submitting={form.submitting} onCancel={onClose} />
+        <DialogActions
+          submitLabel={device ? 'Save' : 'Create device'}
+          submitting={form.submitting}
+          onCancel={onClose}
+        />
       </form>
     </Dialog>
   );

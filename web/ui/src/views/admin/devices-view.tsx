@@ -110,32 +110,42 @@ export default function DevicesView() {
                   <td data-label="Location">{device.location || '—'}</td>
                   <td data-label="Hourly limit">{formatKwh(device.max_hourly_kwh)}</td>
                   <td data-label="Owner">{device.owner_username ?? <span class="muted">Not assigned</span>}</td>
-                  <td class="row-actions">
-                    <button type="button" class="button button--small" onClick={() => setDialog({ kind: 'edit', device })}>
-                      Edit<span class="visually-hidden"> {device.name}</span>
-                    </button>
-                    <button type="button" class="button button--small" onClick={() => setDialog({ kind: 'assign', device })}>
-                      {device.owner_id ? 'Reassign' : 'Assign'}
-                      <span class="visually-hidden"> {device.name}</span>
-                    </button>
-                    {device.owner_id && (
-                      <button type="button" class="button button--small" onClick={() => void unassign(device)}>
-                        Unassign<span class="visually-hidden"> {device.name}</span>
+                  <td>
+                    <div class="row-actions">
+                      <button
+                        type="button"
+                        class="button button--small"
+                        onClick={() => setDialog({ kind: 'edit', device })}
+                      >
+                        Edit<span class="visually-hidden"> {device.name}</span>
                       </button>
-                    )}
-                    <button
-                      type="button"
-                      class="button button--small button--danger"
-                      onClick={() => setDialog({ kind: 'delete', device })}
-                    >
-                      Delete<span class="visually-hidden"> {device.name}</span>
-                    </button>
+                      <button
+                        type="button"
+                        class="button button--small"
+                        onClick={() => setDialog({ kind: 'assign', device })}
+                      >
+                        {device.owner_id ? 'Reassign' : 'Assign'}
+                        <span class="visually-hidden"> {device.name}</span>
+                      </button>
+                      {device.owner_id && (
+                        <button type="button" class="button button--small" onClick={() => void unassign(device)}>
+                          Unassign<span class="visually-hidden"> {device.name}</span>
+                        </button>
+                      )}
+                      <button
+                        type="button"
+                        class="button button--small button--danger"
+                        onClick={() => setDialog({ kind: 'delete', device })}
+                      >
+                        Delete<span class="visually-hidden"> {device.name}</span>
+                      </button>
+                    </div>
                   </td>
                 </tr>
               ))}
             </tbody>
           </table>
-          <Pagination page={list.page} noun="devices" />
+          <Pagination page={list.page} noun={{ one: 'device', many: 'devices' }} />
         </>
       )}
 

@@ -19,10 +19,7 @@ import { UserFormDialog } from './user-form-dialog';
 const PER_PAGE = 20;
 
 type OpenDialog =
-  | { kind: 'create' }
-  | { kind: 'edit'; user: User }
-  | { kind: 'password'; user: User }
-  | { kind: 'delete'; user: User };
+  { kind: 'create' } | { kind: 'edit'; user: User } | { kind: 'password'; user: User } | { kind: 'delete'; user: User };
 
 /** Administrators' list of accounts: search, filter by role, create, edit, reset, delete. */
 export default function UsersView() {
@@ -56,7 +53,11 @@ export default function UsersView() {
         <ListFilter
           label="Role"
           value={role ?? ''}
-          options={[{ value: '', label: 'All roles' }, { value: 'client', label: 'Customers' }, { value: 'admin', label: 'Administrators' }]}
+          options={[
+            { value: '', label: 'All roles' },
+            { value: 'client', label: 'Customers' },
+            { value: 'admin', label: 'Administrators' },
+          ]}
           onChange={(value) => navigate(withParams({ role: value, page: null }), { replace: true })}
         />
         <button type="button" class="button button--primary" onClick={() => setDialog({ kind: 'create' })}>
@@ -84,34 +85,47 @@ export default function UsersView() {
               {list.page.items.map((user) => (
                 <tr key={user.id}>
                   <th scope="row" data-label="Username">
-                    {user.username}
-                    {user.id === myId && <span class="tag">you</span>}
+                    {/* One element, so the stacked phone layout keeps the tag beside the name. */}
+                    <span>
+                      {user.username}
+                      {user.id === myId && <span class="tag">you</span>}
+                    </span>
                   </th>
                   <td data-label="Name">{user.display_name}</td>
                   <td data-label="Role">{ROLE_LABELS[user.role]}</td>
                   <td data-label="Created">{formatDate(user.created_at)}</td>
-                  <td class="row-actions">
-                    <button type="button" class="button button--small" onClick={() => setDialog({ kind: 'edit', user })}>
-                      Edit<span class="visually-hidden"> {user.username}</span>
-                    </button>
-                    <button type="button" class="button button--small" onClick={() => setDialog({ kind: 'password', user })}>
-                      Reset password<span class="visually-hidden"> of {user.username}</span>
-                    </button>
-                    {user.id !== myId && (
+                  <td>
+                    <div class="row-actions">
                       <button
                         type="button"
-                        class="button button--small button--danger"
-                        onClick={() => setDialog({ kind: 'delete', user })}
+                        class="button button--small"
+                        onClick={() => setDialog({ kind: 'edit', user })}
                       >
-                        Delete<span class="visually-hidden"> {user.username}</span>
+                        Edit<span class="visually-hidden"> {user.username}</span>
                       </button>
-                    )}
+                      <button
+                        type="button"
+                        class="button button--small"
+                        onClick={() => setDialog({ kind: 'password', user })}
+                      >
+                        Reset password<span class="visually-hidden"> of {user.username}</span>
+                      </button>
+                      {user.id !== myId && (
+                        <button
+                          type="button"
+                          class="button button--small button--danger"
+                          onClick={() => setDialog({ kind: 'delete', user })}
+                        >
+                          Delete<span class="visually-hidden"> {user.username}</span>
+                        </button>
+                      )}
+                    </div>
                   </td>
                 </tr>
               ))}
             </tbody>
           </table>
-          <Pagination page={list.page} noun="users" />
+          <Pagination page={list.page} noun={{ one: 'user', many: 'users' }} />
         </>
       )}
 

@@ -1,0 +1,5 @@
+//! Benchmarks that print figures rather than pass or fail: each measures the raw broker baseline
+//! in the same run, so the result is a ratio that means something on any machine.
+
+pub mod pipeline;
+mod stats;

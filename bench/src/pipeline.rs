@@ -1,0 +1,410 @@
+//! `ems bench pipeline`: in one run on one machine,
+//! 1. the raw broker single hop: persistent messages with pipelined publisher confirms, one
+//!    consumer with a prefetch in the hundreds acknowledging with `multiple`;
+//! 2. the full pipeline: publisher, balancer, monitor replicas and PostgreSQL, until every reading
+//!    is committed;
+//! 3. publish-to-alert latency at half the pipeline's maximum rate (alert received on NATS,
+//!    which happens after its commit);
+//! 4. peak resident memory of the balancer and each monitor.
+//!
+//! The balancer and monitors run as child processes of this same binary, as in production.
+
+use std::{
+    collections::HashMap,
+    process::{Child, Command, Stdio},
+    time::{Duration, Instant},
+};
+
+use anyhow::Context;
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use clap::Args;
+use ems_common::{
+    broker::BrokerArgs,
+    config::{DatabaseArgs, DatabaseUrl},
+    contracts::AlertEvent,
+    db,
+};
+use ems_ingress::{Reading, topology};
+use futures::{FutureExt, StreamExt, stream::FuturesUnordered};
+use lapin::{
+    Channel,
+    options::{
+        BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions,
+        QueueDeclareOptions, QueueDeleteOptions,
+    },
+    types::FieldTable,
+};
+use sqlx::{PgPool, postgres::PgConnectOptions};
+
+use uuid::Uuid;
+
+use crate::stats::{peak_rss_kib, percentile};
+
+#[derive(Args, Clone, Debug)]
+pub struct PipelineBenchArgs {
+    /// The PostgreSQL server to use; the benchmark creates and drops its own database there.
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub broker: BrokerArgs,
+
+    /// Readings sent in each throughput run.
+    #[arg(long, default_value_t = 100_000)]
+    pub readings: usize,
+
+    /// Devices the readings are spread over.
+    #[arg(long, default_value_t = 200)]
+    pub devices: usize,
+
+    /// Monitor replicas.
+    #[arg(long, default_value_t = 3)]
+    pub monitors: u32,
+
+    /// Length of the latency run, in seconds.
+    #[arg(long, default_value_t = 10)]
+    pub latency_seconds: u64,
+}
+
+/// Confirms in flight at most, for both the raw hop and the pipeline's publisher.
+const MAX_IN_FLIGHT: usize = 2000;
+/// The raw hop's consumer prefetch: "in the hundreds", as a RabbitMQ user would tune it.
+const RAW_PREFETCH: u16 = 500;
+/// The raw hop's consumer acknowledges this many deliveries with one frame.
+const RAW_ACK_EVERY: usize = 100;
+/// One reading in this many is a latency probe during the latency run.
+const PROBE_EVERY: usize = 10;
+
+/// When each probe (device, hour) was published.
+type SendTimes = std::sync::Arc<std::sync::Mutex<HashMap<(Uuid, DateTime<Utc>), Instant>>>;
+
+pub struct Report {
+    pub readings: usize,
+    pub raw_per_second: f64,
+    pub pipeline_per_second: f64,
+    pub latency_rate: f64,
+    pub latency_samples: usize,
+    pub latency_p50: Duration,
+    pub latency_p99: Duration,
+    pub peak_rss_kib: Vec<(String, u64)>,
+}
+
+impl std::fmt::Display for Report {
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(out, "EMS pipeline benchmark ({} readings per run)", self.readings)?;
+        writeln!(out, "  raw broker single hop   {:>10.0} messages/s", self.raw_per_second)?;
+        writeln!(out, "  full pipeline           {:>10.0} readings/s", self.pipeline_per_second)?;
+        writeln!(out, "  pipeline / raw hop      {:>10.2}", self.pipeline_per_second / self.raw_per_second)?;
+        writeln!(
+            out,
+            "  publish-to-alert latency at {:.0} readings/s ({} alerts): p50 {:.1} ms, p99 {:.1} ms",
+            self.latency_rate,
+            self.latency_samples,
+            self.latency_p50.as_secs_f64() * 1000.0,
+            self.latency_p99.as_secs_f64() * 1000.0
+        )?;
+        for (process, kib) in &self.peak_rss_kib {
+            writeln!(out, "  peak RSS {process:<14} {:>8.1} MiB", *kib as f64 / 1024.0)?;
+        }
+        Ok(())
+    }
+}
+
+struct Bench {
+    args: PipelineBenchArgs,
+    broker: BrokerArgs,
+    pool: PgPool,
+    database_url: String,
+    channel: Channel,
+    nats: async_nats::Client,
+    devices: Vec<Uuid>,
+    probes: Vec<Uuid>,
+}
+
+pub async fn run(args: PipelineBenchArgs) -> anyhow::Result<Report> {
+    let suffix = Uuid::new_v4().simple().to_string()[..10].to_owned();
+    let database = format!("ems_bench_{suffix}");
+    let options = args.database.database_url.options.clone().database(&database);
+    db::ensure_database_exists(&DatabaseUrl::new(options.clone())).await?;
+    let result = run_in(&args, &suffix, &options).await;
+    db::drop_database(&options, &database).await.ok();
+    result
+}
+
+async fn run_in(args: &PipelineBenchArgs, suffix: &str, options: &PgConnectOptions) -> anyhow::Result<Report> {
+    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(4).connect_with(options.clone()).await?;
+    db::migrate(&pool).await?;
+    let mut broker = args.broker.clone();
+    broker.namespace = format!("bench{suffix}");
+    let amqp = broker.amqp("ems-bench").await?;
+    let channel = amqp.create_channel().await?;
+    channel.confirm_select(ConfirmSelectOptions::default()).await?;
+    topology::declare(&channel, &broker.names()).await?;
+    let nats = broker.nats("ems-bench").await?;
+    let database_url = args.database.database_url.url_for(options.get_database().unwrap_or_default());
+
+    let (devices, probes) = create_devices(&pool, args.devices).await?;
+    let bench = Bench { args: args.clone(), broker, pool, database_url, channel, nats, devices, probes };
+
+    eprintln!("measuring the raw broker single hop ...");
+    let raw_per_second = bench.raw_hop(&amqp).await?;
+    eprintln!("  {raw_per_second:.0} messages/s");
+
+    let mut children = bench.start_pipeline()?;
+    let outcome = bench.measure_pipeline().await;
+    let peak_rss_kib =
+        children.iter().map(|(name, child)| (name.clone(), peak_rss_kib(child.id()).unwrap_or_default())).collect();
+    for (_, child) in &mut children {
+        let _ = Command::new("kill").args(["-TERM", &child.id().to_string()]).status();
+    }
+    for (_, child) in &mut children {
+        let _ = child.wait();
+    }
+    bench.cleanup_queues().await;
+    amqp.close(200, "benchmark done".into()).await.ok();
+    let (pipeline_per_second, latency_rate, mut latencies) = outcome?;
+    latencies.sort();
+    Ok(Report {
+        readings: args.readings,
+        raw_per_second,
+        pipeline_per_second,
+        latency_rate,
+        latency_samples: latencies.len(),
+        latency_p50: percentile(&latencies, 0.50),
+        latency_p99: percentile(&latencies, 0.99),
+        peak_rss_kib,
+    })
+}
+
+/// Devices with a limit nobody reaches, and probe devices whose every reading is over the limit.
+async fn create_devices(pool: &PgPool, count: usize) -> anyhow::Result<(Vec<Uuid>, Vec<Uuid>)> {
+    let owner = Uuid::new_v4();
+    sqlx::query(
+        "INSERT INTO users (id, username, display_name, password_hash) VALUES ($1, 'bench-owner', 'Bench', 'x')",
+    )
+    .bind(owner)
+    .execute(pool)
+    .await?;
+    let devices: Vec<Uuid> = (0..count).map(|_| Uuid::new_v4()).collect();
+    let probes: Vec<Uuid> = (0..count).map(|_| Uuid::new_v4()).collect();
+    for (ids, limit) in [(&devices, 1_000_000.0), (&probes, 0.001)] {
+        sqlx::query(
+            "INSERT INTO devices (id, name, max_hourly_kwh, owner_id) \
+             SELECT id, 'bench ' || id, $2, $3 FROM UNNEST($1::uuid[]) AS id",
+        )
+        .bind(ids)
+        .bind(limit)
+        .bind(owner)
+        .execute(pool)
+        .await?;
+    }
+    Ok((devices, probes))
+}
+
+impl Bench {
+    /// The i-th throughput reading: devices in turn, each going back 10 minutes per round.
+    fn reading(&self, index: usize) -> Reading {
+        let base = Utc::now().duration_trunc(TimeDelta::hours(1)).expect("hour") - TimeDelta::hours(1);
+        Reading {
+            device_id: self.devices[index % self.devices.len()],
+            timestamp: base - TimeDelta::minutes(10 * (index / self.devices.len()) as i64),
+            measurement_value: 0.1,
+            interval_s: 600,
+        }
+    }
+
+    async fn publish_all(&self, queue: &str, bodies: impl Iterator<Item = Vec<u8>>) -> anyhow::Result<()> {
+        let mut in_flight: FuturesUnordered<lapin::PublisherConfirm> = FuturesUnordered::new();
+        for body in bodies {
+            while in_flight.len() >= MAX_IN_FLIGHT {
+                anyhow::ensure!(in_flight.next().await.expect("not empty")?.is_ack(), "a publish was refused");
+            }
+            let confirm = self
+                .channel
+                .basic_publish(
+                    "".into(),
+                    queue.into(),
+                    BasicPublishOptions::default(),
+                    &body,
+                    topology::persistent("application/json"),
+                )
+                .await?;
+            in_flight.push(confirm);
+        }
+        while let Some(confirmation) = in_flight.next().await {
+            anyhow::ensure!(confirmation?.is_ack(), "a publish was refused");
+        }
+        Ok(())
+    }
+
+    async fn raw_hop(&self, amqp: &lapin::Connection) -> anyhow::Result<f64> {
+        let queue = format!("{}.bench.raw", self.broker.namespace);
+        let consumer_channel = amqp.create_channel().await?;
+        let durable = QueueDeclareOptions { durable: true, ..QueueDeclareOptions::default() };
+        consumer_channel.queue_declare(queue.as_str().into(), durable, FieldTable::default()).await?;
+        consumer_channel.basic_qos(RAW_PREFETCH, BasicQosOptions::default()).await?;
+        let mut consumer = consumer_channel
+            .basic_consume(queue.as_str().into(), "raw".into(), BasicConsumeOptions::default(), FieldTable::default())
+            .await?;
+        let total = self.args.readings;
+        let receiver = tokio::spawn(async move {
+            for received in 1..=total {
+                let delivery = consumer.next().await.context("consumer closed")??;
+                // One ack frame settles the last hundred deliveries (the prefetch is larger).
+                if received.is_multiple_of(RAW_ACK_EVERY) || received == total {
+                    consumer_channel.basic_ack(delivery.delivery_tag, BasicAckOptions { multiple: true }).await?;
+                }
+            }
+            consumer_channel.close(200, "done".into()).await.ok();
+            anyhow::Ok(Instant::now())
+        });
+        let started = Instant::now();
+        self.publish_all(&queue, (0..total).map(|index| self.reading(index).to_json())).await?;
+        let finished = receiver.await??;
+        self.channel.queue_delete(queue.as_str().into(), QueueDeleteOptions::default()).await.ok();
+        Ok(total as f64 / (finished - started).as_secs_f64())
+    }
+
+    fn start_pipeline(&self) -> anyhow::Result<Vec<(String, Child)>> {
+        let exe = std::env::current_exe().context("finding the ems binary")?;
+        let common = ["--namespace", &self.broker.namespace, "--listen", "127.0.0.1:0", "--log", "warn"];
+        let mut children = Vec::new();
+        let mut spawn = |name: String, args: Vec<String>| -> anyhow::Result<()> {
+            let child = Command::new(&exe)
+                .args(args)
+                .args(common)
+                .env("EMS_DATABASE_URL", &self.database_url)
+                .env("EMS_AMQP_URL", &self.broker.amqp_url)
+                .env("EMS_NATS_URL", &self.broker.nats_url)
+                .stdout(Stdio::null())
+                .spawn()
+                .with_context(|| format!("starting {name}"))?;
+            children.push((name, child));
+            Ok(())
+        };
+        spawn("balancer".into(), vec!["balancer".into()])?;
+        for replica in 1..=self.args.monitors {
+            spawn(format!("monitor {replica}"), vec!["monitor".into(), "--replica".into(), replica.to_string()])?;
+        }
+        Ok(children)
+    }
+
+    async fn wait_for_replicas(&self) -> anyhow::Result<()> {
+        let mut heartbeats = self.nats.subscribe(self.broker.names().heartbeat_subject()).await?;
+        let mut heard = std::collections::HashSet::new();
+        while heard.len() < self.args.monitors as usize {
+            let message = tokio::time::timeout(Duration::from_secs(60), heartbeats.next())
+                .await
+                .context("the monitors did not start within 60s")?
+                .context("NATS closed")?;
+            let heartbeat: ems_common::contracts::Heartbeat = serde_json::from_slice(&message.payload)?;
+            heard.insert(heartbeat.replica);
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await; // one membership round of the balancer
+        Ok(())
+    }
+
+    async fn stored(&self) -> anyhow::Result<i64> {
+        Ok(sqlx::query_scalar("SELECT count(*) FROM readings").fetch_one(&self.pool).await?)
+    }
+
+    async fn measure_pipeline(&self) -> anyhow::Result<(f64, f64, Vec<Duration>)> {
+        self.wait_for_replicas().await?;
+        eprintln!("measuring the full pipeline ...");
+        let total = self.args.readings;
+        let queue = self.broker.names().readings_queue();
+        let started = Instant::now();
+        self.publish_all(&queue, (0..total).map(|index| self.reading(index).to_json())).await?;
+        while self.stored().await? < total as i64 {
+            anyhow::ensure!(
+                started.elapsed() < Duration::from_secs(600),
+                "the pipeline did not store every reading in 10 minutes"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let per_second = total as f64 / started.elapsed().as_secs_f64();
+        eprintln!("  {per_second:.0} readings/s");
+
+        let rate = per_second / 2.0;
+        eprintln!("measuring publish-to-alert latency at {rate:.0} readings/s for {}s ...", self.args.latency_seconds);
+        let latencies = self.latency(rate, total).await?;
+        Ok((per_second, rate, latencies))
+    }
+
+    /// Sends readings at `rate`, one in ten a probe that raises an alert; the latency of each is
+    /// from just before its publish to the alert's arrival on NATS.
+    async fn latency(&self, rate: f64, offset: usize) -> anyhow::Result<Vec<Duration>> {
+        let mut alerts = self.nats.subscribe(format!("{}.alerts.*", self.broker.namespace)).await?;
+        self.nats.flush().await?;
+        let sent_at: SendTimes = Default::default();
+        let collector = {
+            let sent_at = sent_at.clone();
+            tokio::spawn(async move {
+                let mut latencies = Vec::new();
+                while let Ok(Some(message)) = tokio::time::timeout(Duration::from_secs(15), alerts.next()).await {
+                    let arrived = Instant::now();
+                    let Ok(alert) = serde_json::from_slice::<AlertEvent>(&message.payload) else { continue };
+                    if let Some(sent) = sent_at.lock().expect("lock").remove(&(alert.device_id, alert.hour)) {
+                        latencies.push(arrived - sent);
+                    }
+                }
+                latencies
+            })
+        };
+        let queue = self.broker.names().readings_queue();
+        let tick = Duration::from_millis(10);
+        let per_tick = (rate * tick.as_secs_f64()).max(1.0) as usize;
+        let ticks = (self.args.latency_seconds as f64 / tick.as_secs_f64()) as usize;
+        let probe_base = Utc::now().duration_trunc(TimeDelta::hours(1))? - TimeDelta::days(20);
+        let mut interval = tokio::time::interval(tick);
+        let mut sent = 0usize;
+        let mut probes = 0usize;
+        let mut in_flight: FuturesUnordered<lapin::PublisherConfirm> = FuturesUnordered::new();
+        for _ in 0..ticks {
+            interval.tick().await;
+            for _ in 0..per_tick {
+                let reading = if sent.is_multiple_of(PROBE_EVERY) {
+                    let reading = Reading {
+                        device_id: self.probes[probes % self.probes.len()],
+                        timestamp: probe_base - TimeDelta::hours((probes / self.probes.len()) as i64),
+                        measurement_value: 1.0,
+                        interval_s: 600,
+                    };
+                    probes += 1;
+                    // On the hour, so the alert's hour is the reading's timestamp.
+                    sent_at.lock().expect("lock").insert((reading.device_id, reading.timestamp), Instant::now());
+                    reading
+                } else {
+                    self.reading(offset + sent)
+                };
+                sent += 1;
+                let confirm = self
+                    .channel
+                    .basic_publish(
+                        "".into(),
+                        queue.as_str().into(),
+                        BasicPublishOptions::default(),
+                        &reading.to_json(),
+                        topology::persistent("application/json"),
+                    )
+                    .await?;
+                in_flight.push(confirm);
+            }
+            while let Some(Some(confirmation)) = in_flight.next().now_or_never() {
+                anyhow::ensure!(confirmation?.is_ack(), "a publish was refused");
+            }
+        }
+        while let Some(confirmation) = in_flight.next().await {
+            anyhow::ensure!(confirmation?.is_ack(), "a publish was refused");
+        }
+        Ok(collector.await?)
+    }
+
+    async fn cleanup_queues(&self) {
+        let names = self.broker.names();
+        let mut queues = vec![names.readings_queue(), names.invalid_queue()];
+        queues.extend((1..=self.args.monitors).map(|replica| names.ingest_queue(replica)));
+        for queue in queues {
+            self.channel.queue_delete(queue.as_str().into(), QueueDeleteOptions::default()).await.ok();
+        }
+    }
+}
