@@ -7,3 +7,4 @@ mod faults;
 mod flow;
 mod harness;
 mod invalid;
+mod simulator;
