@@ -92,6 +92,29 @@ impl BrokerArgs {
     }
 }
 
+/// Creates (or finds) the JetStream stream behind `ems.chat.inbound`: file storage, so nothing a
+/// user sends is lost while support is down, and a duplicate window in which a message resent with
+/// the same `Nats-Msg-Id` is stored once.
+pub async fn chat_stream(
+    jetstream: &async_nats::jetstream::Context,
+    names: &Names,
+) -> anyhow::Result<async_nats::jetstream::stream::Stream> {
+    use async_nats::jetstream::stream::{Config, StorageType};
+    let config = Config {
+        name: names.chat_stream(),
+        subjects: vec![names.chat_inbound_subject()],
+        storage: StorageType::File,
+        max_age: Duration::from_secs(30 * 24 * 3600),
+        duplicate_window: Duration::from_secs(120),
+        ..Config::default()
+    };
+    jetstream.get_or_create_stream(config).await.map_err(|error| {
+        anyhow::anyhow!(
+            "cannot create the JetStream stream for chat (is JetStream enabled on NATS? start it with -js): {error}"
+        )
+    })
+}
+
 fn nats_unreachable(url: &str) -> String {
     format!("cannot connect to NATS at {url} (--nats-url / EMS_NATS_URL); is it running?")
 }
@@ -154,6 +177,34 @@ impl Names {
     pub fn heartbeat_subject(&self) -> String {
         self.subject("monitors.heartbeat")
     }
+
+    /// Every user's alerts: one subscription serves all of a notifier's connections.
+    pub fn alerts_wildcard(&self) -> String {
+        self.subject("alerts.*")
+    }
+
+    /// What customers and administrators send to support (a JetStream subject).
+    pub fn chat_inbound_subject(&self) -> String {
+        self.subject("chat.inbound")
+    }
+
+    /// The JetStream stream holding `chat.inbound`.
+    pub fn chat_stream(&self) -> String {
+        let root = if self.namespace.is_empty() { "EMS" } else { &self.namespace };
+        format!("{}_CHAT", root.to_uppercase().replace('-', "_"))
+    }
+
+    pub fn chat_user_subject(&self, user_id: uuid::Uuid) -> String {
+        self.subject(&format!("chat.user.{user_id}"))
+    }
+
+    pub fn chat_user_wildcard(&self) -> String {
+        self.subject("chat.user.*")
+    }
+
+    pub fn chat_admins_subject(&self) -> String {
+        self.subject("chat.admins")
+    }
 }
 
 #[cfg(test)]
@@ -168,6 +219,10 @@ mod tests {
         assert_eq!(names.ingest_queue(2), "ingest.2");
         assert_eq!(names.heartbeat_subject(), "ems.monitors.heartbeat");
         assert_eq!(names.devices_changed_subject(), "ems.devices.changed");
+        assert_eq!(names.chat_inbound_subject(), "ems.chat.inbound");
+        assert_eq!(names.chat_admins_subject(), "ems.chat.admins");
+        assert_eq!(names.chat_user_wildcard(), "ems.chat.user.*");
+        assert_eq!(names.alerts_wildcard(), "ems.alerts.*");
         let user = uuid::Uuid::nil();
         assert_eq!(names.alerts_subject(user), format!("ems.alerts.{user}"));
     }

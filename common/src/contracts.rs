@@ -51,3 +51,78 @@ pub struct Heartbeat {
     /// Readings this replica has stored since it started.
     pub processed: u64,
 }
+
+/// Who wrote a chat message, shown to the customer as its label.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema)]
+#[sqlx(type_name = "chat_source", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum ChatSource {
+    Customer,
+    /// An answer from the rules.
+    Rule,
+    /// An answer from the AI model.
+    Ai,
+    Admin,
+    /// A notice from support itself, e.g. that an administrator will answer.
+    System,
+}
+
+/// Whether support's bot or an administrator answers a conversation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema)]
+#[sqlx(type_name = "conversation_mode", rename_all = "lowercase")]
+#[serde(rename_all = "lowercase")]
+pub enum ConversationMode {
+    Bot,
+    Human,
+}
+
+/// A stored chat message. A conversation is identified by its customer's id.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct ChatMessage {
+    pub id: i64,
+    pub customer_id: Uuid,
+    pub source: ChatSource,
+    pub sender_id: Option<Uuid>,
+    pub body: String,
+    pub created_at: DateTime<Utc>,
+}
+
+/// What the notifier puts on the JetStream subject `ems.chat.inbound` for support.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ChatInbound {
+    /// A customer's or administrator's message in the customer's conversation.
+    Message { customer_id: Uuid, sender_id: Uuid, sender_role: crate::Role, client_id: String, text: String },
+    /// A read receipt: the reader has seen every message up to this id.
+    Read { customer_id: Uuid, reader_role: crate::Role, up_to_id: i64 },
+}
+
+/// Published on `ems.chat.user.<customer>` and `ems.chat.admins`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ChatEvent {
+    Message {
+        message: ChatMessage,
+    },
+    Typing {
+        customer_id: Uuid,
+        role: crate::Role,
+        user_id: Uuid,
+        typing: bool,
+    },
+    Read {
+        customer_id: Uuid,
+        role: crate::Role,
+        up_to_id: i64,
+    },
+    Mode {
+        customer_id: Uuid,
+        mode: ConversationMode,
+        admin_id: Option<Uuid>,
+    },
+    /// A customer's first connection opened (`online`) or last one closed, on one notifier.
+    Presence {
+        user_id: Uuid,
+        online: bool,
+    },
+}

@@ -29,6 +29,8 @@ pub struct AllConfig {
     balancer: ems_balancer::BalancerArgs,
     #[command(flatten)]
     monitor: ems_monitors::MonitorArgs,
+    #[command(flatten)]
+    notifier: ems_notifier::NotifierArgs,
 
     /// Monitor replicas to run as tasks (replicas 1 to N).
     #[arg(long, env = "EMS_MONITORS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=64))]
@@ -59,10 +61,30 @@ pub async fn run(config: AllConfig, shutdown: Shutdown) -> anyhow::Result<()> {
         });
     }
 
+    let notifier = ems_notifier::NotifierState::new(
+        &config.notifier,
+        jwt.clone(),
+        pool.clone(),
+        nats.clone(),
+        names.clone(),
+        shutdown.clone(),
+    )
+    .await?;
+    {
+        let fanout = notifier.follow();
+        services.spawn(async move {
+            ("notifier".to_owned(), fanout.await.map_err(anyhow::Error::from).and_then(|result| result))
+        });
+    }
+
     let events = ems_web::Events { nats: nats.clone(), names };
     let context = ems_web::ApiContext::new(pool.clone(), jwt, &config.jwt, &config.web.login, events);
     let readiness = ops::Readiness::new().with_postgres(pool.clone()).with_amqp(amqp.clone()).with_nats(nats);
-    let app = http::observe(ems_web::router(context, &config.web.ui_dir).merge(ops::router(readiness)));
+    let app = http::observe(
+        ems_web::router(context, &config.web.ui_dir)
+            .merge(ems_notifier::router(notifier))
+            .merge(ops::router(readiness)),
+    );
     let listener = http::bind(config.http.listen).await?;
     tracing::info!(address = %format!("http://{}", listener.local_addr()?), monitors = config.monitors, "all services running");
     {

@@ -31,6 +31,8 @@ enum Command {
     All(Box<all::AllConfig>),
     /// Consume `readings` and spread them over the live monitor replicas.
     Balancer(ems_balancer::BalancerConfig),
+    /// Serve WebSockets at /ws: live alerts and chat for every open connection of a user.
+    Notifier(Box<ems_notifier::NotifierConfig>),
     /// Run one monitor replica: store hourly consumption and raise alerts.
     Monitor(ems_monitors::MonitorConfig),
     /// Run the simulator fleet: readings for the devices in the database, live or as backfill.
@@ -72,6 +74,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Web(config) => ems_web::run(config, Shutdown::on_signals()).await,
         Command::All(config) => all::run(*config, Shutdown::on_signals()).await,
         Command::Balancer(config) => ems_balancer::run(config, Shutdown::on_signals()).await,
+        Command::Notifier(config) => ems_notifier::run(*config, Shutdown::on_signals()).await,
         Command::Monitor(config) => ems_monitors::run(config, Shutdown::on_signals()).await,
         Command::Migrate(database) => {
             let pool = db::connect_and_migrate(&database).await?;

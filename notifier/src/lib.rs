@@ -1,1 +1,160 @@
-//! WebSocket notifier.
+//! The notifier: `GET /ws` upgrades to a WebSocket authenticated with the API's access token,
+//! then pushes the user's alerts and chat to every open connection of theirs, and takes their
+//! chat frames to support over JetStream. The protocol is in docs/websocket.md.
+
+mod connection;
+pub mod hub;
+pub mod protocol;
+
+use std::{sync::Arc, time::Duration};
+
+use axum::{Router, routing::get};
+use clap::Args;
+use ems_common::{
+    JwtKeys, Shutdown,
+    broker::{self, BrokerArgs, Names},
+    config::{DatabaseArgs, HttpArgs, JwtArgs, parse_duration},
+    contracts::{ChatEvent, ChatInbound},
+    db, http, ops,
+};
+use sqlx::PgPool;
+
+pub use hub::Hub;
+
+#[derive(Args, Clone, Debug)]
+pub struct NotifierArgs {
+    /// Events queued for one connection before it counts as too slow and is cut off.
+    #[arg(long, env = "EMS_WS_QUEUE", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub ws_queue: u32,
+
+    /// How often the server pings each connection.
+    #[arg(long, env = "EMS_WS_PING_INTERVAL", default_value = "30s", value_parser = parse_duration)]
+    pub ws_ping_interval: Duration,
+
+    /// A connection from which nothing (not even a pong) is heard this long is closed.
+    #[arg(long, env = "EMS_WS_IDLE_TIMEOUT", default_value = "75s", value_parser = parse_duration)]
+    pub ws_idle_timeout: Duration,
+
+    /// Longest a single frame may take to send before the client counts as gone.
+    #[arg(long, env = "EMS_WS_SEND_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    pub ws_send_timeout: Duration,
+
+    /// Read buffer per connection, in bytes: small keeps idle connections cheap.
+    #[arg(long, env = "EMS_WS_BUFFER_BYTES", default_value_t = 2048)]
+    pub ws_buffer_bytes: usize,
+
+    /// Most missed alerts replayed to a reconnecting client.
+    #[arg(long, env = "EMS_WS_REPLAY_LIMIT", default_value_t = 200)]
+    pub ws_replay_limit: i64,
+}
+
+#[derive(Args, Clone, Debug)]
+pub struct NotifierConfig {
+    #[command(flatten)]
+    pub database: DatabaseArgs,
+    #[command(flatten)]
+    pub http: HttpArgs,
+    #[command(flatten)]
+    pub jwt: JwtArgs,
+    #[command(flatten)]
+    pub broker: BrokerArgs,
+    #[command(flatten)]
+    pub notifier: NotifierArgs,
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub ping_interval: Duration,
+    pub idle_timeout: Duration,
+    pub send_timeout: Duration,
+    pub buffer_bytes: usize,
+    pub replay_limit: i64,
+}
+
+/// What every connection shares.
+#[derive(Clone)]
+pub struct NotifierState {
+    pub hub: Hub,
+    pub jwt: JwtKeys,
+    pub pool: PgPool,
+    pub nats: async_nats::Client,
+    pub jetstream: async_nats::jetstream::Context,
+    pub names: Names,
+    pub settings: Arc<Settings>,
+    pub shutdown: Shutdown,
+}
+
+impl NotifierState {
+    /// Connects what the notifier needs besides the database and makes sure the chat stream exists.
+    pub async fn new(
+        args: &NotifierArgs,
+        jwt: JwtKeys,
+        pool: PgPool,
+        nats: async_nats::Client,
+        names: Names,
+        shutdown: Shutdown,
+    ) -> anyhow::Result<Self> {
+        let jetstream = async_nats::jetstream::new(nats.clone());
+        broker::chat_stream(&jetstream, &names).await?;
+        let settings = Settings {
+            ping_interval: args.ws_ping_interval,
+            idle_timeout: args.ws_idle_timeout,
+            send_timeout: args.ws_send_timeout,
+            buffer_bytes: args.ws_buffer_bytes.max(512),
+            replay_limit: args.ws_replay_limit,
+        };
+        let hub = Hub::new(args.ws_queue as usize);
+        Ok(Self { hub, jwt, pool, nats, jetstream, names, settings: Arc::new(settings), shutdown })
+    }
+
+    /// Starts the fan-out from NATS to this instance's connections.
+    pub fn follow(&self) -> tokio::task::JoinHandle<anyhow::Result<()>> {
+        tokio::spawn(self.hub.clone().follow(self.nats.clone(), self.names.clone(), self.shutdown.clone()))
+    }
+
+    async fn publish_event(&self, subject: &str, event: &ChatEvent) {
+        let payload = serde_json::to_vec(event).expect("events serialise");
+        if let Err(error) = self.nats.publish(subject.to_owned(), payload.into()).await {
+            tracing::warn!(%error, subject, "publishing a chat event failed");
+        }
+    }
+
+    /// Puts a frame on the durable chat stream and waits for JetStream to store it.
+    async fn send_inbound(&self, inbound: &ChatInbound, message_id: &str) -> anyhow::Result<()> {
+        let mut headers = async_nats::HeaderMap::new();
+        headers.insert("Nats-Msg-Id", message_id);
+        let payload = serde_json::to_vec(inbound)?;
+        let acknowledgement =
+            self.jetstream.publish_with_headers(self.names.chat_inbound_subject(), headers, payload.into()).await?;
+        tokio::time::timeout(Duration::from_secs(5), acknowledgement)
+            .await
+            .map_err(|_| anyhow::anyhow!("JetStream did not confirm in 5s"))??;
+        Ok(())
+    }
+}
+
+/// `/ws`, to merge into a process's router.
+pub fn router(state: NotifierState) -> Router {
+    Router::new().route("/ws", get(connection::upgrade)).with_state(state)
+}
+
+/// `ems notifier`: the WebSocket endpoint with its operations endpoints.
+pub async fn run(config: NotifierConfig, shutdown: Shutdown) -> anyhow::Result<()> {
+    let jwt = config.jwt.keys()?;
+    let pool = db::connect_and_migrate(&config.database).await?;
+    let nats = config.broker.nats("ems-notifier").await?;
+    let state =
+        NotifierState::new(&config.notifier, jwt, pool.clone(), nats.clone(), config.broker.names(), shutdown.clone())
+            .await?;
+    let fanout = state.follow();
+    let readiness = ops::Readiness::new().with_postgres(pool.clone()).with_nats(nats);
+    let app = http::observe(router(state).merge(ops::router(readiness)));
+    let listener = http::bind(config.http.listen).await?;
+    tracing::info!(address = %listener.local_addr()?, "notifier listening");
+    http::serve(listener, app, shutdown.clone(), config.http.shutdown_timeout).await?;
+    shutdown.trigger();
+    fanout.await??;
+    pool.close().await;
+    tracing::info!("notifier stopped");
+    Ok(())
+}

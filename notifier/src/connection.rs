@@ -1,0 +1,297 @@
+//! One WebSocket connection: authenticate, say hello, replay missed alerts, then forward the
+//! user's events while taking chat frames from the client, with keep-alive pings and an idle
+//! timeout. The connection is one task; an idle one holds little more than its small buffers.
+
+use std::time::{Duration, Instant};
+
+use axum::{
+    extract::{
+        Query, State, WebSocketUpgrade,
+        ws::{CloseFrame, Message, Utf8Bytes, WebSocket},
+    },
+    http::{HeaderMap, header},
+    response::Response,
+};
+use ems_common::{
+    Claims, Role,
+    contracts::{AlertEvent, ChatEvent, ChatInbound},
+};
+use futures::{
+    SinkExt, StreamExt,
+    stream::{SplitSink, SplitStream},
+};
+use serde::Deserialize;
+use uuid::Uuid;
+
+use crate::{
+    NotifierState,
+    protocol::{ClientFrame, ServerFrame, close},
+};
+
+const MAX_TEXT_CHARS: usize = 4000;
+/// How long a closing connection waits for the client's answering close frame.
+const CLOSE_HANDSHAKE: Duration = Duration::from_secs(2);
+const MAX_CLIENT_ID_CHARS: usize = 64;
+
+#[derive(Debug, Deserialize)]
+pub struct WsQuery {
+    /// The access token (browsers cannot set headers on a WebSocket).
+    access_token: Option<String>,
+    /// The id of the last alert the client saw; alerts after it are replayed first.
+    last_alert_id: Option<i64>,
+}
+
+pub async fn upgrade(
+    websocket: WebSocketUpgrade,
+    State(state): State<NotifierState>,
+    Query(query): Query<WsQuery>,
+    headers: HeaderMap,
+) -> Response {
+    let bearer = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .map(str::to_owned);
+    let verified = match query.access_token.or(bearer) {
+        None => Err("no access token: connect to /ws?access_token=<token>".to_owned()),
+        Some(token) => state.jwt.verify(&token).map_err(|error| error.to_string()),
+    };
+    websocket
+        .read_buffer_size(state.settings.buffer_bytes)
+        .write_buffer_size(0)
+        .max_message_size(64 * 1024)
+        .max_frame_size(64 * 1024)
+        .on_upgrade(move |socket| async move {
+            match verified {
+                Ok(claims) => serve(socket, state, claims, query.last_alert_id).await,
+                Err(reason) => {
+                    let mut socket = socket;
+                    let _ = socket.send(close_message(close::UNAUTHORIZED, &reason)).await;
+                }
+            }
+        })
+}
+
+fn close_message(code: u16, reason: &str) -> Message {
+    // A close reason may be at most 123 bytes.
+    let mut reason = reason.to_owned();
+    while reason.len() > 123 {
+        reason.pop();
+    }
+    Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from(reason) }))
+}
+
+async fn send(sink: &mut SplitSink<WebSocket, Message>, frame: &ServerFrame) -> bool {
+    sink.send(Message::Text(Utf8Bytes::from(frame.to_text()))).await.is_ok()
+}
+
+async fn serve(socket: WebSocket, state: NotifierState, claims: Claims, last_alert_id: Option<i64>) {
+    let (user, role) = (claims.sub, claims.role);
+    let mut registration = state.hub.register(user, role);
+    if registration.first && role == Role::Client {
+        state
+            .publish_event(&state.names.chat_admins_subject(), &ChatEvent::Presence { user_id: user, online: true })
+            .await;
+    }
+    let (mut sink, mut stream) = socket.split();
+    let mut open = send(&mut sink, &ServerFrame::Hello { user_id: user, role }).await;
+    if open && let Some(after) = last_alert_id {
+        open = replay(&state, &mut sink, user, after).await;
+    }
+
+    let mut last_heard = Instant::now();
+    let mut pings = tokio::time::interval(state.settings.ping_interval);
+    pings.tick().await;
+    while open {
+        tokio::select! {
+            () = state.shutdown.requested() => {
+                close_with(&mut sink, &mut stream, 1001, "the server is restarting; reconnect", &state).await;
+                break;
+            }
+            frame = registration.frames.recv() => match frame {
+                Some(text) => open = timed_send(&mut sink, Message::Text(text), state.settings.send_timeout).await,
+                None => {
+                    let reason = "too slow to receive events; reconnect with last_alert_id to catch up";
+                    close_with(&mut sink, &mut stream, close::TOO_SLOW, reason, &state).await;
+                    break;
+                }
+            },
+            incoming = stream.next() => match incoming {
+                Some(Ok(message)) => {
+                    last_heard = Instant::now();
+                    match message {
+                        Message::Text(text) => {
+                            if let Some(reply) = handle_client_frame(&state, &claims, text.as_str()).await {
+                                open = send(&mut sink, &reply).await;
+                            }
+                        }
+                        Message::Close(_) => break,
+                        _ => {}
+                    }
+                }
+                _ => break,
+            },
+            _ = pings.tick() => {
+                if last_heard.elapsed() > state.settings.idle_timeout {
+                    close_with(&mut sink, &mut stream, close::IDLE, "nothing heard from the client for too long", &state).await;
+                    break;
+                }
+                open = timed_send(&mut sink, Message::Ping(Default::default()), state.settings.send_timeout).await;
+            }
+        }
+    }
+    let last = state.hub.unregister(user, registration.id);
+    if last && role == Role::Client {
+        state
+            .publish_event(&state.names.chat_admins_subject(), &ChatEvent::Presence { user_id: user, online: false })
+            .await;
+    }
+}
+
+/// Sends a close frame and waits briefly for the client's answering close, as the WebSocket
+/// closing handshake asks, so the client reads our reason instead of a broken connection.
+async fn close_with(
+    sink: &mut SplitSink<WebSocket, Message>,
+    stream: &mut SplitStream<WebSocket>,
+    code: u16,
+    reason: &str,
+    state: &NotifierState,
+) {
+    if !timed_send(sink, close_message(code, reason), state.settings.send_timeout).await {
+        return;
+    }
+    let _ = tokio::time::timeout(CLOSE_HANDSHAKE, async {
+        while let Some(Ok(message)) = stream.next().await {
+            if matches!(message, Message::Close(_)) {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
+/// A send that gives up on a client that stopped reading, instead of holding its task forever.
+async fn timed_send(sink: &mut SplitSink<WebSocket, Message>, message: Message, limit: Duration) -> bool {
+    matches!(tokio::time::timeout(limit, sink.send(message)).await, Ok(Ok(())))
+}
+
+/// Sends the user's alerts after `after`, oldest first.
+async fn replay(state: &NotifierState, sink: &mut SplitSink<WebSocket, Message>, user: Uuid, after: i64) -> bool {
+    let missed = sqlx::query_as::<
+        _,
+        (
+            i64,
+            Uuid,
+            String,
+            Option<Uuid>,
+            ems_common::contracts::AlertKind,
+            chrono::DateTime<chrono::Utc>,
+            f64,
+            f64,
+            String,
+            chrono::DateTime<chrono::Utc>,
+        ),
+    >(
+        "SELECT a.id, a.device_id, d.name, a.user_id, a.kind, a.hour, a.value, a.limit_kwh, a.message, a.created_at \
+         FROM alerts a JOIN devices d ON d.id = a.device_id WHERE a.user_id = $1 AND a.id > $2 ORDER BY a.id LIMIT $3",
+    )
+    .bind(user)
+    .bind(after)
+    .bind(state.settings.replay_limit)
+    .fetch_all(&state.pool)
+    .await;
+    let missed = match missed {
+        Ok(rows) => rows,
+        Err(error) => {
+            tracing::warn!(%error, "replaying missed alerts failed");
+            return send(
+                sink,
+                &ServerFrame::Error {
+                    code: "replay_failed".into(),
+                    message: "missed alerts could not be loaded; see the alert list".into(),
+                },
+            )
+            .await;
+        }
+    };
+    for (id, device_id, device_name, user_id, kind, hour, value, limit_kwh, message, created_at) in missed {
+        let alert =
+            AlertEvent { id, device_id, device_name, user_id, kind, hour, value, limit_kwh, message, created_at };
+        if !send(sink, &ServerFrame::Alert { alert }).await {
+            return false;
+        }
+    }
+    true
+}
+
+fn error(code: &str, message: impl Into<String>) -> Option<ServerFrame> {
+    Some(ServerFrame::Error { code: code.into(), message: message.into() })
+}
+
+/// Acts on one client frame; returns the frame to answer with, if any. A customer can only ever
+/// act in their own conversation, whatever ids the frame carries.
+async fn handle_client_frame(state: &NotifierState, claims: &Claims, text: &str) -> Option<ServerFrame> {
+    let frame = match serde_json::from_str::<ClientFrame>(text) {
+        Ok(frame) => frame,
+        Err(problem) => return error("bad_frame", format!("not a frame this server understands: {problem}")),
+    };
+    // A customer's conversation is always their own; an administrator names the customer's.
+    let conversation = |named: Option<Uuid>| match claims.role {
+        Role::Client => Some(claims.sub),
+        Role::Admin => named,
+    };
+    const NAME_THE_CUSTOMER: &str = "administrators must give the customer_id of the conversation";
+    match frame {
+        ClientFrame::ChatSend { client_id, text, customer_id } => {
+            let Some(customer_id) = conversation(customer_id) else {
+                return error("bad_frame", NAME_THE_CUSTOMER);
+            };
+            let trimmed = text.trim();
+            if trimmed.is_empty() || trimmed.chars().count() > MAX_TEXT_CHARS {
+                return error("bad_frame", format!("a message must have 1 to {MAX_TEXT_CHARS} characters"));
+            }
+            if client_id.is_empty() || client_id.chars().count() > MAX_CLIENT_ID_CHARS {
+                return error("bad_frame", format!("client_id must have 1 to {MAX_CLIENT_ID_CHARS} characters"));
+            }
+            let inbound = ChatInbound::Message {
+                customer_id,
+                sender_id: claims.sub,
+                sender_role: claims.role,
+                client_id: client_id.clone(),
+                text: trimmed.to_owned(),
+            };
+            // The same message id within the stream's duplicate window is stored once.
+            let message_id = format!("{}:{client_id}", claims.sub);
+            match state.send_inbound(&inbound, &message_id).await {
+                Ok(()) => Some(ServerFrame::Ack { client_id }),
+                Err(problem) => {
+                    tracing::warn!(error = %problem, "a chat message could not be queued");
+                    error("not_sent", "the message could not be sent; send it again with the same client_id")
+                }
+            }
+        }
+        ClientFrame::ChatTyping { typing, customer_id } => {
+            let Some(customer_id) = conversation(customer_id) else {
+                return error("bad_frame", NAME_THE_CUSTOMER);
+            };
+            let event = ChatEvent::Typing { customer_id, role: claims.role, user_id: claims.sub, typing };
+            let subject = match claims.role {
+                Role::Client => state.names.chat_admins_subject(),
+                Role::Admin => state.names.chat_user_subject(customer_id),
+            };
+            state.publish_event(&subject, &event).await;
+            None
+        }
+        ClientFrame::ChatRead { up_to_id, customer_id } => {
+            let Some(customer_id) = conversation(customer_id) else {
+                return error("bad_frame", NAME_THE_CUSTOMER);
+            };
+            let inbound = ChatInbound::Read { customer_id, reader_role: claims.role, up_to_id };
+            let message_id = format!("read:{}:{customer_id}:{up_to_id}", claims.sub);
+            match state.send_inbound(&inbound, &message_id).await {
+                Ok(()) => None,
+                Err(_) => error("not_sent", "the read receipt could not be sent"),
+            }
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! The connections of this notifier instance, by user, and the fan-out from NATS to them. Each
+//! connection has a small bounded queue; a connection whose queue is full is cut off rather than
+//! allowed to slow the fan-out for everyone else.
+
+use std::{
+    collections::HashMap,
+    sync::{
+        Arc, Mutex,
+        atomic::{AtomicU64, Ordering},
+    },
+};
+
+use axum::extract::ws::Utf8Bytes;
+use ems_common::{
+    Role, Shutdown,
+    broker::Names,
+    contracts::{AlertEvent, ChatEvent},
+};
+use futures::StreamExt;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+use crate::protocol::ServerFrame;
+
+struct Connection {
+    id: u64,
+    sender: mpsc::Sender<Utf8Bytes>,
+}
+
+#[derive(Default)]
+struct Registry {
+    by_user: HashMap<Uuid, Vec<Connection>>,
+    admins: Vec<(Uuid, Connection)>,
+}
+
+#[derive(Clone)]
+pub struct Hub {
+    registry: Arc<Mutex<Registry>>,
+    next_id: Arc<AtomicU64>,
+    queue: usize,
+}
+
+/// What a connection gets from the hub: its id and the frames to send. When the hub drops the
+/// sending side, the connection was too slow (or the notifier is stopping).
+pub struct Registration {
+    pub id: u64,
+    pub frames: mpsc::Receiver<Utf8Bytes>,
+    /// True when this is the user's first open connection on this instance.
+    pub first: bool,
+}
+
+impl Hub {
+    pub fn new(queue: usize) -> Self {
+        Self { registry: Arc::default(), next_id: Arc::new(AtomicU64::new(1)), queue: queue.max(1) }
+    }
+
+    pub fn register(&self, user: Uuid, role: Role) -> Registration {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let (sender, frames) = mpsc::channel(self.queue);
+        let mut registry = self.registry.lock().expect("hub lock");
+        let connections = registry.by_user.entry(user).or_default();
+        let first = connections.is_empty();
+        connections.push(Connection { id, sender: sender.clone() });
+        if role == Role::Admin {
+            registry.admins.push((user, Connection { id, sender }));
+        }
+        metrics::gauge!("notifier_connections").increment(1.0);
+        Registration { id, frames, first }
+    }
+
+    /// Removes a connection; true when it was the user's last one on this instance.
+    pub fn unregister(&self, user: Uuid, id: u64) -> bool {
+        let mut registry = self.registry.lock().expect("hub lock");
+        let mut last = false;
+        if let Some(connections) = registry.by_user.get_mut(&user) {
+            let before = connections.len();
+            connections.retain(|connection| connection.id != id);
+            if connections.len() < before {
+                metrics::gauge!("notifier_connections").decrement(1.0);
+            }
+            if connections.is_empty() {
+                registry.by_user.remove(&user);
+                last = true;
+            }
+        }
+        registry.admins.retain(|(_, connection)| connection.id != id);
+        last
+    }
+
+    pub fn connections(&self) -> usize {
+        self.registry.lock().expect("hub lock").by_user.values().map(Vec::len).sum()
+    }
+
+    /// Queues a frame for every connection of `user`.
+    pub fn to_user(&self, user: Uuid, frame: &ServerFrame) {
+        let text = Utf8Bytes::from(frame.to_text());
+        let mut registry = self.registry.lock().expect("hub lock");
+        let Some(connections) = registry.by_user.get_mut(&user) else { return };
+        let cut = offer(connections.iter().map(|connection| (connection.id, &connection.sender)), &text);
+        if !cut.is_empty() {
+            connections.retain(|connection| !cut.contains(&connection.id));
+            registry.admins.retain(|(_, connection)| !cut.contains(&connection.id));
+        }
+    }
+
+    /// Queues a frame for every administrator's connection.
+    pub fn to_admins(&self, frame: &ServerFrame) {
+        let text = Utf8Bytes::from(frame.to_text());
+        let mut registry = self.registry.lock().expect("hub lock");
+        let cut = offer(registry.admins.iter().map(|(_, connection)| (connection.id, &connection.sender)), &text);
+        if !cut.is_empty() {
+            registry.admins.retain(|(_, connection)| !cut.contains(&connection.id));
+            for connections in registry.by_user.values_mut() {
+                connections.retain(|connection| !cut.contains(&connection.id));
+            }
+        }
+    }
+
+    /// Follows the alert and chat subjects until shutdown: one wildcard subscription per family,
+    /// routed to local connections by the user id in the subject.
+    pub async fn follow(self, nats: async_nats::Client, names: Names, shutdown: Shutdown) -> anyhow::Result<()> {
+        let mut alerts = nats.subscribe(names.alerts_wildcard()).await?;
+        let mut chats = nats.subscribe(names.chat_user_wildcard()).await?;
+        let mut admins = nats.subscribe(names.chat_admins_subject()).await?;
+        loop {
+            tokio::select! {
+                () = shutdown.requested() => return Ok(()),
+                Some(message) = alerts.next() => {
+                    match (user_in(&message.subject), serde_json::from_slice::<AlertEvent>(&message.payload)) {
+                        (Some(user), Ok(alert)) => self.to_user(user, &ServerFrame::Alert { alert }),
+                        _ => tracing::warn!(subject = %message.subject, "ignoring a malformed alert event"),
+                    }
+                }
+                Some(message) = chats.next() => {
+                    match (user_in(&message.subject), serde_json::from_slice::<ChatEvent>(&message.payload)) {
+                        (Some(user), Ok(event)) => self.to_user(user, &event.into()),
+                        _ => tracing::warn!(subject = %message.subject, "ignoring a malformed chat event"),
+                    }
+                }
+                Some(message) = admins.next() => {
+                    match serde_json::from_slice::<ChatEvent>(&message.payload) {
+                        Ok(event) => self.to_admins(&event.into()),
+                        Err(error) => tracing::warn!(%error, "ignoring a malformed chat event for administrators"),
+                    }
+                }
+                else => anyhow::bail!("the NATS subscriptions ended"),
+            }
+        }
+    }
+}
+
+/// Offers a frame to each connection; returns the ids of those whose queue is full (cut off:
+/// dropping their sender ends their task with a "too slow" close).
+fn offer<'a>(connections: impl Iterator<Item = (u64, &'a mpsc::Sender<Utf8Bytes>)>, text: &Utf8Bytes) -> Vec<u64> {
+    let mut cut = Vec::new();
+    for (id, sender) in connections {
+        match sender.try_send(text.clone()) {
+            Ok(()) => metrics::counter!("notifier_frames_sent_total").increment(1),
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                tracing::warn!(connection = id, "connection too slow for its events; cutting it off");
+                metrics::counter!("notifier_slow_disconnects_total").increment(1);
+                cut.push(id);
+            }
+            Err(mpsc::error::TrySendError::Closed(_)) => cut.push(id),
+        }
+    }
+    cut
+}
+
+/// The user id that ends a subject such as `ems.alerts.<uuid>`.
+fn user_in(subject: &str) -> Option<Uuid> {
+    subject.rsplit('.').next().and_then(|last| Uuid::parse_str(last).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn frame(client_id: &str) -> ServerFrame {
+        ServerFrame::Ack { client_id: client_id.into() }
+    }
+
+    #[test]
+    fn frames_reach_every_connection_of_the_user_and_nobody_else() {
+        let hub = Hub::new(8);
+        let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
+        let mut tab = hub.register(ana, Role::Client);
+        let mut phone = hub.register(ana, Role::Client);
+        let mut other = hub.register(ben, Role::Client);
+        assert!(tab.first && !phone.first);
+        hub.to_user(ana, &frame("a"));
+        assert!(tab.frames.try_recv().unwrap().as_str().contains("\"a\""));
+        assert!(phone.frames.try_recv().is_ok());
+        assert!(other.frames.try_recv().is_err());
+    }
+
+    #[test]
+    fn a_full_queue_cuts_off_only_that_connection() {
+        let hub = Hub::new(2);
+        let ana = Uuid::new_v4();
+        let mut slow = hub.register(ana, Role::Client);
+        let mut fast = hub.register(ana, Role::Client);
+        for index in 0..3 {
+            hub.to_user(ana, &frame(&index.to_string()));
+            while fast.frames.try_recv().is_ok() {}
+        }
+        // The slow one received two frames, then its sender was dropped.
+        assert!(slow.frames.try_recv().is_ok() && slow.frames.try_recv().is_ok());
+        assert_eq!(slow.frames.try_recv(), Err(mpsc::error::TryRecvError::Disconnected));
+        hub.to_user(ana, &frame("later"));
+        assert!(fast.frames.try_recv().is_ok(), "the fast one keeps receiving");
+        assert_eq!(hub.connections(), 1);
+    }
+
+    #[test]
+    fn only_administrators_get_the_administrators_stream() {
+        let hub = Hub::new(4);
+        let mut admin = hub.register(Uuid::new_v4(), Role::Admin);
+        let mut client = hub.register(Uuid::new_v4(), Role::Client);
+        hub.to_admins(&frame("x"));
+        assert!(admin.frames.try_recv().is_ok());
+        assert!(client.frames.try_recv().is_err());
+    }
+
+    #[test]
+    fn the_user_is_read_from_the_last_subject_token() {
+        let user = Uuid::new_v4();
+        assert_eq!(user_in(&format!("ems.alerts.{user}")), Some(user));
+        assert_eq!(user_in("ems.alerts.*"), None);
+    }
+}

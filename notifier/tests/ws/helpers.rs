@@ -1,0 +1,147 @@
+//! A notifier on port 0 with its own database and NATS namespace, and real WebSocket clients.
+
+use std::{str::FromStr, time::Duration};
+
+use ems_common::{JwtKeys, Role, Shutdown, broker::BrokerArgs, config::DatabaseUrl, db, http};
+use ems_notifier::{NotifierArgs, NotifierState};
+use futures::{SinkExt, StreamExt};
+use serde_json::Value;
+use sqlx::{PgPool, postgres::PgConnectOptions};
+use tokio::net::TcpStream;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, tungstenite::Message};
+use uuid::Uuid;
+
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
+
+pub struct Notifier {
+    pub address: String,
+    pub shutdown: Shutdown,
+}
+
+pub struct Setup {
+    pub pool: PgPool,
+    pub broker: BrokerArgs,
+    pub nats: async_nats::Client,
+    pub jwt: JwtKeys,
+    database: String,
+    options: PgConnectOptions,
+}
+
+pub fn args() -> NotifierArgs {
+    NotifierArgs {
+        ws_queue: 64,
+        ws_ping_interval: Duration::from_secs(30),
+        ws_idle_timeout: Duration::from_secs(75),
+        ws_send_timeout: Duration::from_secs(5),
+        ws_buffer_bytes: 2048,
+        ws_replay_limit: 200,
+    }
+}
+
+impl Setup {
+    pub async fn new() -> Self {
+        let base =
+            std::env::var("EMS_TEST_DATABASE_URL").unwrap_or_else(|_| ems_common::config::DEFAULT_DATABASE_URL.into());
+        let database = format!("ems_test_{}", Uuid::new_v4().simple());
+        let options = PgConnectOptions::from_str(&base).unwrap().database(&database);
+        db::ensure_database_exists(&DatabaseUrl::new(options.clone())).await.unwrap();
+        let pool = sqlx::postgres::PgPoolOptions::new().max_connections(4).connect_with(options.clone()).await.unwrap();
+        db::migrate(&pool).await.unwrap();
+        let broker = BrokerArgs::local(&format!("t{}", &Uuid::new_v4().simple().to_string()[..12]));
+        let nats = broker.nats("notifier-test").await.unwrap();
+        let jwt = JwtKeys::new(b"notifier-test-secret-notifier-test!!", Duration::from_secs(600));
+        Self { pool, broker, nats, jwt, database, options }
+    }
+
+    /// Starts a notifier instance sharing this setup's database, namespace and secret.
+    pub async fn notifier(&self, args: NotifierArgs) -> Notifier {
+        let shutdown = Shutdown::new();
+        let state = NotifierState::new(
+            &args,
+            self.jwt.clone(),
+            self.pool.clone(),
+            self.nats.clone(),
+            self.broker.names(),
+            shutdown.clone(),
+        )
+        .await
+        .unwrap();
+        state.follow();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = format!("ws://{}/ws", listener.local_addr().unwrap());
+        tokio::spawn(http::serve(listener, ems_notifier::router(state), shutdown.clone(), Duration::from_secs(2)));
+        // The fan-out subscribes asynchronously; make sure NATS has it before tests publish.
+        self.nats.flush().await.unwrap();
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        Notifier { address, shutdown }
+    }
+
+    pub fn token(&self, user: Uuid, role: Role) -> String {
+        self.jwt.issue(user, role, "Test User").unwrap()
+    }
+
+    pub async fn user(&self, username: &str, role: Role) -> Uuid {
+        let id = Uuid::new_v4();
+        sqlx::query("INSERT INTO users (id, username, display_name, password_hash, role) VALUES ($1, $2, $2, 'x', $3)")
+            .bind(id)
+            .bind(username)
+            .bind(role)
+            .execute(&self.pool)
+            .await
+            .unwrap();
+        id
+    }
+}
+
+impl Drop for Setup {
+    fn drop(&mut self) {
+        let (options, database) = (self.options.clone(), self.database.clone());
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+            runtime.block_on(async { db::drop_database(&options, &database).await })
+        })
+        .join();
+    }
+}
+
+/// Connects and reads the hello frame.
+pub async fn connect(notifier: &Notifier, token: &str, query: &str) -> Client {
+    let (mut client, _) =
+        tokio_tungstenite::connect_async(format!("{}?access_token={token}{query}", notifier.address)).await.unwrap();
+    let hello = next_frame(&mut client).await;
+    assert_eq!(hello["type"], "hello");
+    client
+}
+
+/// The next JSON frame, failing the test after a timeout.
+pub async fn next_frame(client: &mut Client) -> Value {
+    loop {
+        let message = tokio::time::timeout(WAIT, client.next())
+            .await
+            .expect("a frame within the timeout")
+            .expect("open")
+            .unwrap();
+        match message {
+            Message::Text(text) => return serde_json::from_str(&text).unwrap(),
+            Message::Ping(_) | Message::Pong(_) => continue,
+            other => panic!("expected a text frame, got {other:?}"),
+        }
+    }
+}
+
+pub async fn send(client: &mut Client, frame: Value) {
+    client.send(Message::Text(frame.to_string().into())).await.unwrap();
+}
+
+pub trait NotifierArgsExt {
+    fn with_queue(self, queue: u32) -> Self;
+}
+
+impl NotifierArgsExt for NotifierArgs {
+    fn with_queue(mut self, queue: u32) -> Self {
+        self.ws_queue = queue;
+        self
+    }
+}
