@@ -3,6 +3,7 @@
 
 pub mod alerts;
 pub mod auth;
+pub mod chat;
 pub mod consumption;
 pub mod devices;
 pub mod error;
@@ -42,6 +43,7 @@ pub use state::{ApiContext, Events, WebArgs, WebConfig};
         (name = "devices", description = "Smart-metered devices and their assignment"),
         (name = "consumption", description = "Hourly, daily and monthly consumption"),
         (name = "alerts", description = "Overconsumption and peak alerts"),
+        (name = "chat", description = "Support chat history and the administrators' inbox"),
     )
 )]
 struct ApiDoc;
@@ -68,6 +70,7 @@ pub fn router(context: ApiContext, ui_dir: &Path) -> Router {
         .merge(devices::router())
         .merge(consumption::router())
         .merge(alerts::router())
+        .merge(chat::router())
         .split_for_parts();
     let api = api
         .route("/api", get(api_not_found))

@@ -7,7 +7,7 @@ use ems_common::{
     JwtKeys,
     broker::{BrokerArgs, Names},
     config::{DatabaseArgs, HttpArgs, JwtArgs, parse_duration},
-    contracts::DeviceChanged,
+    contracts::{ChatEvent, DeviceChanged},
 };
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -77,6 +77,17 @@ impl Events {
         let payload = serde_json::to_vec(&DeviceChanged { device_id }).expect("an event serialises");
         if let Err(error) = self.nats.publish(self.names.devices_changed_subject(), payload.into()).await {
             tracing::warn!(%error, %device_id, "publishing a device change failed");
+        }
+    }
+
+    /// Tells the customer's connections and every administrator about a chat event.
+    pub async fn chat(&self, customer_id: Uuid, event: &ChatEvent) {
+        // Reference-counted bytes: the second subject's copy costs nothing.
+        let payload = axum::body::Bytes::from(serde_json::to_vec(event).expect("an event serialises"));
+        for subject in [self.names.chat_user_subject(customer_id), self.names.chat_admins_subject()] {
+            if let Err(error) = self.nats.publish(subject, payload.clone()).await {
+                tracing::warn!(%error, %customer_id, "publishing a chat event failed");
+            }
         }
     }
 }

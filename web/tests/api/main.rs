@@ -2,6 +2,7 @@
 //! migrated database and a server on port 0. One test binary, so it links once.
 
 mod auth;
+mod chat;
 mod consumption;
 mod devices;
 mod helpers;

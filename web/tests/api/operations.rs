@@ -72,6 +72,11 @@ async fn the_openapi_document_describes_every_route_and_the_docs_page_is_served(
         "/api/me/consumption",
         "/api/alerts",
         "/api/alerts/{id}/acknowledge",
+        "/api/chat/messages",
+        "/api/support/conversations",
+        "/api/support/conversations/{customer_id}/messages",
+        "/api/support/conversations/{customer_id}/takeover",
+        "/api/support/conversations/{customer_id}/handback",
     ] {
         assert!(paths.contains_key(path), "{path} is documented");
     }
