@@ -1,0 +1,93 @@
+//! Loading a rules file: every mistake is refused at load with an error naming the rule.
+
+use std::io::Write;
+
+use ems_support::{Rules, RulesError};
+
+const HEADER: &str = "handoff_answer = \"An administrator will reply here.\"\n";
+
+fn load(rules: &str) -> Result<Rules, RulesError> {
+    Rules::parse(&format!("{HEADER}{rules}"))
+}
+
+fn refusal(rules: &str) -> String {
+    load(rules).expect_err("the file is refused").to_string()
+}
+
+#[test]
+fn a_valid_file_loads_from_a_path() {
+    let path = std::env::temp_dir().join(format!("ems-support-rules-{}.toml", uuid::Uuid::new_v4()));
+    let mut file = std::fs::File::create(&path).unwrap();
+    write!(
+        file,
+        "{HEADER}[[rule]]\nid = \"hello\"\npriority = 1\npatterns = [\"hello\"]\nanswer = \"Hi {{customer_name}}\"\n"
+    )
+    .unwrap();
+    let rules = Rules::load(&path);
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!(rules.unwrap().find("HELLO!").unwrap().id(), "hello");
+}
+
+#[test]
+fn a_missing_file_is_named_in_the_error() {
+    let error = Rules::load("/nonexistent/rules.toml".as_ref()).unwrap_err().to_string();
+    assert!(error.contains("/nonexistent/rules.toml"), "{error}");
+}
+
+#[test]
+fn mistakes_in_a_rule_are_refused_naming_the_rule() {
+    let rule = |body: &str| format!("[[rule]]\nid = \"bad-rule\"\npriority = 1\n{body}\n");
+    for (body, expected) in [
+        ("patterns = []\nanswer = \"x\"", "rule `bad-rule` has no patterns"),
+        ("patterns = [\"?!\"]\nanswer = \"x\"", "rule `bad-rule` has the pattern \"?!\", which contains no word"),
+        ("patterns = [\"a\"]\nanswer = \"{kwh}\"", "rule `bad-rule`, answer: unknown placeholder {kwh}"),
+        ("patterns = [\"a\"]\nanswer = \"{customer_name\"", "rule `bad-rule`, answer: a `{` has no closing `}`"),
+        (
+            "patterns = [\"a\"]\nanswer = \"x\"\ndata = [\"weather\"]",
+            "rule `bad-rule` needs the unknown data \"weather\"",
+        ),
+        (
+            "patterns = [\"a\"]\nanswer = \"x\"\naction = \"escalate\"",
+            "rule `bad-rule` has the unknown action \"escalate\"",
+        ),
+        (
+            "patterns = [\"a\"]\nanswer = \"{today_kwh}\"",
+            "rule `bad-rule`, answer: {today_kwh} needs `data = [\"today_total\"]`",
+        ),
+        (
+            "patterns = [\"a\"]\nanswer = \"{top_device}\"\ndata = [\"top_device_today\"]",
+            "rule `bad-rule` needs `top_device_today`, which can be absent, so it needs an `answer_if_none`",
+        ),
+        (
+            "patterns = [\"a\"]\nanswer = \"{top_device}\"\nanswer_if_none = \"{top_device}\"\ndata = [\"top_device_today\"]",
+            "rule `bad-rule`, answer_if_none: {top_device} has no value when the data is absent",
+        ),
+        (
+            "patterns = [\"a\"]\nanswer = \"{today_kwh}\"\nanswer_if_none = \"none\"\ndata = [\"today_total\"]",
+            "rule `bad-rule` has an `answer_if_none` but none of its data can be absent",
+        ),
+        (
+            "patterns = [\"a\"]\nanswer = \"x\"\naction = \"handoff\"\ndata = [\"today_total\"]",
+            "rule `bad-rule` hands off to a person, so it cannot need data",
+        ),
+    ] {
+        let error = refusal(&rule(body));
+        assert!(error.contains(expected), "expected {expected:?} in {error:?}");
+    }
+}
+
+#[test]
+fn duplicate_and_empty_ids_are_refused() {
+    let twice = "[[rule]]\nid = \"hello\"\npriority = 1\npatterns = [\"hi\"]\nanswer = \"x\"\n";
+    assert_eq!(refusal(&format!("{twice}{twice}")), "rule `hello` is defined twice; ids must be unique");
+    let nameless = "[[rule]]\nid = \" \"\npriority = 1\npatterns = [\"hi\"]\nanswer = \"x\"\n";
+    assert_eq!(refusal(&format!("{twice}{nameless}")), "rule number 2 has an empty id");
+}
+
+#[test]
+fn unknown_fields_and_a_handoff_answer_with_data_are_refused() {
+    let misspelt = refusal("[[rule]]\nid = \"hi\"\npriority = 1\npattern = [\"hi\"]\nanswer = \"x\"\n");
+    assert!(misspelt.contains("pattern"), "{misspelt}");
+    let error = Rules::parse("handoff_answer = \"{today_kwh}\"\nrule = []").unwrap_err().to_string();
+    assert_eq!(error, "handoff_answer may use only {customer_name}, not {today_kwh}");
+}
