@@ -3,3 +3,4 @@
 
 pub mod pipeline;
 mod stats;
+pub mod ws;

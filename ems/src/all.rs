@@ -31,6 +31,8 @@ pub struct AllConfig {
     monitor: ems_monitors::MonitorArgs,
     #[command(flatten)]
     notifier: ems_notifier::NotifierArgs,
+    #[command(flatten)]
+    support: ems_support::SupportArgs,
 
     /// Monitor replicas to run as tasks (replicas 1 to N).
     #[arg(long, env = "EMS_MONITORS", default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=64))]
@@ -61,6 +63,13 @@ pub async fn run(config: AllConfig, shutdown: Shutdown) -> anyhow::Result<()> {
         });
     }
 
+    {
+        let (pool, nats, names, shutdown, args) =
+            (pool.clone(), nats.clone(), names.clone(), shutdown.clone(), config.support.clone());
+        services.spawn(async move {
+            ("support".to_owned(), ems_support::run_worker(&args, pool, nats, names, shutdown).await)
+        });
+    }
     let notifier = ems_notifier::NotifierState::new(
         &config.notifier,
         jwt.clone(),

@@ -33,6 +33,8 @@ enum Command {
     Balancer(ems_balancer::BalancerConfig),
     /// Serve WebSockets at /ws: live alerts and chat for every open connection of a user.
     Notifier(Box<ems_notifier::NotifierConfig>),
+    /// Answer customers' support chat: rules, then an AI model, then administrators.
+    Support(Box<ems_support::SupportConfig>),
     /// Run one monitor replica: store hourly consumption and raise alerts.
     Monitor(ems_monitors::MonitorConfig),
     /// Run the simulator fleet: readings for the devices in the database, live or as backfill.
@@ -50,6 +52,8 @@ enum Command {
 enum BenchCommand {
     /// The readings pipeline against the raw broker hop, latency to alert, and memory.
     Pipeline(Box<ems_bench::pipeline::PipelineBenchArgs>),
+    /// WebSocket connections: memory per idle connection, alert fan-out and rule-answer latency.
+    Ws(Box<ems_bench::ws::WsBenchArgs>),
 }
 
 #[tokio::main]
@@ -74,6 +78,7 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Web(config) => ems_web::run(config, Shutdown::on_signals()).await,
         Command::All(config) => all::run(*config, Shutdown::on_signals()).await,
         Command::Balancer(config) => ems_balancer::run(config, Shutdown::on_signals()).await,
+        Command::Support(config) => ems_support::run(*config, Shutdown::on_signals()).await,
         Command::Notifier(config) => ems_notifier::run(*config, Shutdown::on_signals()).await,
         Command::Monitor(config) => ems_monitors::run(config, Shutdown::on_signals()).await,
         Command::Migrate(database) => {
@@ -83,6 +88,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Seed(args) => seed::run(args).await,
+        Command::Bench(BenchCommand::Ws(args)) => {
+            let report = ems_bench::ws::run(*args).await?;
+            println!("{report}");
+            Ok(())
+        }
         Command::Bench(BenchCommand::Pipeline(args)) => {
             let report = ems_bench::pipeline::run(*args).await?;
             println!("{report}");

@@ -13,6 +13,7 @@ mod data;
 mod facts;
 mod normalize;
 mod rules;
+pub mod service;
 mod support;
 mod template;
 
@@ -20,3 +21,5 @@ pub use ai::{AiConfig, AiError, ChatModel, Provider};
 pub use data::{AlertSummary, CustomerData, DeviceSummary, OpenAlerts, PgCustomerData};
 pub use rules::{Rule, Rules, RulesError};
 pub use support::{Answer, Customer, HandoffReason, Speaker, Support, Turn};
+
+pub use service::{SupportArgs, SupportConfig, run, run_worker};
