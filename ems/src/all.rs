@@ -87,7 +87,14 @@ pub async fn run(config: AllConfig, shutdown: Shutdown) -> anyhow::Result<()> {
     }
 
     let events = ems_web::Events { nats: nats.clone(), names };
-    let context = ems_web::ApiContext::new(pool.clone(), jwt, &config.jwt, &config.web.login, events);
+    let context =
+        ems_web::ApiContext::new(pool.clone(), jwt, &config.jwt, &config.web.login, events).with_amqp(amqp.clone());
+    {
+        let replicas = context.follow_replicas(shutdown.clone());
+        services.spawn(async move {
+            ("system view".to_owned(), replicas.await.map_err(anyhow::Error::from).and_then(|result| result))
+        });
+    }
     let readiness = ops::Readiness::new().with_postgres(pool.clone()).with_amqp(amqp.clone()).with_nats(nats);
     let app = http::observe(
         ems_web::router(context, &config.web.ui_dir)

@@ -13,6 +13,7 @@ pub mod passwords;
 pub mod seed;
 pub mod sessions;
 pub mod state;
+pub mod system;
 pub mod users;
 
 use std::path::Path;
@@ -44,6 +45,7 @@ pub use state::{ApiContext, Events, WebArgs, WebConfig};
         (name = "consumption", description = "Hourly, daily and monthly consumption"),
         (name = "alerts", description = "Overconsumption and peak alerts"),
         (name = "chat", description = "Support chat history and the administrators' inbox"),
+        (name = "system", description = "The pipeline's monitor replicas (administrators only)"),
     )
 )]
 struct ApiDoc;
@@ -71,6 +73,7 @@ pub fn router(context: ApiContext, ui_dir: &Path) -> Router {
         .merge(consumption::router())
         .merge(alerts::router())
         .merge(chat::router())
+        .merge(system::router())
         .split_for_parts();
     let api = api
         .route("/api", get(api_not_found))
@@ -113,13 +116,18 @@ pub async fn run(config: WebConfig, shutdown: Shutdown) -> anyhow::Result<()> {
     let jwt = config.jwt.keys()?;
     let pool = db::connect_and_migrate(&config.database).await?;
     let nats = config.broker.nats("ems-web").await?;
+    let amqp = std::sync::Arc::new(config.broker.amqp("ems-web").await?);
     let events = Events { nats: nats.clone(), names: config.broker.names() };
-    let context = ApiContext::new(pool.clone(), jwt, &config.jwt, &config.web.login, events);
+    let context = ApiContext::new(pool.clone(), jwt, &config.jwt, &config.web.login, events).with_amqp(amqp.clone());
+    let replicas = context.follow_replicas(shutdown.clone());
     let readiness = ops::Readiness::new().with_postgres(pool.clone()).with_nats(nats);
     let app = http::observe(router(context, &config.web.ui_dir).merge(ops::router(readiness)));
     let listener = http::bind(config.http.listen).await?;
     tracing::info!(address = %format!("http://{}", listener.local_addr()?), "web listening");
-    http::serve(listener, app, shutdown, config.http.shutdown_timeout).await?;
+    http::serve(listener, app, shutdown.clone(), config.http.shutdown_timeout).await?;
+    shutdown.trigger();
+    replicas.await??;
+    amqp.close(200, "web stopped".into()).await.ok();
     pool.close().await;
     tracing::info!("web stopped");
     Ok(())

@@ -61,6 +61,10 @@ pub struct ApiContext {
     pub jwt: JwtKeys,
     pub settings: Arc<Settings>,
     pub events: Events,
+    /// Monitor replicas heard on NATS, for the system view.
+    pub replicas: crate::system::Replicas,
+    /// RabbitMQ, to read ingest queue depths for the system view.
+    pub amqp: Option<Arc<lapin::Connection>>,
 }
 
 /// Events the API publishes on NATS for the other services.
@@ -100,12 +104,23 @@ pub struct Settings {
 }
 
 impl ApiContext {
+    /// Adds RabbitMQ, for the queue depths of the system view.
+    pub fn with_amqp(mut self, amqp: Arc<lapin::Connection>) -> Self {
+        self.amqp = Some(amqp);
+        self
+    }
+
+    /// Starts listening to monitor heartbeats for the system view.
+    pub fn follow_replicas(&self, shutdown: ems_common::Shutdown) -> tokio::task::JoinHandle<anyhow::Result<()>> {
+        tokio::spawn(self.replicas.clone().follow(self.events.nats.clone(), self.events.names.clone(), shutdown))
+    }
+
     pub fn new(pool: PgPool, jwt: JwtKeys, jwt_args: &JwtArgs, login: &LoginThrottleArgs, events: Events) -> Self {
         let settings = Settings {
             refresh_token_ttl: jwt_args.refresh_token_ttl,
             login_max_failures: login.login_max_failures,
             login_lockout: login.login_lockout,
         };
-        Self { pool, jwt, settings: Arc::new(settings), events }
+        Self { pool, jwt, settings: Arc::new(settings), events, replicas: Default::default(), amqp: None }
     }
 }

@@ -23,6 +23,7 @@ pub struct TestApp {
     pub pool: PgPool,
     /// The app's NATS connection and namespace, to watch what it publishes.
     pub events: Events,
+    pub amqp: std::sync::Arc<lapin::Connection>,
     database: String,
     options: PgConnectOptions,
     shutdown: Shutdown,
@@ -69,18 +70,21 @@ pub async fn spawn_app_with(settings: TestSettings) -> TestApp {
     let broker = BrokerArgs::local(&format!("t{}", Uuid::new_v4().simple()));
     let nats = broker.nats("ems-web-test").await.expect("NATS answers");
     let events = Events { nats, names: broker.names() };
-    let context = ApiContext::new(pool.clone(), jwt_args.keys().unwrap(), &jwt_args, &login, events.clone());
+    let amqp = std::sync::Arc::new(broker.amqp("ems-web-test").await.expect("RabbitMQ answers"));
+    let context = ApiContext::new(pool.clone(), jwt_args.keys().unwrap(), &jwt_args, &login, events.clone())
+        .with_amqp(amqp.clone());
+    let shutdown = Shutdown::new();
+    context.follow_replicas(shutdown.clone());
     let app = http::observe(
         ems_web::router(context, &settings.ui_dir)
             .merge(ops::router(ops::Readiness::new().with_postgres(pool.clone()))),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
-    let shutdown = Shutdown::new();
     tokio::spawn(http::serve(listener, app, shutdown.clone(), Duration::from_secs(5)));
 
     let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
-    TestApp { address, client, pool, events, database, options, shutdown }
+    TestApp { address, client, pool, events, amqp, database, options, shutdown }
 }
 
 impl Drop for TestApp {

@@ -77,6 +77,7 @@ async fn the_openapi_document_describes_every_route_and_the_docs_page_is_served(
         "/api/support/conversations/{customer_id}/messages",
         "/api/support/conversations/{customer_id}/takeover",
         "/api/support/conversations/{customer_id}/handback",
+        "/api/system/replicas",
     ] {
         assert!(paths.contains_key(path), "{path} is documented");
     }
@@ -117,4 +118,54 @@ async fn the_dashboard_is_served_with_client_routes_and_cache_rules() {
         "the API keeps its 404s"
     );
     std::fs::remove_dir_all(ui).ok();
+}
+
+#[tokio::test]
+async fn the_system_view_lists_replicas_from_heartbeats_with_their_queue_depth() {
+    use ems_common::contracts::Heartbeat;
+    let app = spawn_app().await;
+    let (_, token) = app.admin().await;
+    let (_, client_token) = app.client_user("ana").await;
+    let names = app.events.names.clone();
+    let channel = app.amqp.create_channel().await.unwrap();
+    ems_ingress::topology::declare_ingest(&channel, &names, 2).await.unwrap();
+    for _ in 0..3 {
+        channel
+            .basic_publish(
+                "".into(),
+                names.ingest_queue(2).as_str().into(),
+                Default::default(),
+                b"[]",
+                Default::default(),
+            )
+            .await
+            .unwrap()
+            .await
+            .unwrap();
+    }
+    for (replica, weight, processed) in [(1, 1, 10), (2, 3, 500)] {
+        let heartbeat = Heartbeat { replica, weight, processed };
+        app.events
+            .nats
+            .publish(names.heartbeat_subject(), serde_json::to_vec(&heartbeat).unwrap().into())
+            .await
+            .unwrap();
+    }
+    app.events.nats.flush().await.unwrap();
+
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    let replicas = loop {
+        let listed: Value = app.get("/api/system/replicas", &token).await.json().await.unwrap();
+        if listed.as_array().unwrap().len() == 2 {
+            break listed;
+        }
+        assert!(std::time::Instant::now() < deadline, "heartbeats not seen: {listed}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    };
+    assert_eq!(replicas[1]["replica"], 2);
+    assert_eq!((replicas[1]["weight"].as_u64(), replicas[1]["processed"].as_u64()), (Some(3), Some(500)));
+    assert_eq!((replicas[1]["live"].as_bool(), replicas[1]["queue_depth"].as_u64()), (Some(true), Some(3)));
+    assert_eq!(replicas[0]["queue_depth"], Value::Null, "replica 1 has no queue yet");
+    assert_eq!(app.get("/api/system/replicas", &client_token).await.status(), StatusCode::FORBIDDEN);
+    channel.queue_delete(names.ingest_queue(2).as_str().into(), Default::default()).await.unwrap();
 }

@@ -12,7 +12,7 @@ const UI_DIR = fileURLToPath(new URL('../dist/', import.meta.url));
 const EMS_BIN = process.env.EMS_BIN ?? fileURLToPath(new URL('../../../target/debug/ems', import.meta.url));
 // The server's maintenance database, through which test databases are made and dropped.
 const ADMIN_DATABASE_URL = process.env.EMS_E2E_POSTGRES_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
-const AMQP_URL = process.env.EMS_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/%2f';
+export const AMQP_URL = process.env.EMS_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/%2f';
 const MONITORS = 1;
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;

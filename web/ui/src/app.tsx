@@ -1,6 +1,8 @@
 import { useEffect, useRef } from 'preact/hooks';
+import { alertBadge, toasts } from './alerts';
 import { AppHeader } from './components/app-header';
 import { OfflineBanner, UpdateBanner } from './components/banners';
+import { Toasts } from './components/toasts';
 import { useObservable } from './lib/use-observable';
 import { currentLocation, navigate } from './router/location';
 import { homeFor, LOGIN_PATH, resolve } from './router/resolve';
@@ -8,11 +10,40 @@ import { routes } from './routes';
 import { auth, sessionStore } from './services';
 import { ForbiddenView, NotFoundView } from './views/problem-views';
 
+/** The badge's count is asked for this often while the app is in view, besides on each page change. */
+const BADGE_REFRESH_MS = 60_000;
+
+/** Keeps the alert badge current for whoever is signed in, and forgets it all on signing out. */
+function useAlertUpkeep(userId: string | null, path: string) {
+  useEffect(() => {
+    if (!userId) {
+      alertBadge.clear();
+      toasts.clear();
+      return;
+    }
+    const refreshIfSeen = () => {
+      if (document.visibilityState === 'visible') void alertBadge.refresh();
+    };
+    const timer = setInterval(refreshIfSeen, BADGE_REFRESH_MS);
+    document.addEventListener('visibilitychange', refreshIfSeen);
+    return () => {
+      clearInterval(timer);
+      document.removeEventListener('visibilitychange', refreshIfSeen);
+    };
+  }, [userId]);
+
+  useEffect(() => {
+    if (userId) void alertBadge.refresh();
+  }, [userId, path]);
+}
+
 /** The shell around every page: header, banners, the page's heading and its view. */
 export function App() {
   const location = useObservable(currentLocation);
   const session = useObservable(sessionStore);
+  const alertCount = useObservable(alertBadge.count);
   const role = session?.user.role ?? null;
+  useAlertUpkeep(session?.user.id ?? null, location.path);
   const queryString = location.query.toString();
   const search = queryString ? `?${queryString}` : '';
   const resolution = resolve(routes, { path: location.path, search, next: location.query.get('next') }, role);
@@ -66,7 +97,7 @@ export function App() {
       <a class="skip-link" href="#main">
         Skip to content
       </a>
-      <AppHeader user={session?.user ?? null} path={location.path} onSignOut={signOut} />
+      <AppHeader user={session?.user ?? null} path={location.path} alertCount={alertCount} onSignOut={signOut} />
       <OfflineBanner />
       <UpdateBanner />
       <main id="main" class="app-main" tabIndex={-1}>
@@ -77,6 +108,7 @@ export function App() {
         )}
         {content}
       </main>
+      <Toasts store={toasts} />
     </>
   );
 }

@@ -1,4 +1,4 @@
-// Every page of the app. New pages (consumption charts, alerts, chat) are added here; views that
+// Every page of the app. New pages (chat) are added here; views that
 // only some people open are loaded lazily so they do not weigh on everyone's first load.
 import type { ComponentType } from 'preact';
 import type { RouteDef } from './router/resolve';
@@ -10,6 +10,18 @@ export const routes: readonly RouteDef<ComponentType>[] = [
   { path: '/login', title: 'Sign in', access: 'public', view: LoginView },
   { path: '/devices', title: 'My devices', access: 'signed-in', view: MyDevicesView },
   {
+    path: '/consumption',
+    title: 'Consumption',
+    access: 'signed-in',
+    view: lazyView(() => import('./views/consumption/consumption-view')),
+  },
+  {
+    path: '/alerts',
+    title: 'Alerts',
+    access: 'signed-in',
+    view: lazyView(() => import('./views/alerts/alerts-view')),
+  },
+  {
     path: '/admin/users',
     title: 'Users',
     access: 'admin',
@@ -20,5 +32,11 @@ export const routes: readonly RouteDef<ComponentType>[] = [
     title: 'Devices',
     access: 'admin',
     view: lazyView(() => import('./views/admin/devices-view')),
+  },
+  {
+    path: '/admin/alerts',
+    title: 'Alerts of all customers',
+    access: 'admin',
+    view: lazyView(() => import('./views/alerts/admin-alerts-view')),
   },
 ];

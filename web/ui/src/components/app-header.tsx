@@ -1,3 +1,4 @@
+import { badgeDescription, badgeText } from '../alerts/badge';
 import type { User } from '../api/types';
 import { Link } from './link';
 import { ThemeToggle } from './theme-toggle';
@@ -5,17 +6,35 @@ import { ThemeToggle } from './theme-toggle';
 interface NavItem {
   href: string;
   label: string;
+  /** Shows the count of alerts to acknowledge. */
+  alerts?: true;
 }
 
 const NAV: Record<User['role'], readonly NavItem[]> = {
   admin: [
     { href: '/admin/users', label: 'Users' },
     { href: '/admin/devices', label: 'Devices' },
+    { href: '/admin/alerts', label: 'Alerts', alerts: true },
   ],
-  client: [{ href: '/devices', label: 'My devices' }],
+  client: [
+    { href: '/devices', label: 'My devices' },
+    { href: '/consumption', label: 'Consumption' },
+    { href: '/alerts', label: 'Alerts', alerts: true },
+  ],
 };
 
-export function AppHeader({ user, path, onSignOut }: { user: User | null; path: string; onSignOut: () => void }) {
+export function AppHeader({
+  user,
+  path,
+  alertCount,
+  onSignOut,
+}: {
+  user: User | null;
+  path: string;
+  /** Alerts still to acknowledge; null until counted. */
+  alertCount: number | null;
+  onSignOut: () => void;
+}) {
   return (
     <header class="app-header">
       <div class="app-header-bar">
@@ -39,6 +58,12 @@ export function AppHeader({ user, path, onSignOut }: { user: User | null; path: 
               <li key={item.href}>
                 <Link href={item.href} aria-current={path === item.href ? 'page' : undefined}>
                   {item.label}
+                  {item.alerts && badgeText(alertCount) && (
+                    <span class="nav-badge" data-count={alertCount}>
+                      <span aria-hidden="true">{badgeText(alertCount)}</span>
+                      <span class="visually-hidden">, {badgeDescription(alertCount)}</span>
+                    </span>
+                  )}
                 </Link>
               </li>
             ))}

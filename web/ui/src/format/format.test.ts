@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { formatDate, formatKwh, formatRange, formatWait, parseKwh, plural } from './format';
+import {
+  formatDate,
+  formatHourUtc,
+  formatKwh,
+  formatRange,
+  formatTimeUtc,
+  formatWait,
+  parseKwh,
+  plural,
+} from './format';
 
 describe('kWh', () => {
   it('shows up to three decimals in the reader’s locale', () => {
@@ -45,5 +54,17 @@ describe('counting', () => {
     expect(formatRange(1, 20, 42)).toBe('1–20 of 42');
     expect(formatRange(3, 20, 42)).toBe('41–42 of 42');
     expect(formatRange(1, 20, 0)).toBe('none');
+  });
+});
+
+describe('UTC times', () => {
+  it('names the hour an alert is about, whatever the browser’s zone', () => {
+    expect(formatHourUtc('2026-11-23T10:00:00Z', 'en-GB')).toBe('23 Nov 2026, 10:00–11:00 UTC');
+    expect(formatHourUtc('2026-11-23T23:00:00Z', 'en-GB')).toBe('23 Nov 2026, 23:00–00:00 UTC');
+    expect(formatHourUtc('not a time')).toBe('');
+  });
+
+  it('writes a moment in UTC on a 24-hour clock', () => {
+    expect(formatTimeUtc('2026-11-23T13:02:09Z', 'en-GB')).toBe('23 Nov 2026, 13:02 UTC');
   });
 });

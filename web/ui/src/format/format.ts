@@ -42,3 +42,22 @@ export function formatRange(page: number, perPage: number, total: number): strin
   const last = Math.min(page * perPage, total);
   return `${first}–${last} of ${total}`;
 }
+
+/** "23 Nov 2026, 10:00–11:00 UTC": the hour an alert or a reading is about, in the API's UTC. */
+export function formatHourUtc(iso: string, locale?: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  const day = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' }).format(date);
+  const hour = date.getUTCHours();
+  const pad = (value: number) => String(value).padStart(2, '0');
+  return `${day}, ${pad(hour)}:00–${pad((hour + 1) % 24)}:00 UTC`;
+}
+
+/** "23 Nov 2026, 11:02 UTC". */
+export function formatTimeUtc(iso: string, locale?: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC', hourCycle: 'h23' })
+    .format(date)
+    .concat(' UTC');
+}

@@ -1,12 +1,35 @@
 import { useId } from 'preact/hooks';
-import type { Device } from '../api/types';
-import { formatKwh } from '../format/format';
+import type { Device, DeviceDay } from '../api/types';
+import { Link } from '../components/link';
+import { Sparkline } from '../components/sparkline';
+import { formatKwh, plural } from '../format/format';
+import { peakOf } from '../consumption/series';
 
-export function DeviceCard({ device }: { device: Device }) {
+export interface DeviceToday {
+  /** Today's hours (UTC); null while loading or when it could not be loaded. */
+  day: DeviceDay | null;
+  /** Unacknowledged alerts about today's hours. */
+  openAlerts: number;
+}
+
+function hourName(index: number): string {
+  return `${String(index).padStart(2, '0')}:00`;
+}
+
+export function DeviceCard({ device, today }: { device: Device; today: DeviceToday | null }) {
   const titleId = useId();
+  const alerting = (today?.openAlerts ?? 0) > 0;
   return (
-    <article class="card device-card" aria-labelledby={titleId}>
+    <article class={alerting ? 'card device-card device-card--alerting' : 'card device-card'} aria-labelledby={titleId}>
       <h2 id={titleId}>{device.name}</h2>
+      {alerting && (
+        <p class="device-alerting">
+          <span aria-hidden="true">⚠ </span>
+          <Link href={`/alerts?device=${encodeURIComponent(device.id)}&acknowledged=false`}>
+            {plural(today!.openAlerts, 'alert')} today to acknowledge
+          </Link>
+        </p>
+      )}
       <dl class="facts">
         <div>
           <dt>Location</dt>
@@ -16,10 +39,49 @@ export function DeviceCard({ device }: { device: Device }) {
           <dt>Hourly limit</dt>
           <dd>{formatKwh(device.max_hourly_kwh)}</dd>
         </div>
+        {today?.day && <TodayFacts day={today.day} limit={device.max_hourly_kwh} />}
       </dl>
+      {today?.day && (
+        <Sparkline
+          values={today.day.hours}
+          limit={device.max_hourly_kwh}
+          label={`Today by the hour (UTC), against the limit of ${formatKwh(device.max_hourly_kwh)}`}
+        />
+      )}
       {device.description && <p class="device-description">{device.description}</p>}
-      {/* Today's consumption against the hourly limit belongs here, under the limit it is
-          measured against, once the consumption API exists. */}
+      <p class="device-links">
+        <Link href={`/consumption?device=${encodeURIComponent(device.id)}`}>
+          Consumption<span class="visually-hidden"> of {device.name}</span>
+        </Link>
+      </p>
     </article>
+  );
+}
+
+function TodayFacts({ day, limit }: { day: DeviceDay; limit: number }) {
+  const peak = peakOf(day.hours);
+  const share = peak ? Math.round((peak.kwh / limit) * 100) : 0;
+  return (
+    <>
+      <div>
+        <dt>Today (UTC)</dt>
+        <dd>{formatKwh(day.total_kwh)}</dd>
+      </div>
+      <div>
+        <dt>Highest hour</dt>
+        <dd class={peak && peak.kwh > limit ? 'over-limit' : undefined}>
+          {peak ? (
+            <>
+              {formatKwh(peak.kwh)} at {hourName(peak.index)}
+              <span class="fact-detail">
+                {peak.kwh > limit ? `over the limit (${share} %)` : `${share} % of the limit`}
+              </span>
+            </>
+          ) : (
+            'Nothing used yet'
+          )}
+        </dd>
+      </div>
+    </>
   );
 }

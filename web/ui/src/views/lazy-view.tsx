@@ -2,13 +2,16 @@ import type { ComponentType } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 
 /**
- * A view whose code is fetched the first time it is shown, so pages only some people use
- * (administration, and later the charts) stay out of everyone's first load.
+ * A component whose code is fetched the first time it is shown, so pages only some people use
+ * (administration, consumption charts) stay out of everyone's first load.
  */
-export function lazyView(load: () => Promise<{ default: ComponentType }>): ComponentType {
-  let loaded: ComponentType | null = null;
-  return function LazyView() {
-    const [View, setView] = useState<ComponentType | null>(() => loaded);
+export function lazyView<Props extends object = object>(
+  load: () => Promise<{ default: ComponentType<Props> }>,
+  loading = 'Loading…',
+): ComponentType<Props> {
+  let loaded: ComponentType<Props> | null = null;
+  return function LazyView(props: Props) {
+    const [View, setView] = useState<ComponentType<Props> | null>(() => loaded);
     const [failed, setFailed] = useState(false);
     useEffect(() => {
       if (View) return;
@@ -23,10 +26,10 @@ export function lazyView(load: () => Promise<{ default: ComponentType }>): Compo
     if (failed) {
       return (
         <p class="form-error" role="alert">
-          This page could not be loaded. Check your connection, then reload the page.
+          This part of the page could not be loaded. Check your connection, then reload the page.
         </p>
       );
     }
-    return View ? <View /> : <p class="loading">Loading…</p>;
+    return View ? <View {...props} /> : <p class="loading">{loading}</p>;
   };
 }

@@ -4,6 +4,7 @@ import { describeError } from '../../api/form-errors';
 import type { Device } from '../../api/types';
 import { ConfirmDialog } from '../../components/confirm-dialog';
 import { FormError } from '../../components/field';
+import { Link } from '../../components/link';
 import { ListStatus } from '../../components/list-status';
 import { Notice } from '../../components/notice';
 import { Pagination } from '../../components/pagination';
@@ -112,6 +113,9 @@ export default function DevicesView() {
                   <td data-label="Owner">{device.owner_username ?? <span class="muted">Not assigned</span>}</td>
                   <td>
                     <div class="row-actions">
+                      <Link class="button button--small" href={`/consumption?device=${encodeURIComponent(device.id)}`}>
+                        Consumption<span class="visually-hidden"> of {device.name}</span>
+                      </Link>
                       <button
                         type="button"
                         class="button button--small"

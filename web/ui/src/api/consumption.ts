@@ -1,0 +1,18 @@
+import { api } from '../services';
+import type { MyDay, Series, Step } from './types';
+
+export interface SeriesQuery {
+  /** Inclusive: YYYY-MM-DD (midnight UTC) or RFC 3339. */
+  from: string;
+  /** Exclusive. */
+  to: string;
+  step: Step;
+}
+
+/** A device's consumption from `from` to `to`, one zero-filled point per step (own devices; admins any). */
+export const deviceConsumption = (deviceId: string, query: SeriesQuery, signal?: AbortSignal) =>
+  api<Series>(`/api/devices/${encodeURIComponent(deviceId)}/consumption`, { query: { ...query }, signal });
+
+/** The signed-in user's day (UTC; today when `date` is omitted), per hour, per device and in total. */
+export const myConsumption = (date: string | undefined, signal?: AbortSignal) =>
+  api<MyDay>('/api/me/consumption', { query: { date }, signal });

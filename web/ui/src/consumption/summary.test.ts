@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import type { Period } from './period';
+import { describeChange, summarise } from './summary';
+
+const day: Period = { kind: 'day', start: '2026-11-23' };
+const week: Period = { kind: 'week', start: '2026-11-23' };
+
+function hours(values: Record<number, number>): number[] {
+  return Array.from({ length: 24 }, (_, hour) => values[hour] ?? 0);
+}
+
+describe('summarise', () => {
+  it('says the total, the highest hour and the hours over the limit', () => {
+    expect(
+      summarise({ period: day, values: hours({ 8: 0.75, 10: 2.75, 14: 2.25 }), previous: null, limit: 2.5 }),
+    ).toEqual(['Total 5.75 kWh.', 'Highest hour: 10:00–11:00, 2.75 kWh.', '1 hour over the limit of 2.5 kWh.']);
+  });
+
+  it('says when nothing was used or nothing went over', () => {
+    expect(summarise({ period: day, values: hours({}), previous: null, limit: 2 })).toEqual([
+      'Total 0 kWh.',
+      'Nothing was used.',
+      'No hour went over the limit of 2 kWh.',
+    ]);
+  });
+
+  it('names the highest day of a week and compares with the week before', () => {
+    expect(
+      summarise({
+        period: week,
+        values: [1, 7.25, 0, 0, 0, 0, 0],
+        previous: [2, 2, 0, 0, 0, 0, 0],
+        limit: null,
+        locale: 'en-GB',
+      }),
+    ).toEqual([
+      'Total 8.25 kWh.',
+      'Highest day: Tuesday 24 November, 7.25 kWh.',
+      '4.25 kWh (106.3 %) more than the previous week (4 kWh).',
+    ]);
+  });
+});
+
+describe('describeChange', () => {
+  it('reads as a person would say it', () => {
+    expect(describeChange(4, 3, day)).toBe('1 kWh (25 %) less than the previous day');
+    expect(describeChange(0, 3, day)).toBe('3 kWh more than the previous day');
+    expect(describeChange(3, 3, week)).toBe('the same as the previous week');
+  });
+});

@@ -1,0 +1,51 @@
+// The consumption view's words: what a chart shows, said as sentences for everyone (and as the
+// chart's text alternative).
+import { formatKwh, plural } from '../format/format';
+import { PREVIOUS_NAMES, slotName, slotStarts, type Period } from './period';
+import { changeFrom, peakOf, stepsOverLimit, totalOf } from './series';
+
+export interface SummaryInput {
+  period: Period;
+  values: readonly number[];
+  /** The previous period's values, when comparing. */
+  previous: readonly number[] | null;
+  /** The device's hourly limit; null for all devices together. */
+  limit: number | null;
+  locale?: string;
+}
+
+/** "1.5 kWh (25 %) more than the previous day", "the same as the previous week". */
+export function describeChange(previousTotal: number, currentTotal: number, period: Period, locale?: string): string {
+  const name = PREVIOUS_NAMES[period.kind];
+  const change = changeFrom(previousTotal, currentTotal);
+  if (change.kwh === 0) return `the same as the ${name}`;
+  const amount = formatKwh(Math.abs(change.kwh), locale);
+  const percent = change.percent === null ? '' : ` (${Math.abs(change.percent)} %)`;
+  return `${amount}${percent} ${change.kwh > 0 ? 'more' : 'less'} than the ${name}`;
+}
+
+export function summarise({ period, values, previous, limit, locale }: SummaryInput): string[] {
+  const total = totalOf(values);
+  const sentences = [`Total ${formatKwh(total, locale)}.`];
+  const peak = peakOf(values);
+  const stepWord = period.kind === 'day' ? 'hour' : 'day';
+  if (peak) {
+    const when = slotName(period, slotStarts(period)[peak.index]!, locale);
+    sentences.push(`Highest ${stepWord}: ${when}, ${formatKwh(peak.kwh, locale)}.`);
+  } else {
+    sentences.push('Nothing was used.');
+  }
+  if (limit !== null && period.kind === 'day') {
+    const over = stepsOverLimit(values, limit).length;
+    sentences.push(
+      over === 0
+        ? `No hour went over the limit of ${formatKwh(limit, locale)}.`
+        : `${plural(over, 'hour')} over the limit of ${formatKwh(limit, locale)}.`,
+    );
+  }
+  if (previous) {
+    const change = describeChange(totalOf(previous), total, period, locale);
+    sentences.push(`${change.charAt(0).toUpperCase()}${change.slice(1)} (${formatKwh(totalOf(previous), locale)}).`);
+  }
+  return sentences;
+}

@@ -1,0 +1,185 @@
+// The consumption chart, drawn by uPlot on a canvas. This module and uPlot are a chunk of their
+// own, loaded when a chart is first shown. The canvas is a picture: its text alternative is the
+// summary given as `label`, and the table view lists every value.
+import 'uplot/dist/uPlot.min.css';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import uPlot from 'uplot';
+import { chartColumns, yMaximum, type ChartModel } from '../../consumption/series';
+import { formatKwh } from '../../format/format';
+import { themeChoice } from '../../theme/theme';
+
+interface Colours {
+  text: string;
+  muted: string;
+  grid: string;
+  current: string;
+  previous: string;
+  limit: string;
+}
+
+/** The page's colours as the canvas needs them: CSS variables resolved for the current theme. */
+function resolveColours(host: HTMLElement): Colours {
+  const probe = document.createElement('span');
+  host.append(probe);
+  const resolve = (variable: string) => {
+    probe.style.color = `var(${variable})`;
+    return getComputedStyle(probe).color;
+  };
+  const colours = {
+    text: resolve('--text'),
+    muted: resolve('--muted'),
+    grid: resolve('--border'),
+    current: resolve('--primary'),
+    previous: resolve('--muted'),
+    limit: resolve('--danger'),
+  };
+  probe.remove();
+  return colours;
+}
+
+/** "rgb(11, 110, 79)" → "rgba(11, 110, 79, alpha)". */
+function withAlpha(colour: string, alpha: number): string {
+  const channels = colour.match(/[\d.]+/g);
+  if (!channels || channels.length < 3) return colour;
+  return `rgba(${channels.slice(0, 3).join(', ')}, ${alpha})`;
+}
+
+/** Re-renders when the light or dark theme changes, by the toggle or the system. */
+function useThemeVersion(): number {
+  const [version, setVersion] = useState(0);
+  useEffect(() => {
+    const bump = () => setVersion((value) => value + 1);
+    const media = window.matchMedia('(prefers-color-scheme: dark)');
+    media.addEventListener('change', bump);
+    const stop = themeChoice.subscribe(bump);
+    return () => {
+      media.removeEventListener('change', bump);
+      stop();
+    };
+  }, []);
+  return version;
+}
+
+function options(
+  model: ChartModel,
+  names: { step: string; current: string; previous: string },
+  width: number,
+  colours: Colours,
+) {
+  const count = model.labels.length;
+  const axis = {
+    stroke: colours.text,
+    grid: { stroke: withAlpha(colours.grid, 0.6), width: 1 },
+    ticks: { stroke: colours.grid, width: 1 },
+  };
+  const kwh = (_: uPlot, value: number | null) => (value === null ? '—' : formatKwh(value));
+  const barSize = model.previous ? 0.4 : 0.7;
+  const series: uPlot.Series[] = [
+    { label: names.step, value: (_, index) => model.labels[index] ?? '' },
+    {
+      label: names.current,
+      stroke: colours.current,
+      fill: withAlpha(colours.current, 0.75),
+      width: 1,
+      paths: uPlot.paths.bars!({ size: [barSize, 48], align: model.previous ? 1 : 0 }),
+      points: { show: false },
+      value: kwh,
+    },
+  ];
+  if (model.previous) {
+    series.push({
+      label: names.previous,
+      stroke: colours.previous,
+      fill: withAlpha(colours.previous, 0.35),
+      width: 1,
+      paths: uPlot.paths.bars!({ size: [barSize, 48], align: -1 }),
+      points: { show: false },
+      value: kwh,
+    });
+  }
+  if (model.limit !== null) {
+    series.push({
+      label: 'Hourly limit',
+      stroke: colours.limit,
+      width: 2,
+      dash: [8, 5],
+      points: { show: false },
+      value: kwh,
+    });
+  }
+  return {
+    width,
+    height: width < 480 ? 220 : 300,
+    series,
+    legend: { show: true, live: true },
+    cursor: { points: { show: false }, drag: { x: false, y: false } },
+    scales: {
+      x: { time: false, range: (): uPlot.Range.MinMax => [-0.5, count - 0.5] },
+      y: { range: (): uPlot.Range.MinMax => [0, yMaximum(model)] },
+    },
+    axes: [
+      {
+        ...axis,
+        space: 34,
+        incrs: [1, 2, 3, 4, 6, 12],
+        values: (_: uPlot, splits: number[]) => splits.map((split) => model.labels[split] ?? ''),
+      },
+      {
+        ...axis,
+        size: 56,
+        values: (_: uPlot, splits: number[]) => splits.map((split) => `${+split.toFixed(3)}`),
+        label: 'kWh',
+        labelSize: 18,
+      },
+    ],
+  } satisfies uPlot.Options;
+}
+
+export default function ConsumptionChart({
+  model,
+  stepName,
+  currentName,
+  previousName,
+  label,
+}: {
+  model: ChartModel;
+  /** What the x axis counts: "Hour (UTC)" or "Day". */
+  stepName: string;
+  currentName: string;
+  previousName: string;
+  label: string;
+}) {
+  const host = useRef<HTMLDivElement>(null);
+  const theme = useThemeVersion();
+
+  useEffect(() => {
+    const element = host.current;
+    if (!element) return;
+    const colours = resolveColours(element);
+    const names = { step: stepName, current: currentName, previous: previousName };
+    let plot = new uPlot(
+      options(model, names, element.clientWidth, colours),
+      chartColumns(model) as uPlot.AlignedData,
+      element,
+    );
+    let width = element.clientWidth;
+    const observer = new ResizeObserver(() => {
+      if (element.clientWidth === width) return;
+      width = element.clientWidth;
+      // The height depends on the width too, so draw anew.
+      plot.destroy();
+      plot = new uPlot(options(model, names, width, colours), chartColumns(model) as uPlot.AlignedData, element);
+    });
+    observer.observe(element);
+    return () => {
+      observer.disconnect();
+      plot.destroy();
+    };
+  }, [model, theme, stepName, currentName, previousName]);
+
+  return (
+    <figure class="chart">
+      <div ref={host} class="chart-canvas" role="img" aria-label={label} />
+    </figure>
+  );
+}
