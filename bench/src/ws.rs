@@ -176,7 +176,7 @@ async fn run_in(args: &WsBenchArgs, suffix: &str, database: &str) -> anyhow::Res
 
     eprintln!("opening {} connections ...", args.connections);
     let users: Vec<Uuid> = (0..args.connections).map(|_| Uuid::new_v4()).collect();
-    let (arrivals, mut arrived) = mpsc::unbounded_channel::<(Uuid, chrono::DateTime<Utc>)>();
+    let (arrivals, mut arrived) = mpsc::unbounded_channel::<Duration>();
     let mut opened = 0usize;
     let mut opening = FuturesUnordered::new();
     let mut readers = Vec::with_capacity(args.connections);
@@ -232,7 +232,7 @@ async fn run_in(args: &WsBenchArgs, suffix: &str, database: &str) -> anyhow::Res
     let mut latencies = Vec::with_capacity(total);
     while latencies.len() < total {
         match tokio::time::timeout(Duration::from_secs(10), arrived.recv()).await {
-            Ok(Some((_, created))) => latencies.push((Utc::now() - created).to_std().unwrap_or_default()),
+            Ok(Some(latency)) => latencies.push(latency),
             _ => break,
         }
     }
@@ -279,14 +279,16 @@ async fn wait_for_port(port: u16) -> anyhow::Result<()> {
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn read_alerts(user: Uuid, mut socket: Socket, arrivals: mpsc::UnboundedSender<(Uuid, chrono::DateTime<Utc>)>) {
+/// Reports each alert's latency, measured the moment it arrives.
+async fn read_alerts(user: Uuid, mut socket: Socket, arrivals: mpsc::UnboundedSender<Duration>) {
     while let Some(Ok(message)) = socket.next().await {
         if let Message::Text(text) = message
             && let Ok(frame) = serde_json::from_str::<serde_json::Value>(&text)
             && frame["type"] == "alert"
             && let Ok(alert) = serde_json::from_value::<AlertEvent>(frame["alert"].clone())
+            && alert.user_id == Some(user)
         {
-            let _ = arrivals.send((user, alert.created_at));
+            let _ = arrivals.send((Utc::now() - alert.created_at).to_std().unwrap_or_default());
         }
     }
 }

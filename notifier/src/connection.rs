@@ -141,7 +141,8 @@ async fn serve(socket: WebSocket, state: NotifierState, claims: Claims, last_ale
         }
     }
     let last = state.hub.unregister(user, registration.id);
-    if last && role == Role::Client {
+    // While stopping, every connection closes at once: nobody is told of each departure.
+    if last && role == Role::Client && !state.shutdown.is_triggered() {
         state
             .publish_event(&state.names.chat_admins_subject(), &ChatEvent::Presence { user_id: user, online: false })
             .await;
