@@ -191,7 +191,9 @@ async fn a_reconnecting_client_gets_the_alerts_it_missed_in_order() {
 #[tokio::test]
 async fn a_client_that_stops_reading_is_cut_off_while_a_fast_one_keeps_receiving() {
     let setup = Setup::new().await;
-    let notifier = setup.notifier(helpers::NotifierArgsExt::with_queue(args(), 16)).await;
+    let mut settings = helpers::NotifierArgsExt::with_queue(args(), 16);
+    settings.ws_send_timeout = Duration::from_secs(30);
+    let notifier = setup.notifier(settings).await;
     let ana = Uuid::new_v4();
     let mut slow = connect(&notifier, &setup.token(ana, Role::Client), "").await;
     let mut fast = connect(&notifier, &setup.token(ana, Role::Client), "").await;
