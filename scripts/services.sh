@@ -106,6 +106,12 @@ build_ui() {
   )
 }
 
+# docker-compose validates the deployment files (no engine needed); plantuml renders the diagram.
+ensure_deployment_tools() {
+  command -v docker-compose >/dev/null || apt_install docker-compose
+  command -v plantuml >/dev/null || apt_install plantuml
+}
+
 ensure_cargo() {
   if ! command -v cargo >/dev/null; then
     echo "error: cargo is not installed; install the Rust toolchain (1.88 or newer) with rustup, then run this again" >&2

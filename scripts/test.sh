@@ -8,6 +8,7 @@ source scripts/services.sh
 
 ensure_cargo
 ensure_services
+ensure_deployment_tools
 
 started=$SECONDS
 echo "==> cargo fmt --check"
