@@ -13,7 +13,7 @@ const EMS_BIN = process.env.EMS_BIN ?? fileURLToPath(new URL('../../../target/de
 // The server's maintenance database, through which test databases are made and dropped.
 const ADMIN_DATABASE_URL = process.env.EMS_E2E_POSTGRES_URL ?? 'postgres://postgres:postgres@127.0.0.1:5432/postgres';
 export const AMQP_URL = process.env.EMS_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672/%2f';
-const MONITORS = 1;
+export const MONITORS = 2;
 const READY_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 15_000;
 

@@ -1,11 +1,13 @@
 import { useEffect, useRef } from 'preact/hooks';
 import { alertBadge, toasts } from './alerts';
+import { ChatLauncher } from './chat/chat-launcher';
 import { AppHeader } from './components/app-header';
 import { OfflineBanner, UpdateBanner } from './components/banners';
 import { Toasts } from './components/toasts';
 import { useObservable } from './lib/use-observable';
 import { currentLocation, navigate } from './router/location';
 import { homeFor, LOGIN_PATH, resolve } from './router/resolve';
+import { live } from './live';
 import { routes } from './routes';
 import { auth, sessionStore } from './services';
 import { ForbiddenView, NotFoundView } from './views/problem-views';
@@ -42,6 +44,7 @@ export function App() {
   const location = useObservable(currentLocation);
   const session = useObservable(sessionStore);
   const alertCount = useObservable(alertBadge.count);
+  const connection = useObservable(live.state);
   const role = session?.user.role ?? null;
   useAlertUpkeep(session?.user.id ?? null, location.path);
   const queryString = location.query.toString();
@@ -97,7 +100,13 @@ export function App() {
       <a class="skip-link" href="#main">
         Skip to content
       </a>
-      <AppHeader user={session?.user ?? null} path={location.path} alertCount={alertCount} onSignOut={signOut} />
+      <AppHeader
+        user={session?.user ?? null}
+        path={location.path}
+        alertCount={alertCount}
+        onSignOut={signOut}
+        connection={connection}
+      />
       <OfflineBanner />
       <UpdateBanner />
       <main id="main" class="app-main" tabIndex={-1}>
@@ -108,6 +117,7 @@ export function App() {
         )}
         {content}
       </main>
+      {session?.user.role === 'client' && <ChatLauncher key={session.user.id} customerId={session.user.id} />}
       <Toasts store={toasts} />
     </>
   );

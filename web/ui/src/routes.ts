@@ -1,4 +1,4 @@
-// Every page of the app. New pages (chat) are added here; views that
+// Every page of the app. New pages are added here; views that
 // only some people open are loaded lazily so they do not weigh on everyone's first load.
 import type { ComponentType } from 'preact';
 import type { RouteDef } from './router/resolve';
@@ -38,5 +38,17 @@ export const routes: readonly RouteDef<ComponentType>[] = [
     title: 'Alerts of all customers',
     access: 'admin',
     view: lazyView(() => import('./views/alerts/admin-alerts-view')),
+  },
+  {
+    path: '/admin/support',
+    title: 'Support inbox',
+    access: 'admin',
+    view: lazyView(() => import('./views/support/inbox-view')),
+  },
+  {
+    path: '/admin/system',
+    title: 'System',
+    access: 'admin',
+    view: lazyView(() => import('./views/system/system-view')),
   },
 ];

@@ -74,7 +74,8 @@ export function createAlertBadge(countUnacknowledged: () => Promise<number>): Al
       return request;
     },
     raised(alert) {
-      if (alert.acknowledged_at !== null) return;
+      // Live alerts (docs/websocket.md) carry no acknowledged_at at all: new, so not acknowledged.
+      if (alert.acknowledged_at != null) return;
       changedLocally();
       const current = count.get();
       if (current !== null) count.set(current + 1);

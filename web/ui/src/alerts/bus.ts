@@ -1,7 +1,7 @@
-// Alerts as they are raised. The WebSocket client (src/live/, still to come) hands every alert it
-// receives to publish(); the toasts and the navigation badge listen. An alert can arrive twice
-// (after a reconnection the client asks for what it missed with after_id), so each id is passed
-// on once.
+// Alerts as they are raised. The WebSocket client (src/live/) hands every alert it receives to
+// publish(); the toasts and the navigation badge listen. An alert can arrive twice (after a
+// reconnection the client asks for what it missed with last_alert_id), so each id is passed on
+// once.
 import type { Alert } from '../api/types';
 
 export interface AlertBus {

@@ -19,8 +19,8 @@ export function alertsPath(): string {
 connectAlerts(alertBus, toasts, alertBadge, () => `${alertsPath()}?acknowledged=false`);
 
 /**
- * The entry point for alerts raised while the app is open: the WebSocket client (`/ws`, not built
- * yet) calls this with each alert it receives. It shows a toast and counts it on the badge.
+ * The entry point for alerts raised while the app is open: the WebSocket client (`src/live/`)
+ * calls this with each alert it receives. It shows a toast and counts it on the badge.
  */
 export function onAlert(alert: Alert): void {
   alertBus.publish(alert);

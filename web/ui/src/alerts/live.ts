@@ -1,5 +1,5 @@
-// What happens when an alert arrives live: a toast says so and the badge counts it. The coming
-// WebSocket client calls onAlert() (src/alerts/index.ts) for every alert it receives.
+// What happens when an alert arrives live: a toast says so and the badge counts it. The WebSocket
+// client (src/live/) calls onAlert() (src/alerts/index.ts) for every alert it receives.
 import type { Alert } from '../api/types';
 import { formatKwh } from '../format/format';
 import type { ToastInput, ToastStore } from '../toast/toasts';

@@ -1,5 +1,6 @@
 import { badgeDescription, badgeText } from '../alerts/badge';
 import type { User } from '../api/types';
+import type { LiveState } from '../live/client';
 import { Link } from './link';
 import { ThemeToggle } from './theme-toggle';
 
@@ -15,6 +16,8 @@ const NAV: Record<User['role'], readonly NavItem[]> = {
     { href: '/admin/users', label: 'Users' },
     { href: '/admin/devices', label: 'Devices' },
     { href: '/admin/alerts', label: 'Alerts', alerts: true },
+    { href: '/admin/support', label: 'Support' },
+    { href: '/admin/system', label: 'System' },
   ],
   client: [
     { href: '/devices', label: 'My devices' },
@@ -28,7 +31,10 @@ export function AppHeader({
   path,
   alertCount,
   onSignOut,
+  connection = 'idle',
 }: {
+  /** The live connection's state. */
+  connection?: LiveState;
   user: User | null;
   path: string;
   /** Alerts still to acknowledge; null until counted. */
@@ -43,6 +49,7 @@ export function AppHeader({
           <span>EMS</span>
         </Link>
         <div class="app-header-tools">
+          {user && connection !== 'idle' && <ConnectionState state={connection} />}
           <ThemeToggle />
           {user && (
             <button type="button" class="button button--quiet" onClick={onSignOut}>
@@ -74,5 +81,23 @@ export function AppHeader({
         </nav>
       )}
     </header>
+  );
+}
+
+const CONNECTION_WORDS: Record<Exclude<LiveState, 'idle'>, string> = {
+  connecting: 'Connecting…',
+  connected: 'Live',
+  reconnecting: 'Reconnecting…',
+  offline: 'Offline',
+};
+
+/** Whether live alerts and chat are coming in, in words and a coloured dot. */
+function ConnectionState({ state }: { state: Exclude<LiveState, 'idle'> }) {
+  return (
+    <p class={`connection connection--${state}`} role="status" data-state={state}>
+      <span class="connection-dot" aria-hidden="true" />
+      <span class="visually-hidden">Live updates: </span>
+      {CONNECTION_WORDS[state]}
+    </p>
   );
 }

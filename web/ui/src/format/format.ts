@@ -61,3 +61,15 @@ export function formatTimeUtc(iso: string, locale?: string): string {
     .format(date)
     .concat(' UTC');
 }
+
+/** When a chat message was written, in the device's time: "10:42", or "Nov 23, 10:42" on another day. */
+export function formatChatTime(iso: string, locale?: string, now = new Date()): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  const sameDay = date.toDateString() === now.toDateString();
+  return new Intl.DateTimeFormat(locale, {
+    ...(sameDay ? {} : { month: 'short', day: 'numeric' }),
+    hour: '2-digit',
+    minute: '2-digit',
+  }).format(date);
+}

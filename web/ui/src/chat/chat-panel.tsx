@@ -1,0 +1,107 @@
+// The customer's support chat, loaded the first time it is opened.
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { myChat } from '../api/chat';
+import { ChatLog } from './chat-log';
+import { useConversation } from './use-conversation';
+
+export default function ChatPanel({ customerId, onClose }: { customerId: string; onClose: () => void }) {
+  const chat = useConversation(customerId, 'client', myChat, true);
+  const [text, setText] = useState('');
+  const input = useRef<HTMLTextAreaElement>(null);
+  const end = useRef<HTMLDivElement>(null);
+  const count = chat.state.messages.length + chat.pending.length;
+
+  useEffect(() => input.current?.focus(), []);
+  useEffect(() => end.current?.scrollIntoView({ block: 'end' }), [count, chat.state.otherTyping]);
+
+  function submit(event: Event) {
+    event.preventDefault();
+    if (!text.trim()) return;
+    chat.send(text);
+    setText('');
+  }
+
+  return (
+    <section
+      class="chat-panel"
+      role="dialog"
+      aria-modal="false"
+      aria-labelledby="chat-title"
+      onKeyDown={(event) => {
+        if (event.key === 'Escape') onClose();
+      }}
+    >
+      <header class="chat-panel-head">
+        <div>
+          <h2 id="chat-title">Support chat</h2>
+          <p class="chat-mode">
+            {chat.state.mode === 'human'
+              ? 'A person from the support team is answering.'
+              : 'Automatic answers; ask for a person at any time.'}
+          </p>
+        </div>
+        <button type="button" class="button button--quiet" onClick={onClose} aria-label="Close the support chat">
+          ✕
+        </button>
+      </header>
+      <div class="chat-scroll" tabIndex={0} role="region" aria-label="Messages">
+        {chat.state.hasMore && (
+          <button
+            type="button"
+            class="button button--small"
+            onClick={() => void chat.loadOlder()}
+            disabled={chat.loadingOlder}
+          >
+            {chat.loadingOlder ? 'Loading…' : 'Load older messages'}
+          </button>
+        )}
+        {!chat.state.loaded && !chat.error && <p class="loading">Loading the conversation…</p>}
+        {chat.state.loaded && count === 0 && (
+          <p class="chat-empty">Ask about your devices or your consumption, or ask to talk to a person.</p>
+        )}
+        <ChatLog state={chat.state} pending={chat.pending} role="client" />
+        {chat.state.otherTyping && (
+          <p class="chat-typing" role="status">
+            Support is typing…
+          </p>
+        )}
+        <div ref={end} />
+      </div>
+      {chat.error && (
+        <p class="form-error" role="alert">
+          {chat.error}
+        </p>
+      )}
+      {chat.connection !== 'connected' && (
+        <p class="chat-offline" role="status">
+          {chat.connection === 'offline' ? 'You are offline.' : 'Reconnecting…'} Messages are sent when the connection
+          is back.
+        </p>
+      )}
+      <form class="chat-form" onSubmit={submit}>
+        <label for="chat-input" class="visually-hidden">
+          Message to support
+        </label>
+        <textarea
+          id="chat-input"
+          ref={input}
+          rows={2}
+          maxLength={4000}
+          value={text}
+          placeholder="Write a message"
+          onInput={(event) => {
+            setText(event.currentTarget.value);
+            if (event.currentTarget.value) chat.typed();
+            else chat.stopTyping();
+          }}
+          onKeyDown={(event) => {
+            if (event.key === 'Enter' && !event.shiftKey) submit(event);
+          }}
+        />
+        <button type="submit" class="button button--primary">
+          Send
+        </button>
+      </form>
+    </section>
+  );
+}

@@ -1,0 +1,61 @@
+// The app's one live connection, wired to the session and the browser: it runs while someone is
+// signed in, hands alerts to the alert bus and every frame to the frame bus (chat, presence).
+import { onAlert } from '../alerts';
+import { observable } from '../lib/observable';
+import { auth, sessionStore } from '../services';
+import { createLiveClient, type SocketLike } from './client';
+import { alertIdStore, createFrameBus, dispatchFrame } from './frame-bus';
+import { createOutbox } from './outbox';
+
+export const frames = createFrameBus();
+
+let userId: string | null = null;
+const lastAlertId = alertIdStore(window.localStorage, () => (userId ? `ems.lastAlertId.${userId}` : null));
+
+function wsUrl(token: string, last: number | null): string {
+  const url = new URL('/ws', window.location.href);
+  url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
+  url.searchParams.set('access_token', token);
+  if (last !== null) url.searchParams.set('last_alert_id', String(last));
+  return url.toString();
+}
+
+export const live = createLiveClient({
+  url: wsUrl,
+  auth,
+  createSocket: (url) => new WebSocket(url) as unknown as SocketLike,
+  lastAlertId,
+  onFrame: (frame) => dispatchFrame(frame, onAlert, frames),
+});
+
+/** Chat messages on their way to the server. */
+export const outbox = createOutbox((frame) => live.send(frame));
+frames.on('ack', (frame) => outbox.acked(frame.client_id));
+frames.on('hello', () => outbox.flush());
+
+function follow() {
+  const next = sessionStore.get()?.user.id ?? null;
+  if (next === userId) return;
+  live.stop();
+  outbox.clear();
+  lastAlertId.reset();
+  userId = next;
+  if (userId) live.start();
+}
+
+sessionStore.subscribe(follow);
+follow();
+window.addEventListener('online', () => live.retryNow());
+window.addEventListener('offline', () => {
+  if (live.state.get() !== 'idle' && live.state.get() !== 'connected') live.state.set('offline');
+});
+document.addEventListener('visibilitychange', () => {
+  if (document.visibilityState === 'visible') live.retryNow();
+});
+
+// For the end-to-end tests: drop the connection as a network failure would.
+(window as unknown as { __emsLive?: { drop(): void } }).__emsLive = { drop: () => live.drop() };
+
+/** Customers known to be online (administrators only hear of it), since this tab started. */
+export const presence = observable<ReadonlyMap<string, boolean>>(new Map());
+frames.on('presence', (frame) => presence.set(new Map(presence.get()).set(frame.user_id, frame.online)));

@@ -1,0 +1,73 @@
+// The frames of the WebSocket protocol, version 1 (docs/websocket.md).
+import type { Alert, Role } from '../api/types';
+
+export const PROTOCOL_VERSION = 1;
+
+export type ChatSource = 'customer' | 'rule' | 'ai' | 'admin' | 'system';
+export type ConversationMode = 'bot' | 'human';
+
+export interface ChatMessage {
+  id: number;
+  customer_id: string;
+  source: ChatSource;
+  sender_id: string | null;
+  body: string;
+  created_at: string;
+}
+
+/** An alert as the WebSocket sends it: just raised, so without `acknowledged_at`. */
+export type LiveAlert = Omit<Alert, 'acknowledged_at'> & { acknowledged_at?: string | null };
+
+export type ServerFrame =
+  | { v: 1; type: 'hello'; user_id: string; role: Role }
+  | { v: 1; type: 'alert'; alert: LiveAlert }
+  | { v: 1; type: 'chat.message'; message: ChatMessage }
+  | { v: 1; type: 'chat.typing'; customer_id: string; role: Role; user_id: string; typing: boolean }
+  | { v: 1; type: 'chat.read'; customer_id: string; role: Role; up_to_id: number }
+  | { v: 1; type: 'chat.mode'; customer_id: string; mode: ConversationMode; admin_id: string | null }
+  | { v: 1; type: 'presence'; user_id: string; online: boolean }
+  | { v: 1; type: 'ack'; client_id: string }
+  | { v: 1; type: 'error'; code: string; message: string };
+
+export type ClientFrame =
+  | { type: 'chat.send'; client_id: string; text: string; customer_id?: string }
+  | { type: 'chat.typing'; typing: boolean; customer_id?: string }
+  | { type: 'chat.read'; up_to_id: number; customer_id?: string };
+
+export type FrameType = ServerFrame['type'];
+export type FrameOf<T extends FrameType> = Extract<ServerFrame, { type: T }>;
+
+const TYPES = new Set<string>([
+  'hello',
+  'alert',
+  'chat.message',
+  'chat.typing',
+  'chat.read',
+  'chat.mode',
+  'presence',
+  'ack',
+  'error',
+]);
+
+/** The frame in a text message, or null when it is not one this client understands. */
+export function parseFrame(data: unknown): ServerFrame | null {
+  if (typeof data !== 'string') return null;
+  let value: unknown;
+  try {
+    value = JSON.parse(data);
+  } catch {
+    return null;
+  }
+  if (typeof value !== 'object' || value === null) return null;
+  const frame = value as { v?: unknown; type?: unknown };
+  if (frame.v !== PROTOCOL_VERSION || typeof frame.type !== 'string' || !TYPES.has(frame.type)) return null;
+  return value as ServerFrame;
+}
+
+/** Closing codes the server uses (docs/websocket.md). */
+export const CLOSE = {
+  going_away: 1001,
+  idle: 4000,
+  too_slow: 4008,
+  unauthorized: 4401,
+} as const;
