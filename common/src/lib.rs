@@ -11,6 +11,7 @@ pub mod jwt;
 pub mod ops;
 pub mod shutdown;
 pub mod telemetry;
+pub mod testing;
 
 pub use jwt::{Claims, JwtKeys, Role};
 pub use shutdown::Shutdown;

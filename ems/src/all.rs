@@ -80,7 +80,7 @@ pub async fn run(config: AllConfig, shutdown: Shutdown) -> anyhow::Result<()> {
     )
     .await?;
     {
-        let fanout = notifier.follow();
+        let fanout = notifier.follow().await?;
         services.spawn(async move {
             ("notifier".to_owned(), fanout.await.map_err(anyhow::Error::from).and_then(|result| result))
         });

@@ -3,12 +3,12 @@
 //! typing and read receipts go both ways, and a message sent while support is down is answered
 //! once after it restarts.
 
-use std::{str::FromStr, time::Duration};
+use std::time::Duration;
 
-use ems_common::{JwtKeys, Role, Shutdown, broker::BrokerArgs, config::DatabaseUrl, db, http};
+use ems_common::{JwtKeys, Role, Shutdown, broker::BrokerArgs, http, testing::TestDatabase};
 use futures::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use sqlx::{PgPool, postgres::PgConnectOptions};
+use sqlx::PgPool;
 use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 
@@ -23,19 +23,13 @@ struct Chat {
     jwt: JwtKeys,
     url: String,
     support: Option<(Shutdown, tokio::task::JoinHandle<anyhow::Result<()>>)>,
-    database: String,
-    options: PgConnectOptions,
+    _database: TestDatabase,
 }
 
 impl Chat {
     async fn new() -> Self {
-        let base =
-            std::env::var("EMS_TEST_DATABASE_URL").unwrap_or_else(|_| ems_common::config::DEFAULT_DATABASE_URL.into());
-        let database = format!("ems_test_{}", Uuid::new_v4().simple());
-        let options = PgConnectOptions::from_str(&base).unwrap().database(&database);
-        db::ensure_database_exists(&DatabaseUrl::new(options.clone())).await.unwrap();
-        let pool = sqlx::postgres::PgPoolOptions::new().max_connections(5).connect_with(options.clone()).await.unwrap();
-        db::migrate(&pool).await.unwrap();
+        let database = TestDatabase::create().await;
+        let pool = database.pool.clone();
         let broker = BrokerArgs::local(&format!("t{}", &Uuid::new_v4().simple().to_string()[..12]));
         let nats = broker.nats("chat-test").await.unwrap();
         let jwt = JwtKeys::new(b"chat-test-secret-chat-test-secret!!!", Duration::from_secs(600));
@@ -58,11 +52,11 @@ impl Chat {
         )
         .await
         .unwrap();
-        state.follow();
+        state.follow().await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("ws://{}/ws", listener.local_addr().unwrap());
         tokio::spawn(http::serve(listener, ems_notifier::router(state), Shutdown::new(), Duration::from_secs(1)));
-        let mut chat = Self { pool, broker, nats, jwt, url, support: None, database, options };
+        let mut chat = Self { pool, broker, nats, jwt, url, support: None, _database: database };
         chat.start_support();
         chat
     }
@@ -98,17 +92,6 @@ impl Chat {
             tokio_tungstenite::connect_async(format!("{}?access_token={token}", self.url)).await.unwrap();
         assert_eq!(frame(&mut client).await["type"], "hello");
         client
-    }
-}
-
-impl Drop for Chat {
-    fn drop(&mut self) {
-        let (options, database) = (self.options.clone(), self.database.clone());
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            runtime.block_on(async { db::drop_database(&options, &database).await })
-        })
-        .join();
     }
 }
 

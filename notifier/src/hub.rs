@@ -116,12 +116,28 @@ impl Hub {
         }
     }
 
-    /// Follows the alert and chat subjects until shutdown: one wildcard subscription per family,
-    /// routed to local connections by the user id in the subject.
-    pub async fn follow(self, nats: async_nats::Client, names: Names, shutdown: Shutdown) -> anyhow::Result<()> {
-        let mut alerts = nats.subscribe(names.alerts_wildcard()).await?;
-        let mut chats = nats.subscribe(names.chat_user_wildcard()).await?;
-        let mut admins = nats.subscribe(names.chat_admins_subject()).await?;
+    /// Subscribes to the alert and chat subjects (one wildcard subscription per family), then
+    /// routes what arrives to local connections by the user id in the subject, until shutdown.
+    /// Returns once subscribed, with the routing task.
+    pub async fn follow(
+        self,
+        nats: async_nats::Client,
+        names: Names,
+        shutdown: Shutdown,
+    ) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<()>>> {
+        let alerts = nats.subscribe(names.alerts_wildcard()).await?;
+        let chats = nats.subscribe(names.chat_user_wildcard()).await?;
+        let admins = nats.subscribe(names.chat_admins_subject()).await?;
+        Ok(tokio::spawn(self.route(alerts, chats, admins, shutdown)))
+    }
+
+    async fn route(
+        self,
+        mut alerts: async_nats::Subscriber,
+        mut chats: async_nats::Subscriber,
+        mut admins: async_nats::Subscriber,
+        shutdown: Shutdown,
+    ) -> anyhow::Result<()> {
         loop {
             tokio::select! {
                 () = shutdown.requested() => return Ok(()),

@@ -107,9 +107,9 @@ impl NotifierState {
         Ok(Self { hub, jwt, pool, nats, jetstream, names, settings: Arc::new(settings), shutdown })
     }
 
-    /// Starts the fan-out from NATS to this instance's connections.
-    pub fn follow(&self) -> tokio::task::JoinHandle<anyhow::Result<()>> {
-        tokio::spawn(self.hub.clone().follow(self.nats.clone(), self.names.clone(), self.shutdown.clone()))
+    /// Subscribes and starts the fan-out from NATS to this instance's connections.
+    pub async fn follow(&self) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<()>>> {
+        self.hub.clone().follow(self.nats.clone(), self.names.clone(), self.shutdown.clone()).await
     }
 
     async fn publish_event(&self, subject: &str, event: &ChatEvent) {
@@ -146,7 +146,7 @@ pub async fn run(config: NotifierConfig, shutdown: Shutdown) -> anyhow::Result<(
     let state =
         NotifierState::new(&config.notifier, jwt, pool.clone(), nats.clone(), config.broker.names(), shutdown.clone())
             .await?;
-    let fanout = state.follow();
+    let fanout = state.follow().await?;
     let readiness = ops::Readiness::new().with_postgres(pool.clone()).with_nats(nats);
     let app = http::observe(router(state).merge(ops::router(readiness)));
     let listener = http::bind(config.http.listen).await?;

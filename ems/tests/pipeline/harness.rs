@@ -4,19 +4,18 @@
 use std::{
     collections::{BTreeMap, HashMap},
     process::{Child, Command, Stdio},
-    str::FromStr,
     time::{Duration, Instant},
 };
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
-use ems_common::{broker::BrokerArgs, config::DatabaseUrl, db};
+use ems_common::{broker::BrokerArgs, testing::TestDatabase};
 use ems_ingress::{Reading, topology};
 use futures::StreamExt;
 use lapin::{
     BasicProperties, Channel, Connection,
     options::{BasicAckOptions, BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions},
 };
-use sqlx::{PgPool, postgres::PgConnectOptions};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 pub const WAIT: Duration = Duration::from_secs(90);
@@ -29,12 +28,12 @@ pub struct Pipeline {
     /// Kept open for `channel`'s sake.
     _amqp: Connection,
     pub nats: async_nats::Client,
-    database: String,
-    options: PgConnectOptions,
     processes: HashMap<String, Child>,
     /// A device whose readings mark how far the pipeline has got; left out of the totals.
     sentinel: Uuid,
     sentinels_sent: i64,
+    /// Dropped after the processes are stopped (fields drop after `Drop::drop`).
+    _database: TestDatabase,
 }
 
 pub struct Device {
@@ -45,14 +44,8 @@ pub struct Device {
 
 impl Pipeline {
     pub async fn new() -> Self {
-        let base =
-            std::env::var("EMS_TEST_DATABASE_URL").unwrap_or_else(|_| ems_common::config::DEFAULT_DATABASE_URL.into());
-        let database = format!("ems_test_{}", Uuid::new_v4().simple());
-        let options = PgConnectOptions::from_str(&base).unwrap().database(&database);
-        db::ensure_database_exists(&DatabaseUrl::new(options.clone())).await.unwrap();
-        let pool = sqlx::postgres::PgPoolOptions::new().max_connections(4).connect_with(options.clone()).await.unwrap();
-        db::migrate(&pool).await.unwrap();
-        let database_url = format!("{}/{database}", base.rsplit_once('/').unwrap().0);
+        let database = TestDatabase::create().await;
+        let (pool, database_url) = (database.pool.clone(), database.url.clone());
 
         let broker = BrokerArgs::local(&format!("t{}", &Uuid::new_v4().simple().to_string()[..12]));
         let amqp = broker.amqp("pipeline-test").await.unwrap();
@@ -73,11 +66,10 @@ impl Pipeline {
             channel,
             _amqp: amqp,
             nats,
-            database,
-            options,
             processes: HashMap::new(),
             sentinel,
             sentinels_sent: 0,
+            _database: database,
         }
     }
 
@@ -273,12 +265,10 @@ impl Drop for Pipeline {
             let _ = child.kill();
             let _ = child.wait();
         }
-        let (options, database, names) = (self.options.clone(), self.database.clone(), self.broker.names());
-        let amqp_url = self.broker.amqp_url.clone();
+        let (names, amqp_url) = (self.broker.names(), self.broker.amqp_url.clone());
         let _ = std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
             runtime.block_on(async {
-                let _ = db::drop_database(&options, &database).await;
                 // Remove this test's queues so the broker does not collect them.
                 if let Ok(connection) = Connection::connect(&amqp_url, lapin::ConnectionProperties::default()).await
                     && let Ok(channel) = connection.create_channel().await

@@ -1,12 +1,12 @@
 //! A notifier on port 0 with its own database and NATS namespace, and real WebSocket clients.
 
-use std::{str::FromStr, time::Duration};
+use std::time::Duration;
 
-use ems_common::{JwtKeys, Role, Shutdown, broker::BrokerArgs, config::DatabaseUrl, db, http};
+use ems_common::{JwtKeys, Role, Shutdown, broker::BrokerArgs, http, testing::TestDatabase};
 use ems_notifier::{NotifierArgs, NotifierState};
 use futures::{SinkExt, StreamExt};
 use serde_json::Value;
-use sqlx::{PgPool, postgres::PgConnectOptions};
+use sqlx::PgPool;
 use tokio::net::TcpStream;
 use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, tungstenite::Message};
 use uuid::Uuid;
@@ -25,8 +25,7 @@ pub struct Setup {
     pub broker: BrokerArgs,
     pub nats: async_nats::Client,
     pub jwt: JwtKeys,
-    database: String,
-    options: PgConnectOptions,
+    _database: TestDatabase,
 }
 
 pub fn args() -> NotifierArgs {
@@ -42,17 +41,12 @@ pub fn args() -> NotifierArgs {
 
 impl Setup {
     pub async fn new() -> Self {
-        let base =
-            std::env::var("EMS_TEST_DATABASE_URL").unwrap_or_else(|_| ems_common::config::DEFAULT_DATABASE_URL.into());
-        let database = format!("ems_test_{}", Uuid::new_v4().simple());
-        let options = PgConnectOptions::from_str(&base).unwrap().database(&database);
-        db::ensure_database_exists(&DatabaseUrl::new(options.clone())).await.unwrap();
-        let pool = sqlx::postgres::PgPoolOptions::new().max_connections(4).connect_with(options.clone()).await.unwrap();
-        db::migrate(&pool).await.unwrap();
+        let database = TestDatabase::create().await;
+        let pool = database.pool.clone();
         let broker = BrokerArgs::local(&format!("t{}", &Uuid::new_v4().simple().to_string()[..12]));
         let nats = broker.nats("notifier-test").await.unwrap();
         let jwt = JwtKeys::new(b"notifier-test-secret-notifier-test!!", Duration::from_secs(600));
-        Self { pool, broker, nats, jwt, database, options }
+        Self { pool, broker, nats, jwt, _database: database }
     }
 
     /// Starts a notifier instance sharing this setup's database, namespace and secret.
@@ -68,13 +62,13 @@ impl Setup {
         )
         .await
         .unwrap();
-        state.follow();
+        state.follow().await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = format!("ws://{}/ws", listener.local_addr().unwrap());
         tokio::spawn(http::serve(listener, ems_notifier::router(state), shutdown.clone(), Duration::from_secs(2)));
-        // The fan-out subscribes asynchronously; make sure NATS has it before tests publish.
+        // The fan-out's subscriptions are sent; a round trip on our connection makes sure the server
+        // has them before tests publish.
         self.nats.flush().await.unwrap();
-        tokio::time::sleep(Duration::from_millis(100)).await;
         Notifier { address, shutdown }
     }
 
@@ -92,17 +86,6 @@ impl Setup {
             .await
             .unwrap();
         id
-    }
-}
-
-impl Drop for Setup {
-    fn drop(&mut self) {
-        let (options, database) = (self.options.clone(), self.database.clone());
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            runtime.block_on(async { db::drop_database(&options, &database).await })
-        })
-        .join();
     }
 }
 

@@ -2,7 +2,6 @@
 
 use std::{
     future::Future,
-    str::FromStr,
     sync::{
         Arc,
         atomic::{AtomicUsize, Ordering},
@@ -12,9 +11,7 @@ use std::{
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
-use ems_common::{config::DatabaseUrl, db};
 use ems_support::{AiError, ChatModel, Customer, CustomerData, DeviceSummary, OpenAlerts, Rules, Support, ai::Prompt};
-use sqlx::{PgPool, postgres::PgConnectOptions};
 use uuid::Uuid;
 
 /// Fails the test instead of letting it hang.
@@ -82,39 +79,4 @@ pub fn support(data: FakeData, ai: Option<Box<dyn ChatModel>>) -> Support {
     Support::new(Rules::builtin(), Box::new(data), ai)
 }
 
-/// A freshly migrated database named `ems_test_<random>`, dropped with this value.
-pub struct TestDb {
-    pub pool: PgPool,
-    options: PgConnectOptions,
-    database: String,
-}
-
-impl TestDb {
-    pub async fn new() -> Self {
-        let base =
-            std::env::var("EMS_TEST_DATABASE_URL").unwrap_or_else(|_| ems_common::config::DEFAULT_DATABASE_URL.into());
-        let database = format!("ems_test_{}", Uuid::new_v4().simple());
-        let options =
-            PgConnectOptions::from_str(&base).expect("EMS_TEST_DATABASE_URL is a PostgreSQL URL").database(&database);
-        db::ensure_database_exists(&DatabaseUrl::new(options.clone())).await.expect("create the test database");
-        let pool = sqlx::postgres::PgPoolOptions::new()
-            .max_connections(3)
-            .connect_with(options.clone())
-            .await
-            .expect("connect to the test database");
-        db::migrate(&pool).await.expect("migrate the test database");
-        Self { pool, options, database }
-    }
-}
-
-impl Drop for TestDb {
-    fn drop(&mut self) {
-        let (options, database) = (self.options.clone(), self.database.clone());
-        // Drop runs outside async; a short-lived runtime on its own thread removes the database.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            runtime.block_on(db::drop_database(&options, &database))
-        })
-        .join();
-    }
-}
+pub use ems_common::testing::TestDatabase as TestDb;

@@ -86,7 +86,7 @@ async fn seed(pool: &PgPool, today: NaiveDate) -> Customer {
 #[tokio::test]
 async fn the_database_gives_each_device_its_totals_for_today_and_yesterday_and_the_open_alerts() {
     within(async {
-        let db = TestDb::new().await;
+        let db = TestDb::create().await;
         let today = NaiveDate::from_ymd_opt(2026, 3, 1).unwrap();
         let ana = seed(&db.pool, today).await;
         let data = PgCustomerData::new(db.pool.clone());
@@ -111,7 +111,7 @@ async fn the_database_gives_each_device_its_totals_for_today_and_yesterday_and_t
 #[tokio::test]
 async fn data_rules_answer_from_the_customers_own_consumption_alerts_and_limits() {
     within(async {
-        let db = TestDb::new().await;
+        let db = TestDb::create().await;
         let today = Utc::now().date_naive();
         let ana = seed(&db.pool, today).await;
         let support = Support::new(Rules::builtin(), Box::new(PgCustomerData::new(db.pool.clone())), None);
@@ -147,7 +147,7 @@ async fn data_rules_answer_from_the_customers_own_consumption_alerts_and_limits(
 #[tokio::test]
 async fn a_customer_without_devices_or_alerts_is_told_so_plainly() {
     within(async {
-        let db = TestDb::new().await;
+        let db = TestDb::create().await;
         seed(&db.pool, Utc::now().date_naive()).await;
         let ben = customer(&db.pool, "ben").await;
         let support = Support::new(Rules::builtin(), Box::new(PgCustomerData::new(db.pool.clone())), None);

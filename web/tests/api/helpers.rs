@@ -1,9 +1,9 @@
 //! `spawn_app()`: the web service on a random port with its own freshly migrated database, and
 //! the little client helpers every test uses.
 
-use std::{str::FromStr, time::Duration};
+use std::time::Duration;
 
-use ems_common::{Role, Shutdown, broker::BrokerArgs, config::DatabaseUrl, db, http, ops};
+use ems_common::{Role, Shutdown, broker::BrokerArgs, http, ops, testing::TestDatabase};
 use ems_web::{
     ApiContext, Events,
     auth::Session,
@@ -12,7 +12,7 @@ use ems_web::{
 };
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
-use sqlx::{PgPool, postgres::PgConnectOptions};
+use sqlx::PgPool;
 use uuid::Uuid;
 
 pub const PASSWORD: &str = "correct horse battery";
@@ -24,9 +24,8 @@ pub struct TestApp {
     /// The app's NATS connection and namespace, to watch what it publishes.
     pub events: Events,
     pub amqp: std::sync::Arc<lapin::Connection>,
-    database: String,
-    options: PgConnectOptions,
     shutdown: Shutdown,
+    _database: TestDatabase,
 }
 
 pub struct TestSettings {
@@ -48,16 +47,8 @@ pub async fn spawn_app() -> TestApp {
 /// Starts the API against a new database named `ems_test_<random>`, dropped when the app is.
 /// The server is the real one (`ems_web::router` plus operations endpoints), bound to port 0.
 pub async fn spawn_app_with(settings: TestSettings) -> TestApp {
-    let base =
-        std::env::var("EMS_TEST_DATABASE_URL").unwrap_or_else(|_| ems_common::config::DEFAULT_DATABASE_URL.into());
-    let database = format!("ems_test_{}", Uuid::new_v4().simple());
-    let options =
-        PgConnectOptions::from_str(&base).expect("EMS_TEST_DATABASE_URL is a PostgreSQL URL").database(&database);
-    let url = DatabaseUrl::new(options.clone());
-    db::ensure_database_exists(&url).await.expect("create the test database");
-    let pool =
-        sqlx::postgres::PgPoolOptions::new().max_connections(5).connect_with(options.clone()).await.expect("connect");
-    db::migrate(&pool).await.expect("migrate the test database");
+    let database = TestDatabase::create().await;
+    let pool = database.pool.clone();
 
     let jwt_args = ems_common::config::JwtArgs {
         jwt_secret: Some("test-secret-test-secret-test-secret!".into()),
@@ -84,19 +75,13 @@ pub async fn spawn_app_with(settings: TestSettings) -> TestApp {
     tokio::spawn(http::serve(listener, app, shutdown.clone(), Duration::from_secs(5)));
 
     let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
-    TestApp { address, client, pool, events, amqp, database, options, shutdown }
+    TestApp { address, client, pool, events, amqp, shutdown, _database: database }
 }
 
 impl Drop for TestApp {
     fn drop(&mut self) {
+        // The server stops first; the database goes when `_database` is dropped after this.
         self.shutdown.trigger();
-        let (options, database) = (self.options.clone(), self.database.clone());
-        // Drop runs outside async; a short-lived runtime on its own thread removes the database.
-        let _ = std::thread::spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-            runtime.block_on(async { db::drop_database(&options, &database).await })
-        })
-        .join();
     }
 }
 

@@ -1,0 +1,48 @@
+//! Test support shared by every crate's integration tests: a freshly migrated PostgreSQL
+//! database per test, named `ems_test_<random>` and dropped when the value is.
+
+use sqlx::{PgPool, postgres::PgConnectOptions};
+
+use crate::{
+    config::{DEFAULT_DATABASE_URL, DatabaseUrl, parse_database_url},
+    db,
+};
+
+pub struct TestDatabase {
+    pub pool: PgPool,
+    pub name: String,
+    /// A URL for this database, for child processes.
+    pub url: String,
+    options: PgConnectOptions,
+}
+
+impl TestDatabase {
+    /// Creates and migrates a database on the server of `EMS_TEST_DATABASE_URL` (by default the
+    /// local one), panicking with the reason if it cannot: tests need it.
+    pub async fn create() -> Self {
+        let base = std::env::var("EMS_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.into());
+        let server = parse_database_url(&base).expect("EMS_TEST_DATABASE_URL is a PostgreSQL URL naming a database");
+        let name = format!("ems_test_{}", uuid::Uuid::new_v4().simple());
+        let options = server.options.clone().database(&name);
+        db::ensure_database_exists(&DatabaseUrl::new(options.clone())).await.expect("create the test database");
+        let pool = sqlx::postgres::PgPoolOptions::new()
+            .max_connections(5)
+            .connect_with(options.clone())
+            .await
+            .expect("connect to the test database");
+        db::migrate(&pool).await.expect("migrate the test database");
+        Self { pool, url: server.url_for(&name), name, options }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let (options, name) = (self.options.clone(), self.name.clone());
+        // Drop runs outside async code: a short-lived runtime on its own thread removes the database.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("a runtime");
+            runtime.block_on(async { db::drop_database(&options, &name).await })
+        })
+        .join();
+    }
+}
