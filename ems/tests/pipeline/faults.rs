@@ -23,10 +23,7 @@ async fn wait_until_stored_at_least(pipeline: &Pipeline, count: i64) {
 async fn every_reading_sent_twice_counts_once() {
     let mut pipeline = Pipeline::new().await;
     let devices = pipeline.devices(&[5.0; 4]).await;
-    pipeline.start("monitor-1", &[]);
-    pipeline.start("monitor-2", &[]);
-    pipeline.start("balancer", &[]);
-    pipeline.wait_for_heartbeats(&[1, 2]).await;
+    pipeline.run(2, &[]).await;
 
     let readings = series(&devices, start_hours_ago(30), 144, value);
     let twice: Vec<_> = readings.iter().flat_map(|reading| [reading.clone(), reading.clone()]).collect();
@@ -41,10 +38,7 @@ async fn every_reading_sent_twice_counts_once() {
 async fn a_monitor_killed_mid_stream_and_restarted_loses_and_doubles_nothing() {
     let mut pipeline = Pipeline::new().await;
     let devices = pipeline.devices(&[5.0; 10]).await;
-    pipeline.start("monitor-1", &[]);
-    pipeline.start("monitor-2", &[]);
-    pipeline.start("balancer", &[]);
-    pipeline.wait_for_heartbeats(&[1, 2]).await;
+    pipeline.run(2, &[]).await;
 
     let readings = series(&devices, start_hours_ago(40), 240, value);
     let (first, second) = readings.split_at(readings.len() / 2);
@@ -60,10 +54,7 @@ async fn a_monitor_killed_mid_stream_and_restarted_loses_and_doubles_nothing() {
 async fn the_balancer_killed_mid_stream_and_replaced_loses_and_doubles_nothing() {
     let mut pipeline = Pipeline::new().await;
     let devices = pipeline.devices(&[5.0; 10]).await;
-    pipeline.start("monitor-1", &[]);
-    pipeline.start("monitor-2", &[]);
-    pipeline.start("balancer", &[]);
-    pipeline.wait_for_heartbeats(&[1, 2]).await;
+    pipeline.run(2, &[]).await;
 
     let readings = series(&devices, start_hours_ago(40), 240, value);
     pipeline.publish(&readings).await;
@@ -93,11 +84,7 @@ async fn a_standby_balancer_takes_over_when_the_active_one_dies() {
 async fn a_replica_gone_for_good_has_its_queue_drained_to_the_others() {
     let mut pipeline = Pipeline::new().await;
     let devices = pipeline.devices(&[5.0; 10]).await;
-    for replica in 1..=3 {
-        pipeline.start(&format!("monitor-{replica}"), &[]);
-    }
-    pipeline.start("balancer", &["--drain-after", "2s"]);
-    pipeline.wait_for_heartbeats(&[1, 2, 3]).await;
+    pipeline.run(3, &["--drain-after", "2s"]).await;
 
     // Replica 3 dies first: whatever the balancer sends it before noticing waits in ingest.3.
     pipeline.kill("monitor-3");

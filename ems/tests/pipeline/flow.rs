@@ -15,11 +15,7 @@ async fn readings_become_exact_hourly_totals_and_one_alert_per_crossing_reaches_
     let mut alerts = pipeline.nats.subscribe(pipeline.broker.names().alerts_subject(owner)).await.unwrap();
     pipeline.nats.flush().await.unwrap();
 
-    for replica in 1..=3 {
-        pipeline.start(&format!("monitor-{replica}"), &[]);
-    }
-    pipeline.start("balancer", &[]);
-    pipeline.wait_for_heartbeats(&[1, 2, 3]).await;
+    pipeline.run(3, &[]).await;
 
     let start = start_hours_ago(6);
     let readings = series(&devices, start, 36, |device, step| match device {

@@ -166,6 +166,16 @@ impl Pipeline {
         child.wait().unwrap();
     }
 
+    /// Starts monitors 1 to `monitors` and a balancer with `balancer_flags`, and waits until the
+    /// monitors are heard.
+    pub async fn run(&mut self, monitors: u32, balancer_flags: &[&str]) {
+        for replica in 1..=monitors {
+            self.start(&format!("monitor-{replica}"), &[]);
+        }
+        self.start("balancer", balancer_flags);
+        self.wait_for_heartbeats(&(1..=monitors).collect::<Vec<_>>()).await;
+    }
+
     /// Waits until the balancer sees these replicas: a probe reading per replica is not needed;
     /// instead, watch heartbeats until every replica has been heard.
     pub async fn wait_for_heartbeats(&self, replicas: &[u32]) {

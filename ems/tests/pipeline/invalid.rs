@@ -85,10 +85,7 @@ fn bad_payloads(count: usize, device: uuid::Uuid) -> Vec<Vec<u8>> {
 async fn over_a_thousand_malformed_or_hostile_payloads_are_dead_lettered_with_reasons_and_valid_ones_all_count() {
     let mut pipeline = Pipeline::new().await;
     let devices = pipeline.devices(&[5.0, 5.0]).await;
-    pipeline.start("monitor-1", &[]);
-    pipeline.start("monitor-2", &[]);
-    pipeline.start("balancer", &[]);
-    pipeline.wait_for_heartbeats(&[1, 2]).await;
+    pipeline.run(2, &[]).await;
 
     let valid = series(&devices, start_hours_ago(30), 150, |device, step| 0.02 + (device + step % 7) as f64 / 100.0);
     let bad = bad_payloads(1100, devices[0].id);
