@@ -18,8 +18,18 @@ pub enum AlertKind {
     Peak,
 }
 
+impl AlertKind {
+    /// The database and wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AlertKind::Overconsumption => "overconsumption",
+            AlertKind::Peak => "peak",
+        }
+    }
+}
+
 /// Published on `ems.alerts.<user_id>` after the alert is stored.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct AlertEvent {
     /// Increasing id: a client that saw alert N can ask for those after N.
     pub id: i64,

@@ -109,7 +109,7 @@ async fn store_in(
     )
     .bind(candidates.iter().map(|alert| alert.device_id).collect::<Vec<_>>())
     .bind(candidates.iter().map(|alert| alert.user_id).collect::<Vec<_>>())
-    .bind(candidates.iter().map(|alert| kind_text(alert.kind)).collect::<Vec<_>>())
+    .bind(candidates.iter().map(|alert| alert.kind.as_str()).collect::<Vec<_>>())
     .bind(candidates.iter().map(|alert| alert.hour).collect::<Vec<_>>())
     .bind(candidates.iter().map(|alert| alert.value).collect::<Vec<_>>())
     .bind(candidates.iter().map(|alert| alert.limit_kwh).collect::<Vec<_>>())
@@ -145,13 +145,6 @@ struct AlertRow {
     limit_kwh: f64,
     message: String,
     created_at: DateTime<Utc>,
-}
-
-fn kind_text(kind: AlertKind) -> &'static str {
-    match kind {
-        AlertKind::Overconsumption => "overconsumption",
-        AlertKind::Peak => "peak",
-    }
 }
 
 struct Candidate {

@@ -172,8 +172,7 @@ impl Monitor {
                 // Stored already: the user sees it in the alert list and on reconnect.
                 tracing::warn!(%error, alert_id = alert.id, "publishing an alert failed");
             }
-            metrics::counter!("monitor_alerts_total", "kind" => format!("{:?}", alert.kind).to_lowercase())
-                .increment(1);
+            metrics::counter!("monitor_alerts_total", "kind" => alert.kind.as_str()).increment(1);
         }
         self.processed.fetch_add(stored.inserted as u64, Ordering::Relaxed);
         let replica = self.replica.to_string();

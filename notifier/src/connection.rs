@@ -178,22 +178,8 @@ async fn timed_send(sink: &mut SplitSink<WebSocket, Message>, message: Message, 
 
 /// Sends the user's alerts after `after`, oldest first.
 async fn replay(state: &NotifierState, sink: &mut SplitSink<WebSocket, Message>, user: Uuid, after: i64) -> bool {
-    let missed = sqlx::query_as::<
-        _,
-        (
-            i64,
-            Uuid,
-            String,
-            Option<Uuid>,
-            ems_common::contracts::AlertKind,
-            chrono::DateTime<chrono::Utc>,
-            f64,
-            f64,
-            String,
-            chrono::DateTime<chrono::Utc>,
-        ),
-    >(
-        "SELECT a.id, a.device_id, d.name, a.user_id, a.kind, a.hour, a.value, a.limit_kwh, a.message, a.created_at \
+    let missed = sqlx::query_as::<_, AlertEvent>(
+        "SELECT a.id, a.device_id, d.name AS device_name, a.user_id, a.kind, a.hour, a.value, a.limit_kwh, a.message, a.created_at \
          FROM alerts a JOIN devices d ON d.id = a.device_id WHERE a.user_id = $1 AND a.id > $2 ORDER BY a.id LIMIT $3",
     )
     .bind(user)
@@ -215,9 +201,7 @@ async fn replay(state: &NotifierState, sink: &mut SplitSink<WebSocket, Message>,
             .await;
         }
     };
-    for (id, device_id, device_name, user_id, kind, hour, value, limit_kwh, message, created_at) in missed {
-        let alert =
-            AlertEvent { id, device_id, device_name, user_id, kind, hour, value, limit_kwh, message, created_at };
+    for alert in missed {
         if !send(sink, &ServerFrame::Alert { alert }).await {
             return false;
         }

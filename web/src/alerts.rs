@@ -3,7 +3,7 @@
 
 use axum::{Json, extract::State};
 use chrono::{DateTime, Utc};
-use ems_common::contracts::AlertKind;
+use ems_common::contracts::{AlertEvent, AlertKind};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -18,20 +18,10 @@ use crate::{
 
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow, PartialEq)]
 pub struct Alert {
-    /// Increasing: alerts after a known id are the ones raised since.
-    pub id: i64,
-    pub device_id: Uuid,
-    pub device_name: String,
-    /// The device's owner when the alert was raised.
-    pub user_id: Option<Uuid>,
-    pub kind: AlertKind,
-    /// Start of the hour (UTC) the alert is about.
-    pub hour: DateTime<Utc>,
-    /// kWh in that hour (overconsumption) or average kW of the reading (peak).
-    pub value: f64,
-    pub limit_kwh: f64,
-    pub message: String,
-    pub created_at: DateTime<Utc>,
+    /// The alert as it was raised (and pushed over the WebSocket).
+    #[serde(flatten)]
+    #[sqlx(flatten)]
+    pub event: AlertEvent,
     pub acknowledged_at: Option<DateTime<Utc>>,
 }
 
@@ -77,10 +67,7 @@ async fn list_alerts(
          AND ($4::boolean IS NULL OR (a.acknowledged_at IS NOT NULL) = $4) \
          AND ($5::bigint IS NULL OR a.id > $5) AND ($6::timestamptz IS NULL OR a.hour >= $6) \
          AND ($7::timestamptz IS NULL OR a.hour < $7) AND (a.message ILIKE $8 OR d.name ILIKE $8)";
-    let kind = filter.kind.map(|kind| match kind {
-        AlertKind::Overconsumption => "overconsumption",
-        AlertKind::Peak => "peak",
-    });
+    let kind = filter.kind.map(AlertKind::as_str);
     let pattern = page.like_pattern();
     let total: i64 = sqlx::query_scalar(&format!(
         "SELECT count(*) FROM alerts a JOIN devices d ON d.id = a.device_id WHERE {condition}"
