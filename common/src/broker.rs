@@ -115,6 +115,22 @@ pub async fn chat_stream(
     })
 }
 
+/// Publishes a chat event to the customer's connections and to every administrator: the one
+/// place that decides who hears about a conversation.
+pub async fn publish_chat_event(
+    nats: &async_nats::Client,
+    names: &Names,
+    customer_id: uuid::Uuid,
+    event: &crate::contracts::ChatEvent,
+) {
+    let payload = serde_json::to_vec(event).expect("chat events serialise");
+    for subject in [names.chat_user_subject(customer_id), names.chat_admins_subject()] {
+        if let Err(error) = nats.publish(subject, payload.clone().into()).await {
+            tracing::warn!(%error, %customer_id, "publishing a chat event failed");
+        }
+    }
+}
+
 fn nats_unreachable(url: &str) -> String {
     format!("cannot connect to NATS at {url} (--nats-url / EMS_NATS_URL); is it running?")
 }

@@ -389,11 +389,6 @@ impl Service {
     }
 
     async fn publish(&self, customer_id: Uuid, event: &ChatEvent) {
-        let payload = serde_json::to_vec(event).expect("events serialise");
-        for subject in [self.names.chat_user_subject(customer_id), self.names.chat_admins_subject()] {
-            if let Err(error) = self.nats.publish(subject, payload.clone().into()).await {
-                tracing::warn!(%error, "publishing a chat event failed");
-            }
-        }
+        broker::publish_chat_event(&self.nats, &self.names, customer_id, event).await;
     }
 }

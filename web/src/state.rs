@@ -86,13 +86,7 @@ impl Events {
 
     /// Tells the customer's connections and every administrator about a chat event.
     pub async fn chat(&self, customer_id: Uuid, event: &ChatEvent) {
-        // Reference-counted bytes: the second subject's copy costs nothing.
-        let payload = axum::body::Bytes::from(serde_json::to_vec(event).expect("an event serialises"));
-        for subject in [self.names.chat_user_subject(customer_id), self.names.chat_admins_subject()] {
-            if let Err(error) = self.nats.publish(subject, payload.clone()).await {
-                tracing::warn!(%error, %customer_id, "publishing a chat event failed");
-            }
-        }
+        ems_common::broker::publish_chat_event(&self.nats, &self.names, customer_id, event).await;
     }
 }
 
