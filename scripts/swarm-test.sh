@@ -83,11 +83,15 @@ trap cleanup EXIT
 remove_stack() {
   docker stack rm "$stack" >/dev/null 2>&1 || true
   for ((i = 0; i < 120; i++)); do
-    [[ -z $(docker ps -aq -f "label=com.docker.stack.namespace=$stack") ]] &&
-      ! docker network inspect "$stack" >/dev/null 2>&1 && break
+    [[ -z $(docker ps -aq -f "label=com.docker.stack.namespace=$stack") ]] && break
     sleep 1
   done
   docker ps -aq -f "label=com.docker.stack.namespace=$stack" | xargs -r docker rm -f >/dev/null 2>&1
+  # The network goes once its last endpoint has (`docker stack rm` may try too early).
+  for ((i = 0; i < 30; i++)); do
+    docker network inspect "$stack" >/dev/null 2>&1 || break
+    docker network rm "$stack" >/dev/null 2>&1 || sleep 1
+  done
   docker volume ls -q -f "label=com.docker.stack.namespace=$stack" | xargs -r docker volume rm >/dev/null 2>&1
   docker secret ls -q -f "name=${stack}_" | xargs -r docker secret rm >/dev/null 2>&1
   return 0
