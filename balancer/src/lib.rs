@@ -13,9 +13,10 @@ use std::{sync::Arc, time::Duration};
 use clap::Args;
 use ems_common::{
     Shutdown,
-    broker::BrokerArgs,
+    broker::{BrokerArgs, Names},
     config::{HttpArgs, parse_duration},
-    http, ops,
+    ops,
+    service::Service,
 };
 
 pub use strategy::Strategy;
@@ -62,22 +63,27 @@ pub struct BalancerConfig {
     pub balancer: BalancerArgs,
 }
 
+/// The balancer as a service: its worker, ready while RabbitMQ and NATS answer.
+pub fn service(
+    args: &BalancerArgs,
+    amqp: Arc<lapin::Connection>,
+    nats: async_nats::Client,
+    names: Names,
+    shutdown: Shutdown,
+) -> Service {
+    let readiness = ops::Readiness::new().with_amqp(amqp.clone()).with_nats(nats.clone());
+    let args = args.clone();
+    Service::new("balancer")
+        .ready_when(readiness)
+        .task("balancer", async move { run_worker(&args, &amqp, nats, names, shutdown).await })
+}
+
 /// `ems balancer`, with its own operations endpoints.
 pub async fn run(config: BalancerConfig, shutdown: Shutdown) -> anyhow::Result<()> {
     let amqp = Arc::new(config.broker.amqp("ems-balancer").await?);
     let nats = config.broker.nats("ems-balancer").await?;
-    let readiness = ops::Readiness::new().with_amqp(amqp.clone()).with_nats(nats.clone());
-    let listener = http::bind(config.http.listen).await?;
-    tracing::info!(address = %listener.local_addr()?, "balancer operations endpoints listening");
-    let server = tokio::spawn(http::serve(
-        listener,
-        http::observe(ops::router(readiness)),
-        shutdown.clone(),
-        config.http.shutdown_timeout,
-    ));
-    let result = run_worker(&config.balancer, &amqp, nats, config.broker.names(), shutdown.clone()).await;
-    shutdown.trigger();
-    server.await??;
+    let balancer = service(&config.balancer, amqp.clone(), nats, config.broker.names(), shutdown.clone());
+    let result = ems_common::service::serve(&config.http, vec![balancer], shutdown).await;
     amqp.close(200, "balancer stopped".into()).await.ok();
     result
 }

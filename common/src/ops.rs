@@ -53,6 +53,16 @@ impl Readiness {
         self
     }
 
+    /// These checks and `other`'s; a check of a name already here is kept once.
+    pub fn merge(mut self, other: Readiness) -> Self {
+        for (name, check) in other.checks {
+            if !self.checks.iter().any(|(existing, _)| *existing == name) {
+                self.checks.push((name, check));
+            }
+        }
+        self
+    }
+
     /// Ready when PostgreSQL answers a trivial query.
     pub fn with_postgres(self, pool: PgPool) -> Self {
         self.with_check("postgres", move || {

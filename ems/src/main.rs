@@ -27,7 +27,8 @@ struct Cli {
 enum Command {
     /// Serve the REST API, its docs (/api/docs) and the web dashboard.
     Web(ems_web::WebConfig),
-    /// Run every service in one process, on one port: web, balancer and monitor replicas.
+    /// Run every service in one process, on one port: web, notifier, support, balancer and monitor
+    /// replicas.
     All(Box<all::AllConfig>),
     /// Consume `readings` and spread them over the live monitor replicas.
     Balancer(ems_balancer::BalancerConfig),

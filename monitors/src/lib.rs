@@ -12,10 +12,12 @@ use std::{sync::Arc, time::Duration};
 use clap::Args;
 use ems_common::{
     Shutdown,
-    broker::BrokerArgs,
+    broker::{BrokerArgs, Names},
     config::{DatabaseArgs, HttpArgs, parse_duration},
-    db, http, ops,
+    db, ops,
+    service::Service,
 };
+use sqlx::PgPool;
 
 pub use worker::run_worker;
 
@@ -52,26 +54,40 @@ pub struct MonitorConfig {
     pub monitor: MonitorArgs,
 }
 
+/// Monitor replica `replica` as a service: its worker, ready while PostgreSQL, RabbitMQ and NATS
+/// answer.
+pub fn service(
+    args: &MonitorArgs,
+    replica: u32,
+    pool: PgPool,
+    amqp: Arc<lapin::Connection>,
+    nats: async_nats::Client,
+    names: Names,
+    shutdown: Shutdown,
+) -> Service {
+    let readiness = ops::Readiness::new().with_postgres(pool.clone()).with_amqp(amqp.clone()).with_nats(nats.clone());
+    let args = args.clone();
+    Service::new(format!("monitor {replica}")).ready_when(readiness).task(format!("monitor {replica}"), async move {
+        run_worker(&args, replica, pool, &amqp, nats, names, shutdown).await
+    })
+}
+
 /// `ems monitor`: one replica with its own operations endpoints.
 pub async fn run(config: MonitorConfig, shutdown: Shutdown) -> anyhow::Result<()> {
     let name = format!("ems-monitor-{}", config.replica);
     let pool = db::connect_and_migrate(&config.database).await?;
     let amqp = Arc::new(config.broker.amqp(&name).await?);
     let nats = config.broker.nats(&name).await?;
-    let readiness = ops::Readiness::new().with_postgres(pool.clone()).with_amqp(amqp.clone()).with_nats(nats.clone());
-    let listener = http::bind(config.http.listen).await?;
-    tracing::info!(address = %listener.local_addr()?, replica = config.replica, "monitor operations endpoints listening");
-    let server = tokio::spawn(http::serve(
-        listener,
-        http::observe(ops::router(readiness)),
+    let monitor = service(
+        &config.monitor,
+        config.replica,
+        pool.clone(),
+        amqp.clone(),
+        nats,
+        config.broker.names(),
         shutdown.clone(),
-        config.http.shutdown_timeout,
-    ));
-    let result =
-        run_worker(&config.monitor, config.replica, pool.clone(), &amqp, nats, config.broker.names(), shutdown.clone())
-            .await;
-    shutdown.trigger();
-    server.await??;
+    );
+    let result = ems_common::service::serve(&config.http, vec![monitor], shutdown).await;
     amqp.close(200, "monitor stopped".into()).await.ok();
     pool.close().await;
     result

@@ -15,7 +15,8 @@ use ems_common::{
     broker::{self, BrokerArgs, Names},
     config::{DatabaseArgs, HttpArgs, JwtArgs, parse_duration},
     contracts::{ChatEvent, ChatInbound},
-    db, http, ops,
+    db, ops,
+    service::Service,
 };
 use sqlx::PgPool;
 
@@ -39,12 +40,12 @@ pub struct NotifierArgs {
     #[arg(long, env = "EMS_WS_SEND_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub ws_send_timeout: Duration,
 
-    /// Read buffer per connection, in bytes: small keeps idle connections cheap.
-    #[arg(long, env = "EMS_WS_BUFFER_BYTES", default_value_t = 2048)]
+    /// Read buffer per connection, in bytes (512 to 1048576): small keeps idle connections cheap.
+    #[arg(long, env = "EMS_WS_BUFFER_BYTES", default_value_t = 2048, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(512..=1_048_576))]
     pub ws_buffer_bytes: usize,
 
-    /// Most missed alerts replayed to a reconnecting client.
-    #[arg(long, env = "EMS_WS_REPLAY_LIMIT", default_value_t = 200)]
+    /// Most missed alerts replayed to a reconnecting client (0 to 10000).
+    #[arg(long, env = "EMS_WS_REPLAY_LIMIT", default_value_t = 200, value_parser = clap::value_parser!(i64).range(0..=10_000))]
     pub ws_replay_limit: i64,
 }
 
@@ -100,7 +101,7 @@ impl NotifierState {
             ping_interval: args.ws_ping_interval,
             idle_timeout: args.ws_idle_timeout,
             send_timeout: args.ws_send_timeout,
-            buffer_bytes: args.ws_buffer_bytes.max(512),
+            buffer_bytes: args.ws_buffer_bytes,
             replay_limit: args.ws_replay_limit,
         };
         let hub = Hub::new(args.ws_queue as usize);
@@ -138,23 +139,32 @@ pub fn router(state: NotifierState) -> Router {
     Router::new().route("/ws", get(connection::upgrade)).with_state(state)
 }
 
+/// The notifier as a service: `/ws` and the fan-out from NATS to this instance's connections,
+/// ready while PostgreSQL (for replays) and NATS answer.
+pub async fn service(
+    args: &NotifierArgs,
+    jwt: JwtKeys,
+    pool: PgPool,
+    nats: async_nats::Client,
+    names: Names,
+    shutdown: Shutdown,
+) -> anyhow::Result<Service> {
+    let readiness = ops::Readiness::new().with_postgres(pool.clone()).with_nats(nats.clone());
+    let state = NotifierState::new(args, jwt, pool, nats, names, shutdown).await?;
+    let fanout = state.follow().await?;
+    Ok(Service::new("notifier")
+        .routes(router(state))
+        .ready_when(readiness)
+        .task("notifier fan-out", async move { fanout.await? }))
+}
+
 /// `ems notifier`: the WebSocket endpoint with its operations endpoints.
 pub async fn run(config: NotifierConfig, shutdown: Shutdown) -> anyhow::Result<()> {
     let jwt = config.jwt.keys()?;
     let pool = db::connect_and_migrate(&config.database).await?;
     let nats = config.broker.nats("ems-notifier").await?;
-    let state =
-        NotifierState::new(&config.notifier, jwt, pool.clone(), nats.clone(), config.broker.names(), shutdown.clone())
-            .await?;
-    let fanout = state.follow().await?;
-    let readiness = ops::Readiness::new().with_postgres(pool.clone()).with_nats(nats);
-    let app = http::observe(router(state).merge(ops::router(readiness)));
-    let listener = http::bind(config.http.listen).await?;
-    tracing::info!(address = %listener.local_addr()?, "notifier listening");
-    http::serve(listener, app, shutdown.clone(), config.http.shutdown_timeout).await?;
-    shutdown.trigger();
-    fanout.await??;
+    let notifier = service(&config.notifier, jwt, pool.clone(), nats, config.broker.names(), shutdown.clone()).await?;
+    let result = ems_common::service::serve(&config.http, vec![notifier], shutdown).await;
     pool.close().await;
-    tracing::info!("notifier stopped");
-    Ok(())
+    result
 }

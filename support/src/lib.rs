@@ -9,6 +9,8 @@
 
 pub mod ai;
 mod breaker;
+mod config;
+mod consumer;
 mod data;
 mod facts;
 mod normalize;
@@ -23,3 +25,19 @@ pub use rules::{Rule, Rules, RulesError};
 pub use support::{Answer, Customer, HandoffReason, Speaker, Support, Turn};
 
 pub use service::{SupportArgs, SupportConfig, run, run_worker};
+
+/// Support as a service: the consumer of `ems.chat.inbound`, ready while PostgreSQL and NATS
+/// answer.
+pub fn service(
+    args: &SupportArgs,
+    pool: sqlx::PgPool,
+    nats: async_nats::Client,
+    names: ems_common::broker::Names,
+    shutdown: ems_common::Shutdown,
+) -> ems_common::service::Service {
+    let readiness = ems_common::ops::Readiness::new().with_postgres(pool.clone()).with_nats(nats.clone());
+    let args = args.clone();
+    ems_common::service::Service::new("support")
+        .ready_when(readiness)
+        .task("support", async move { run_worker(&args, pool, nats, names, shutdown).await })
+}

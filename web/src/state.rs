@@ -104,11 +104,6 @@ impl ApiContext {
         self
     }
 
-    /// Starts listening to monitor heartbeats for the system view.
-    pub fn follow_replicas(&self, shutdown: ems_common::Shutdown) -> tokio::task::JoinHandle<anyhow::Result<()>> {
-        tokio::spawn(self.replicas.clone().follow(self.events.nats.clone(), self.events.names.clone(), shutdown))
-    }
-
     pub fn new(pool: PgPool, jwt: JwtKeys, jwt_args: &JwtArgs, login: &LoginThrottleArgs, events: Events) -> Self {
         let settings = Settings {
             refresh_token_ttl: jwt_args.refresh_token_ttl,

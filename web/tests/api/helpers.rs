@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
-use ems_common::{Role, Shutdown, broker::BrokerArgs, http, ops, testing::TestDatabase};
+use ems_common::{Role, Shutdown, broker::BrokerArgs, service, testing::TestDatabase};
 use ems_web::{
-    ApiContext, Events,
+    Events, WebArgs,
     auth::Session,
     state::LoginThrottleArgs,
     users::{NewUser, User, insert_user},
@@ -45,7 +45,7 @@ pub async fn spawn_app() -> TestApp {
 }
 
 /// Starts the API against a new database named `ems_test_<random>`, dropped when the app is.
-/// The server is the real one (`ems_web::router` plus operations endpoints), bound to port 0.
+/// The server is the real one (`ems_web::service`, served as `ems web` serves it), on port 0.
 pub async fn spawn_app_with(settings: TestSettings) -> TestApp {
     let database = TestDatabase::create().await;
     let pool = database.pool.clone();
@@ -62,17 +62,20 @@ pub async fn spawn_app_with(settings: TestSettings) -> TestApp {
     let nats = broker.nats("ems-web-test").await.expect("NATS answers");
     let events = Events { nats, names: broker.names() };
     let amqp = std::sync::Arc::new(broker.amqp("ems-web-test").await.expect("RabbitMQ answers"));
-    let context = ApiContext::new(pool.clone(), jwt_args.keys().unwrap(), &jwt_args, &login, events.clone())
-        .with_amqp(amqp.clone());
     let shutdown = Shutdown::new();
-    context.follow_replicas(shutdown.clone());
-    let app = http::observe(
-        ems_web::router(context, &settings.ui_dir)
-            .merge(ops::router(ops::Readiness::new().with_postgres(pool.clone()))),
+    let web_args = WebArgs { login, ui_dir: settings.ui_dir };
+    let web = ems_web::service(
+        &web_args,
+        &jwt_args,
+        jwt_args.keys().unwrap(),
+        pool.clone(),
+        amqp.clone(),
+        events.clone(),
+        shutdown.clone(),
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(http::serve(listener, app, shutdown.clone(), Duration::from_secs(5)));
+    tokio::spawn(service::serve_on(listener, Duration::from_secs(5), vec![web], shutdown.clone()));
 
     let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
     TestApp { address, client, pool, events, amqp, shutdown, _database: database }

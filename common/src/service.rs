@@ -1,0 +1,105 @@
+//! One shape for every service. A service crate turns its settings and the connections it needs
+//! into a [`Service`]: the HTTP routes it adds, what `/readyz` checks for it, and its long-running
+//! tasks. A process then runs one or several services with [`serve`]: `ems web` runs one,
+//! `ems all` runs them all on one port, and tests run the same constructors on port 0. So a
+//! service is wired in exactly one place, whichever process it runs in.
+
+use std::{future::Future, pin::Pin, time::Duration};
+
+use axum::Router;
+use tokio::{net::TcpListener, task::JoinSet};
+
+use crate::{Shutdown, http, ops::Readiness};
+
+type Task = Pin<Box<dyn Future<Output = anyhow::Result<()>> + Send>>;
+
+/// What one service contributes to a process.
+pub struct Service {
+    name: String,
+    router: Router,
+    readiness: Readiness,
+    tasks: Vec<(String, Task)>,
+}
+
+impl Service {
+    pub fn new(name: impl Into<String>) -> Self {
+        Self { name: name.into(), router: Router::new(), readiness: Readiness::new(), tasks: Vec::new() }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Routes this service serves on the process's port.
+    pub fn routes(mut self, router: Router) -> Self {
+        self.router = self.router.merge(router);
+        self
+    }
+
+    /// Checks `/readyz` runs for this service (a check that another service of the process
+    /// already has is run once).
+    pub fn ready_when(mut self, readiness: Readiness) -> Self {
+        self.readiness = self.readiness.merge(readiness);
+        self
+    }
+
+    /// A task that runs until shutdown. Ending early, with or without an error, stops the process.
+    pub fn task(
+        mut self,
+        name: impl Into<String>,
+        task: impl Future<Output = anyhow::Result<()>> + Send + 'static,
+    ) -> Self {
+        self.tasks.push((name.into(), Box::pin(task)));
+        self
+    }
+}
+
+/// Binds `http.listen` and runs `services` until `shutdown` (see [`serve_on`]).
+pub async fn serve(http: &crate::config::HttpArgs, services: Vec<Service>, shutdown: Shutdown) -> anyhow::Result<()> {
+    let listener = http::bind(http.listen).await?;
+    serve_on(listener, http.shutdown_timeout, services, shutdown).await
+}
+
+/// Runs `services` on one listener: their routes together with `/metrics`, `/livez` and a
+/// `/readyz` that checks what all of them need, and all their tasks. Returns once everything has
+/// stopped: after `shutdown`, or as soon as one task fails or ends on its own, which triggers
+/// `shutdown` for the rest. The first error is returned.
+pub async fn serve_on(
+    listener: TcpListener,
+    shutdown_timeout: Duration,
+    services: Vec<Service>,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let names: Vec<String> = services.iter().map(|service| service.name.clone()).collect();
+    let mut router = Router::new();
+    let mut readiness = Readiness::new();
+    let mut running: JoinSet<(String, anyhow::Result<()>)> = JoinSet::new();
+    for service in services {
+        router = router.merge(service.router);
+        readiness = readiness.merge(service.readiness);
+        for (name, task) in service.tasks {
+            running.spawn(async move { (name, task.await) });
+        }
+    }
+    let app = http::observe(router.merge(crate::ops::router(readiness)));
+    let names = names.join(", ");
+    tracing::info!(address = %format!("http://{}", listener.local_addr()?), "{names} listening");
+    {
+        let shutdown = shutdown.clone();
+        running.spawn(async move { ("http".to_owned(), http::serve(listener, app, shutdown, shutdown_timeout).await) });
+    }
+
+    let mut first_error = None;
+    while let Some(joined) = running.join_next().await {
+        let (task, result) = joined?;
+        if let Err(error) = result {
+            tracing::error!(task, error = format!("{error:#}"), "failed; stopping the rest");
+            first_error.get_or_insert(error.context(format!("{task} failed")));
+        } else if !shutdown.is_triggered() {
+            tracing::error!(task, "stopped on its own; stopping the rest");
+        }
+        shutdown.trigger();
+    }
+    tracing::info!("{names} stopped");
+    first_error.map_or(Ok(()), Err)
+}
