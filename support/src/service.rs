@@ -3,149 +3,37 @@
 //! stored messages and conversation changes go out on `ems.chat.user.<customer>` and
 //! `ems.chat.admins`. A message is acknowledged to JetStream only after its effects are stored, and
 //! storing is idempotent (a message's `client_id`, and `reply:<id>` for its answer, are unique per
-//! conversation), so a redelivery after a crash stores and answers nothing twice.
+//! conversation), so a redelivery after a crash stores and answers nothing twice. How messages are
+//! taken off the stream, several customers at once and each customer's in order, is in
+//! [`crate::consumer`].
 
-use std::{path::PathBuf, sync::Arc, time::Duration};
+use std::sync::Arc;
 
 use anyhow::Context;
-use async_nats::jetstream::{self, AckKind, consumer::pull};
-use clap::Args;
+use async_nats::jetstream::{self, consumer::pull};
 use ems_common::{
     Role, Shutdown,
-    broker::{self, BrokerArgs, Names},
-    config::{DatabaseArgs, HttpArgs, parse_duration},
+    broker::{self, Names},
     contracts::{ChatEvent, ChatInbound, ChatMessage, ChatSource, ConversationMode},
-    db, http, ops,
+    db,
 };
-use futures::StreamExt;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use crate::{AiConfig, Answer, Customer, PgCustomerData, Provider, Rules, Speaker, Support, Turn, ai};
-
-#[derive(Args, Clone, Debug)]
-pub struct SupportArgs {
-    /// AI provider after the rules: `none` (hand straight to administrators), `openai` (any
-    /// OpenAI-compatible chat-completions API: OpenAI, Mistral, Hugging Face, Ollama, llama.cpp,
-    /// vLLM) or `gemini`.
-    #[arg(long, env = "EMS_AI_PROVIDER", default_value = "none")]
-    pub ai_provider: Provider,
-
-    /// Base URL of the AI API, e.g. `http://127.0.0.1:11434/v1` for Ollama; empty for the
-    /// provider's public endpoint.
-    #[arg(long, env = "EMS_AI_BASE_URL", default_value = "")]
-    pub ai_base_url: String,
-
-    /// Model name, e.g. `gpt-4o-mini`, `mistral-small-latest`, `llama3.2`, `gemini-2.0-flash`.
-    #[arg(long, env = "EMS_AI_MODEL", default_value = "")]
-    pub ai_model: String,
-
-    /// API key of the AI provider.
-    #[arg(long, env = "EMS_AI_API_KEY", hide_env_values = true, conflicts_with = "ai_api_key_file")]
-    pub ai_api_key: Option<String>,
-
-    /// File holding the AI provider's key (Docker secrets).
-    #[arg(long, env = "EMS_AI_API_KEY_FILE")]
-    pub ai_api_key_file: Option<PathBuf>,
-
-    /// Longest wait for one AI request.
-    #[arg(long, env = "EMS_AI_TIMEOUT", default_value = "20s", value_parser = parse_duration)]
-    pub ai_timeout: Duration,
-
-    /// Further AI attempts after a timeout, a 5xx or a 429.
-    #[arg(long, env = "EMS_AI_MAX_RETRIES", default_value_t = 2)]
-    pub ai_max_retries: u32,
-
-    /// Wait before the first AI retry; doubles for each further one.
-    #[arg(long, env = "EMS_AI_BACKOFF", default_value = "500ms", value_parser = parse_duration)]
-    pub ai_backoff: Duration,
-
-    /// Consecutive AI failures after which it is not asked for a while (circuit breaker).
-    #[arg(long, env = "EMS_AI_FAILURE_THRESHOLD", default_value_t = 5)]
-    pub ai_failure_threshold: u32,
-
-    /// How long the AI is left alone once the circuit opens.
-    #[arg(long, env = "EMS_AI_COOLDOWN", default_value = "30s", value_parser = parse_duration)]
-    pub ai_cooldown: Duration,
-
-    /// A rules file to use instead of the built-in one (same format as support/rules.toml).
-    #[arg(long, env = "EMS_SUPPORT_RULES")]
-    pub rules_file: Option<PathBuf>,
-
-    /// Name of the durable JetStream consumer; every support instance with the same name shares
-    /// the work.
-    #[arg(long, env = "EMS_SUPPORT_CONSUMER", default_value = "support")]
-    pub consumer: String,
-}
-
-#[derive(Args, Clone, Debug)]
-pub struct SupportConfig {
-    #[command(flatten)]
-    pub database: DatabaseArgs,
-    #[command(flatten)]
-    pub http: HttpArgs,
-    #[command(flatten)]
-    pub broker: BrokerArgs,
-    #[command(flatten)]
-    pub support: SupportArgs,
-}
-
-impl SupportArgs {
-    fn ai_config(&self) -> anyhow::Result<AiConfig> {
-        let api_key = match (&self.ai_api_key, &self.ai_api_key_file) {
-            (Some(key), _) => Some(key.clone()),
-            (None, Some(path)) => Some(
-                std::fs::read_to_string(path)
-                    .with_context(|| format!("cannot read the AI key file {} (--ai-api-key-file)", path.display()))?
-                    .trim()
-                    .to_owned(),
-            ),
-            (None, None) => None,
-        };
-        Ok(AiConfig {
-            provider: self.ai_provider,
-            base_url: self.ai_base_url.clone(),
-            model: self.ai_model.clone(),
-            api_key,
-            timeout: self.ai_timeout,
-            max_retries: self.ai_max_retries,
-            backoff: self.ai_backoff,
-            failure_threshold: self.ai_failure_threshold,
-            cooldown: self.ai_cooldown,
-        })
-    }
-
-    fn rules(&self) -> anyhow::Result<Rules> {
-        match &self.rules_file {
-            Some(path) => {
-                Rules::load(path).with_context(|| format!("the rules file {} (--rules-file)", path.display()))
-            }
-            None => Ok(Rules::builtin()),
-        }
-    }
-}
+pub use crate::config::{SupportArgs, SupportConfig};
+use crate::{Answer, Customer, PgCustomerData, Speaker, Support, Turn, ai, consumer};
 
 /// `ems support` with its own operations endpoints.
 pub async fn run(config: SupportConfig, shutdown: Shutdown) -> anyhow::Result<()> {
     let pool = db::connect_and_migrate(&config.database).await?;
     let nats = config.broker.nats("ems-support").await?;
-    let readiness = ops::Readiness::new().with_postgres(pool.clone()).with_nats(nats.clone());
-    let listener = http::bind(config.http.listen).await?;
-    tracing::info!(address = %listener.local_addr()?, "support operations endpoints listening");
-    let server = tokio::spawn(http::serve(
-        listener,
-        http::observe(ops::router(readiness)),
-        shutdown.clone(),
-        config.http.shutdown_timeout,
-    ));
-    let result = run_worker(&config.support, pool.clone(), nats, config.broker.names(), shutdown.clone()).await;
-    shutdown.trigger();
-    server.await??;
+    let support = crate::service(&config.support, pool.clone(), nats, config.broker.names(), shutdown.clone());
+    let result = ems_common::service::serve(&config.http, vec![support], shutdown).await;
     pool.close().await;
     result
 }
 
-struct Service {
+pub(crate) struct Service {
     pool: PgPool,
     nats: async_nats::Client,
     names: Names,
@@ -161,6 +49,7 @@ pub async fn run_worker(
     names: Names,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
+    let limits = args.limits()?;
     let rules = args.rules()?;
     let model = ai::build(&args.ai_config()?)?;
     if model.is_none() {
@@ -171,56 +60,30 @@ pub async fn run_worker(
 
     let jetstream = jetstream::new(nats);
     let stream = broker::chat_stream(&jetstream, &names).await?;
-    let consumer: jetstream::consumer::Consumer<pull::Config> = stream
-        .get_or_create_consumer(
-            &args.consumer,
-            pull::Config {
-                durable_name: Some(args.consumer.clone()),
-                ack_policy: jetstream::consumer::AckPolicy::Explicit,
-                ack_wait: Duration::from_secs(60),
-                filter_subject: names.chat_inbound_subject(),
-                ..pull::Config::default()
-            },
-        )
+    let config = pull::Config {
+        durable_name: Some(args.consumer.clone()),
+        ack_policy: jetstream::consumer::AckPolicy::Explicit,
+        ack_wait: limits.ack_wait,
+        filter_subject: names.chat_inbound_subject(),
+        ..pull::Config::default()
+    };
+    let mut durable: jetstream::consumer::Consumer<pull::Config> = stream
+        .get_or_create_consumer(&args.consumer, config.clone())
         .await
         .context("creating the durable chat consumer")?;
-    let mut messages = consumer.messages().await.context("reading the chat stream")?;
-    tracing::info!(consumer = %args.consumer, "support answering chat");
-
-    loop {
-        let message = tokio::select! {
-            () = shutdown.requested() => break,
-            next = messages.next() => match next {
-                Some(Ok(message)) => message,
-                Some(Err(error)) => {
-                    tracing::warn!(%error, "reading the chat stream failed; retrying");
-                    tokio::time::sleep(Duration::from_millis(500)).await;
-                    continue;
-                }
-                None => anyhow::bail!("the chat stream ended"),
-            },
-        };
-        let inbound = match serde_json::from_slice::<ChatInbound>(&message.payload) {
-            Ok(inbound) => inbound,
-            Err(error) => {
-                tracing::warn!(%error, "dropping a chat frame that is not a chat message or receipt");
-                let _ = message.ack_with(AckKind::Term).await;
-                continue;
-            }
-        };
-        match service.handle(inbound).await {
-            Ok(()) => {
-                if let Err(error) = message.double_ack().await {
-                    tracing::warn!(%error, "acknowledging a chat message failed; it will be redelivered and skipped");
-                }
-            }
-            Err(error) => {
-                tracing::error!(error = format!("{error:#}"), "handling a chat message failed; it will be retried");
-                metrics::counter!("support_failures_total").increment(1);
-                let _ = message.ack_with(AckKind::Nak(Some(Duration::from_secs(2)))).await;
-            }
-        }
+    if durable.cached_info().config.ack_wait != limits.ack_wait {
+        // A durable consumer keeps the settings it was created with; apply a changed ack wait.
+        durable = stream.create_consumer(config).await.context("changing the ack wait of the durable chat consumer")?;
     }
+    // One message pulled at a time: a message waiting in the client's buffer has no lease yet.
+    let messages = durable.stream().max_messages_per_batch(1).messages().await.context("reading the chat stream")?;
+    tracing::info!(
+        consumer = %args.consumer,
+        concurrency = limits.concurrency,
+        ack_wait = ?limits.ack_wait,
+        "support answering chat"
+    );
+    consumer::consume(service, messages, limits, shutdown).await?;
     tracing::info!("support stopped");
     Ok(())
 }
@@ -228,7 +91,7 @@ pub async fn run_worker(
 const MESSAGE_COLUMNS: &str = "id, customer_id, source, sender_id, body, created_at";
 
 impl Service {
-    async fn handle(&self, inbound: ChatInbound) -> anyhow::Result<()> {
+    pub(crate) async fn handle(&self, inbound: ChatInbound) -> anyhow::Result<()> {
         match inbound {
             ChatInbound::Message { customer_id, sender_id, sender_role, client_id, text } => {
                 let Some((mode, name)) = self.conversation(customer_id).await? else {

@@ -1,11 +1,9 @@
 //! Timeouts, retries and the circuit breaker around a provider, the same for every provider.
 
-use std::{
-    hash::{BuildHasher, RandomState},
-    time::Duration,
-};
+use std::time::Duration;
 
 use async_trait::async_trait;
+use backon::{ExponentialBuilder, Retryable};
 
 use super::{AiError, ChatModel, Prompt};
 use crate::breaker::CircuitBreaker;
@@ -20,6 +18,21 @@ pub struct Policy {
     pub backoff: Duration,
 }
 
+impl Policy {
+    /// Exponential backoff with jitter: retry `n` (from 0) waits between half and all of
+    /// `backoff · 2^n`, capped at [`MAX_BACKOFF`], so customers whose requests failed together do
+    /// not all come back at the same instant. The jitter adds up to as much again to each wait,
+    /// hence the halves.
+    fn backoff(&self) -> ExponentialBuilder {
+        ExponentialBuilder::new()
+            .with_min_delay(self.backoff.min(MAX_BACKOFF) / 2)
+            .with_max_delay(MAX_BACKOFF / 2)
+            .with_factor(2.0)
+            .with_jitter()
+            .with_max_times(self.max_retries as usize)
+    }
+}
+
 pub struct Resilient {
     model: Box<dyn ChatModel>,
     policy: Policy,
@@ -31,66 +44,82 @@ impl Resilient {
     pub fn new(model: Box<dyn ChatModel>, policy: Policy, breaker: CircuitBreaker) -> Self {
         Self { model, policy, breaker }
     }
+
+    /// One request, if the circuit lets it through, within the timeout.
+    async fn attempt(&self, prompt: &Prompt) -> Result<String, Attempt> {
+        let permit = self.breaker.try_acquire().ok_or(Attempt::TurnedAway)?;
+        let outcome = tokio::time::timeout(self.policy.timeout, self.model.reply(prompt))
+            .await
+            .unwrap_or(Err(AiError::Timeout(self.policy.timeout)));
+        match outcome {
+            Ok(text) => {
+                permit.succeeded();
+                Ok(text)
+            }
+            Err(error) => {
+                permit.failed();
+                Err(Attempt::Failed(error))
+            }
+        }
+    }
+}
+
+/// Why one attempt gave no answer.
+enum Attempt {
+    Failed(AiError),
+    /// The circuit is open.
+    TurnedAway,
 }
 
 #[async_trait]
 impl ChatModel for Resilient {
     async fn reply(&self, prompt: &Prompt) -> Result<String, AiError> {
-        let mut retry = 0;
+        let mut retries = 0;
+        // When our own failures open the circuit mid-retries, the customer's handoff should
+        // carry the provider's error rather than the breaker's.
         let mut last_error = None;
-        loop {
-            // When our own failures open the circuit mid-retries, the customer's handoff should
-            // carry the provider's error rather than the breaker's.
-            let Some(permit) = self.breaker.try_acquire() else {
-                return Err(last_error.unwrap_or(AiError::CircuitOpen));
-            };
-            let outcome = tokio::time::timeout(self.policy.timeout, self.model.reply(prompt))
-                .await
-                .unwrap_or(Err(AiError::Timeout(self.policy.timeout)));
-            let error = match outcome {
-                Ok(text) => {
-                    permit.succeeded();
-                    return Ok(text);
+        let outcome = (|| self.attempt(prompt))
+            .retry(self.policy.backoff())
+            .when(|attempt| matches!(attempt, Attempt::Failed(error) if error.is_transient()))
+            .notify(|attempt, delay| {
+                if let Attempt::Failed(error) = attempt {
+                    retries += 1;
+                    tracing::warn!(%error, retry = retries, ?delay, "AI request failed; trying again");
+                    last_error = Some(error.clone());
                 }
-                Err(error) => {
-                    permit.failed();
-                    error
-                }
-            };
-            if !error.is_transient() || retry >= self.policy.max_retries {
-                return Err(error);
-            }
-            let delay = backoff(self.policy.backoff, retry);
-            tracing::warn!(%error, retry = retry + 1, ?delay, "AI request failed; trying again");
-            tokio::time::sleep(delay).await;
-            retry += 1;
-            last_error = Some(error);
+            })
+            .await;
+        match outcome {
+            Ok(text) => Ok(text),
+            Err(Attempt::Failed(error)) => Err(error),
+            Err(Attempt::TurnedAway) => Err(last_error.unwrap_or(AiError::CircuitOpen)),
         }
     }
 }
 
-/// Exponential backoff with jitter: between half and all of `first · 2^retry`, so customers
-/// whose requests failed together do not all come back at the same instant.
-fn backoff(first: Duration, retry: u32) -> Duration {
-    let full = first.saturating_mul(2u32.saturating_pow(retry)).min(MAX_BACKOFF);
-    // A freshly keyed std hasher is random enough for jitter without another dependency.
-    let random = RandomState::new().hash_one(retry);
-    let fraction = (random % 1_000) as f64 / 1_000.0;
-    full.mul_f64(0.5 + fraction / 2.0)
-}
-
 #[cfg(test)]
 mod tests {
+    use backon::BackoffBuilder;
+
     use super::*;
 
+    fn policy(backoff: Duration, max_retries: u32) -> Policy {
+        Policy { timeout: Duration::from_secs(1), max_retries, backoff }
+    }
+
     #[test]
-    fn backoff_doubles_with_jitter_and_is_capped() {
+    fn backoff_doubles_with_jitter_is_capped_and_stops_after_the_retries() {
         let first = Duration::from_millis(100);
-        for retry in 0..4 {
-            let full = first * 2u32.pow(retry);
-            let delay = backoff(first, retry);
+        let delays: Vec<Duration> = policy(first, 4).backoff().build().collect();
+        assert_eq!(delays.len(), 4, "{delays:?}");
+        for (retry, delay) in delays.into_iter().enumerate() {
+            let full = first * 2u32.pow(retry as u32);
             assert!(delay >= full / 2 && delay <= full, "retry {retry}: {delay:?}");
         }
-        assert!(backoff(first, 30) <= MAX_BACKOFF);
+        for backoff in [Duration::from_secs(1), Duration::from_secs(60)] {
+            let delays: Vec<Duration> = policy(backoff, 30).backoff().build().collect();
+            assert!(delays.iter().all(|delay| *delay <= MAX_BACKOFF), "{backoff:?}: {delays:?}");
+        }
+        assert_eq!(policy(first, 0).backoff().build().count(), 0, "no retries, no waits");
     }
 }

@@ -16,6 +16,7 @@ use axum::{
 };
 use ems_support::{AiConfig, ChatModel, Provider};
 use serde_json::{Value, json};
+use tokio::sync::watch;
 
 /// How the provider answers one request.
 #[derive(Clone, Debug)]
@@ -26,6 +27,29 @@ pub enum Reply {
     Malformed,
     /// Never answers.
     Hang,
+    /// Answers with the text once the test opens the gate.
+    Gated(Gate, &'static str),
+    /// Answers with the text after this long, like a provider that is slow to think.
+    Slow(Duration, &'static str),
+}
+
+/// Holds a [`Reply::Gated`] back until [`GateOpener::open`].
+#[derive(Clone, Debug)]
+pub struct Gate(watch::Receiver<bool>);
+
+pub struct GateOpener(watch::Sender<bool>);
+
+impl Gate {
+    pub fn closed() -> (GateOpener, Gate) {
+        let (opener, gate) = watch::channel(false);
+        (GateOpener(opener), Gate(gate))
+    }
+}
+
+impl GateOpener {
+    pub fn open(&self) {
+        self.0.send_replace(true);
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -35,23 +59,31 @@ pub struct Received {
     pub body: Value,
 }
 
-#[derive(Default)]
 struct Script {
     replies: VecDeque<Reply>,
     /// Used once the scripted replies run out.
     then: Option<Reply>,
     received: Vec<Received>,
+    /// How many requests came, for tests that wait for one.
+    requests: watch::Sender<usize>,
 }
 
 pub struct FakeProvider {
     pub url: String,
     script: Arc<Mutex<Script>>,
+    requests: watch::Receiver<usize>,
 }
 
 impl FakeProvider {
     /// Answers with `replies` in turn, then with `then` for ever.
     pub async fn start(replies: Vec<Reply>, then: Reply) -> Self {
-        let script = Arc::new(Mutex::new(Script { replies: replies.into(), then: Some(then), received: Vec::new() }));
+        let (counter, requests) = watch::channel(0);
+        let script = Arc::new(Mutex::new(Script {
+            replies: replies.into(),
+            then: Some(then),
+            received: Vec::new(),
+            requests: counter,
+        }));
         let app = Router::new()
             .route("/v1/chat/completions", post(openai))
             .route("/v1beta/models/{target}", post(gemini))
@@ -59,7 +91,25 @@ impl FakeProvider {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a local port");
         let url = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move { axum::serve(listener, app).await });
-        Self { url, script }
+        Self { url, script, requests }
+    }
+
+    /// Waits until at least `count` requests have come.
+    pub async fn wait_for_requests(&self, count: usize) {
+        let mut requests = self.requests.clone();
+        tokio::time::timeout(Duration::from_secs(10), requests.wait_for(|received| *received >= count))
+            .await
+            .unwrap_or_else(|_| panic!("{count} requests reached the provider within 10 s"))
+            .expect("the provider is running");
+    }
+
+    /// The customer's message in each request received, in order (OpenAI format).
+    pub fn questions(&self) -> Vec<String> {
+        let question = |request: &Received| {
+            let messages = request.body["messages"].as_array().expect("a chat-completions request");
+            messages.last().and_then(|message| message["content"].as_str()).unwrap_or_default().to_owned()
+        };
+        self.received().iter().map(question).collect()
     }
 
     pub fn hits(&self) -> usize {
@@ -97,6 +147,8 @@ impl FakeProvider {
 fn next_reply(script: &Mutex<Script>, received: Received) -> Reply {
     let mut script = script.lock().unwrap();
     script.received.push(received);
+    let count = script.received.len();
+    script.requests.send_replace(count);
     script.replies.pop_front().or_else(|| script.then.clone()).expect("a reply is scripted")
 }
 
@@ -130,5 +182,13 @@ async fn respond(reply: Reply, body: impl Fn(&str) -> Value) -> Response {
         }
         Reply::Malformed => (StatusCode::OK, "{\"choices\": [ this is not JSON").into_response(),
         Reply::Hang => std::future::pending().await,
+        Reply::Gated(Gate(mut gate), text) => {
+            let _ = gate.wait_for(|open| *open).await;
+            Json(body(text)).into_response()
+        }
+        Reply::Slow(delay, text) => {
+            tokio::time::sleep(delay).await;
+            Json(body(text)).into_response()
+        }
     }
 }
