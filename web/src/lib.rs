@@ -16,14 +16,15 @@ pub mod state;
 pub mod system;
 pub mod users;
 
-use std::path::Path;
+use std::{path::Path, sync::Arc};
 
 use axum::{
     Router,
     response::{IntoResponse, Redirect},
     routing::{any, get},
 };
-use ems_common::{Shutdown, db, http, ops};
+use ems_common::{JwtKeys, Shutdown, config::JwtArgs, db, ops, service::Service};
+use sqlx::PgPool;
 use tower_http::services::{ServeDir, ServeFile};
 use utoipa::{
     Modify, OpenApi,
@@ -62,11 +63,10 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The API with its OpenAPI document at `/api/openapi.json` and docs at `/api/docs`, plus the
-/// dashboard at `/`. Without operations endpoints or request observation: the caller adds those
-/// once for the whole process (see [`run`] and `ems all`).
-pub fn router(context: ApiContext, ui_dir: &Path) -> Router {
-    let (api, openapi) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+/// Every API route, and the OpenAPI document that describes them, collected from the same
+/// handlers so the two cannot disagree.
+fn api_routes() -> (Router<ApiContext>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
         .merge(auth::router())
         .merge(users::router())
         .merge(devices::router())
@@ -74,7 +74,20 @@ pub fn router(context: ApiContext, ui_dir: &Path) -> Router {
         .merge(alerts::router())
         .merge(chat::router())
         .merge(system::router())
-        .split_for_parts();
+        .split_for_parts()
+}
+
+/// The OpenAPI document served at `/api/openapi.json`, without a server: the dashboard's types
+/// are generated from it (`web/ui/src/api/openapi.json`, checked by `web/tests/api/openapi.rs`).
+pub fn openapi_document() -> utoipa::openapi::OpenApi {
+    api_routes().1
+}
+
+/// The API with its OpenAPI document at `/api/openapi.json` and docs at `/api/docs`, plus the
+/// dashboard at `/`. Without operations endpoints or request observation: the caller adds those
+/// once for the whole process (see [`run`] and `ems all`).
+pub fn router(context: ApiContext, ui_dir: &Path) -> Router {
+    let (api, openapi) = api_routes();
     let api = api
         .route("/api", get(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
@@ -110,25 +123,35 @@ async fn cache_policy(request: axum::extract::Request, next: axum::middleware::N
     response
 }
 
-/// Runs the web service until `shutdown`: connects and migrates the database, then serves the
-/// API, dashboard and operations endpoints on the configured address.
+/// The web service: the API, its docs and the dashboard, and the system view's follower of
+/// monitor heartbeats; ready while PostgreSQL, RabbitMQ and NATS answer.
+pub fn service(
+    args: &WebArgs,
+    jwt_args: &JwtArgs,
+    jwt: JwtKeys,
+    pool: PgPool,
+    amqp: Arc<lapin::Connection>,
+    events: Events,
+    shutdown: Shutdown,
+) -> Service {
+    let readiness =
+        ops::Readiness::new().with_postgres(pool.clone()).with_amqp(amqp.clone()).with_nats(events.nats.clone());
+    let heartbeats = (events.nats.clone(), events.names.clone());
+    let context = ApiContext::new(pool, jwt, jwt_args, &args.login, events).with_amqp(amqp);
+    let replicas = context.replicas.clone().follow(heartbeats.0, heartbeats.1, shutdown);
+    Service::new("web").routes(router(context, &args.ui_dir)).ready_when(readiness).task("system view", replicas)
+}
+
+/// `ems web`: the API, docs and dashboard with the operations endpoints, until `shutdown`.
 pub async fn run(config: WebConfig, shutdown: Shutdown) -> anyhow::Result<()> {
     let jwt = config.jwt.keys()?;
     let pool = db::connect_and_migrate(&config.database).await?;
     let nats = config.broker.nats("ems-web").await?;
-    let amqp = std::sync::Arc::new(config.broker.amqp("ems-web").await?);
-    let events = Events { nats: nats.clone(), names: config.broker.names() };
-    let context = ApiContext::new(pool.clone(), jwt, &config.jwt, &config.web.login, events).with_amqp(amqp.clone());
-    let replicas = context.follow_replicas(shutdown.clone());
-    let readiness = ops::Readiness::new().with_postgres(pool.clone()).with_nats(nats);
-    let app = http::observe(router(context, &config.web.ui_dir).merge(ops::router(readiness)));
-    let listener = http::bind(config.http.listen).await?;
-    tracing::info!(address = %format!("http://{}", listener.local_addr()?), "web listening");
-    http::serve(listener, app, shutdown.clone(), config.http.shutdown_timeout).await?;
-    shutdown.trigger();
-    replicas.await??;
+    let amqp = Arc::new(config.broker.amqp("ems-web").await?);
+    let events = Events { nats, names: config.broker.names() };
+    let web = service(&config.web, &config.jwt, jwt, pool.clone(), amqp.clone(), events, shutdown.clone());
+    let result = ems_common::service::serve(&config.http, vec![web], shutdown).await;
     amqp.close(200, "web stopped".into()).await.ok();
     pool.close().await;
-    tracing::info!("web stopped");
-    Ok(())
+    result
 }

@@ -6,5 +6,6 @@ mod chat;
 mod consumption;
 mod devices;
 mod helpers;
+mod openapi;
 mod operations;
 mod users;

@@ -1,13 +1,5 @@
 import { api } from '../services';
-import type { MyDay, Series, Step } from './types';
-
-export interface SeriesQuery {
-  /** Inclusive: YYYY-MM-DD (midnight UTC) or RFC 3339. */
-  from: string;
-  /** Exclusive. */
-  to: string;
-  step: Step;
-}
+import type { MyDay, Series, SeriesQuery } from './types';
 
 /** A device's consumption from `from` to `to`, one zero-filled point per step (own devices; admins any). */
 export const deviceConsumption = (deviceId: string, query: SeriesQuery, signal?: AbortSignal) =>

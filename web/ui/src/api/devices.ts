@@ -1,11 +1,5 @@
 import { api } from '../services';
-import type { Device, DeviceChanges, NewDevice, Page, PageQuery } from './types';
-
-export interface DeviceQuery extends PageQuery {
-  owner_id?: string | undefined;
-  /** true: only assigned devices; false: only unassigned ones. */
-  assigned?: boolean | undefined;
-}
+import type { Assignment, Device, DeviceChanges, DeviceQuery, NewDevice, Page, PageQuery } from './types';
 
 const devicePath = (id: string) => `/api/devices/${encodeURIComponent(id)}`;
 
@@ -24,6 +18,6 @@ export const updateDevice = (id: string, changes: DeviceChanges) =>
 export const deleteDevice = (id: string) => api<void>(devicePath(id), { method: 'DELETE' });
 
 export const assignDevice = (id: string, userId: string) =>
-  api<Device>(`${devicePath(id)}/owner`, { method: 'PUT', body: { user_id: userId } });
+  api<Device>(`${devicePath(id)}/owner`, { method: 'PUT', body: { user_id: userId } satisfies Assignment });
 
 export const unassignDevice = (id: string) => api<Device>(`${devicePath(id)}/owner`, { method: 'DELETE' });

@@ -1,13 +1,6 @@
 import { api } from '../services';
+import type { Replica } from './types';
 
-export interface Replica {
-  replica: number;
-  weight: number;
-  live: boolean;
-  processed: number;
-  readings_per_second: number;
-  queue_depth: number | null;
-  last_seen_seconds_ago: number;
-}
+export type { Replica };
 
 export const listReplicas = (signal?: AbortSignal) => api<Replica[]>('/api/system/replicas', { signal });

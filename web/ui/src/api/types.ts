@@ -1,136 +1,75 @@
-// The shapes the EMS REST API sends and accepts (docs/api.md, /api/openapi.json).
+// The shapes the EMS REST API sends and accepts, under the names the dashboard uses. None is
+// written by hand: they come from schema.d.ts, which `npm run api:types` generates from
+// openapi.json, the server's own document (web/tests/api/openapi.rs keeps that file current, and
+// `npm run api:check` the generated types). When the API changes, these change with it and
+// `tsc` points at every place in the dashboard that has to follow.
+import type { components, operations } from './schema';
 
-export type Role = 'admin' | 'client';
+type Schemas = components['schemas'];
 
-export interface User {
-  id: string;
-  username: string;
-  display_name: string;
-  role: Role;
-  created_at: string;
-  updated_at: string;
-}
+export type Role = Schemas['Role'];
+export type User = Schemas['User'];
+export type NewUser = Schemas['NewUser'];
+export type UserChanges = Schemas['UserChanges'];
+export type NewPassword = Schemas['NewPassword'];
 
-export interface Device {
-  id: string;
-  name: string;
-  description: string;
-  location: string;
-  /** Energy per hour above which the owner is alerted, in kWh. */
-  max_hourly_kwh: number;
-  owner_id: string | null;
-  owner_username: string | null;
-  created_at: string;
-  updated_at: string;
-}
+export type Device = Schemas['Device'];
+export type NewDevice = Schemas['NewDevice'];
+export type DeviceChanges = Schemas['DeviceChanges'];
+/** Who a device is given to. */
+export type Assignment = Schemas['Assignment'];
 
-export interface Page<T> {
-  items: T[];
-  page: number;
-  per_page: number;
-  total: number;
-  total_pages: number;
-}
-
+export type LoginRequest = Schemas['LoginRequest'];
+export type RefreshRequest = Schemas['RefreshRequest'];
 /** What login and refresh return. */
-export interface SessionResponse {
-  access_token: string;
-  token_type: string;
-  /** Seconds until the access token expires. */
-  expires_in: number;
-  refresh_token: string;
-  refresh_expires_at: string;
-  user: User;
-}
+export type SessionResponse = Schemas['Session'];
 
-export interface FieldError {
-  field: string;
-  message: string;
-}
-
-export interface ErrorBody {
-  code: string;
-  message: string;
-  fields?: FieldError[];
-}
-
-export interface NewUser {
-  username: string;
-  display_name: string;
-  password: string;
-  role: Role;
-}
-
-export type UserChanges = Partial<Pick<User, 'username' | 'display_name' | 'role'>>;
-
-export interface NewDevice {
-  name: string;
-  description: string;
-  location: string;
-  max_hourly_kwh: number;
-}
-
-export type DeviceChanges = Partial<NewDevice>;
-
-export interface PageQuery {
-  q?: string;
-  page?: number;
-  per_page?: number;
-}
+export type ErrorBody = Schemas['ErrorBody'];
+export type FieldError = Schemas['FieldError'];
 
 /** Consumption series steps; all in UTC. */
-export type Step = 'hour' | 'day' | 'month';
-
-export interface ConsumptionPoint {
-  /** Start of the step, RFC 3339 UTC. */
-  start: string;
-  kwh: number;
-}
-
+export type Step = Schemas['Step'];
+export type ConsumptionPoint = Schemas['Point'];
 /** GET /api/devices/{id}/consumption: one point per step, zero-filled. */
-export interface Series {
-  device_id: string;
-  step: Step;
-  max_hourly_kwh: number;
-  total_kwh: number;
-  points: ConsumptionPoint[];
-}
-
-export interface DeviceDay {
-  device_id: string;
-  name: string;
-  max_hourly_kwh: number;
-  total_kwh: number;
-  /** 24 hourly values from 00:00 UTC. */
-  hours: number[];
-}
-
+export type Series = Schemas['Series'];
+export type DeviceDay = Schemas['DeviceDay'];
 /** GET /api/me/consumption: one UTC day of the signed-in user's devices. */
-export interface MyDay {
-  /** YYYY-MM-DD */
-  date: string;
-  total_kwh: number;
-  /** All devices together, 24 hourly values from 00:00 UTC. */
-  hours: number[];
-  devices: DeviceDay[];
-}
+export type MyDay = Schemas['Day'];
 
-export type AlertKind = 'overconsumption' | 'peak';
+export type AlertKind = Schemas['AlertKind'];
+/** An alert as stored, with its acknowledgement. */
+export type Alert = Schemas['Alert'];
+/** An alert as it was raised: what the WebSocket pushes, without an acknowledgement yet. */
+export type AlertEvent = Schemas['AlertEvent'];
 
-export interface Alert {
-  /** Increasing: a higher id was raised later. */
-  id: number;
-  device_id: string;
-  device_name: string;
-  /** The device's owner when the alert was raised. */
-  user_id: string | null;
-  kind: AlertKind;
-  /** Start of the hour (UTC) the alert is about. */
-  hour: string;
-  /** kWh in that hour (overconsumption) or the reading's average kW (peak). */
-  value: number;
-  limit_kwh: number;
-  message: string;
-  created_at: string;
-  acknowledged_at: string | null;
-}
+export type ChatSource = Schemas['ChatSource'];
+export type ConversationMode = Schemas['ConversationMode'];
+export type ChatMessage = Schemas['ChatMessage'];
+/** A conversation's messages, oldest first. */
+export type History = Schemas['History'];
+/** A line of the administrators' inbox. */
+export type Conversation = Schemas['Conversation'];
+
+export type Replica = Schemas['Replica'];
+
+/**
+ * A page of any list. The document has one schema per list (`Page_User`, `Page_Device`, …) that
+ * differ only in their items; api/types.test.ts checks that each is this type.
+ */
+export type Page<T> = { [K in keyof PageOf<T>]: PageOf<T>[K] };
+type PageOf<T> = Omit<Schemas['Page_User'], 'items'> & { items: T[] };
+
+type OptionalKeys<T> = { [K in keyof T]-?: {} extends Pick<T, K> ? K : never }[keyof T];
+/** Optional parameters may also be given as `undefined`, which `withQuery` leaves out. */
+type Loose<T> = { [K in keyof T]: K extends OptionalKeys<T> ? T[K] | undefined : T[K] };
+/** The query parameters of the operation with this `operationId`. */
+type QueryOf<Operation extends keyof operations> = Loose<NonNullable<operations[Operation]['parameters']['query']>>;
+
+/** Search and paging, which every list takes. */
+export type PageQuery = Pick<QueryOf<'list_users'>, 'q' | 'page' | 'per_page'>;
+export type UserQuery = QueryOf<'list_users'>;
+export type DeviceQuery = QueryOf<'list_devices'>;
+export type AlertQuery = QueryOf<'list_alerts'>;
+export type ConversationQuery = QueryOf<'conversations'>;
+export type HistoryQuery = QueryOf<'my_history'>;
+export type SeriesQuery = QueryOf<'device_consumption'>;

@@ -1,9 +1,5 @@
 import { api } from '../services';
-import type { NewUser, Page, PageQuery, Role, User, UserChanges } from './types';
-
-export interface UserQuery extends PageQuery {
-  role?: Role | undefined;
-}
+import type { NewPassword, NewUser, Page, User, UserChanges, UserQuery } from './types';
 
 export const listUsers = (query: UserQuery, signal?: AbortSignal) =>
   api<Page<User>>('/api/users', { query: { ...query }, signal });
@@ -15,7 +11,10 @@ export const updateUser = (id: string, changes: UserChanges) =>
 
 /** Also signs the user out on every device. */
 export const resetPassword = (id: string, password: string) =>
-  api<void>(`/api/users/${encodeURIComponent(id)}/password`, { method: 'PUT', body: { password } });
+  api<void>(`/api/users/${encodeURIComponent(id)}/password`, {
+    method: 'PUT',
+    body: { password } satisfies NewPassword,
+  });
 
 /** Their devices stay, unassigned. */
 export const deleteUser = (id: string) => api<void>(`/api/users/${encodeURIComponent(id)}`, { method: 'DELETE' });

@@ -25,7 +25,7 @@ export function ChatLog({
             key={message.id}
             class={`chat-message chat-message--${message.source}${mine ? ' chat-message--mine' : ''}`}
           >
-            <span class="chat-source">{sourceLabel(message.source, role, adminName?.(message.sender_id))}</span>
+            <span class="chat-source">{sourceLabel(message.source, role, adminName?.(message.sender_id ?? null))}</span>
             <p class="chat-body">{message.body}</p>
             <span class="chat-meta">
               <time dateTime={message.created_at}>{formatChatTime(message.created_at)}</time>

@@ -1,25 +1,16 @@
 // The customer's support chat, loaded the first time it is opened.
-import { useEffect, useRef, useState } from 'preact/hooks';
+import { useEffect, useRef } from 'preact/hooks';
 import { myChat } from '../api/chat';
+import { ChatComposer } from './chat-composer';
 import { ChatLog } from './chat-log';
 import { useConversation } from './use-conversation';
 
 export default function ChatPanel({ customerId, onClose }: { customerId: string; onClose: () => void }) {
   const chat = useConversation(customerId, 'client', myChat, true);
-  const [text, setText] = useState('');
-  const input = useRef<HTMLTextAreaElement>(null);
   const end = useRef<HTMLDivElement>(null);
   const count = chat.state.messages.length + chat.pending.length;
 
-  useEffect(() => input.current?.focus(), []);
   useEffect(() => end.current?.scrollIntoView({ block: 'end' }), [count, chat.state.otherTyping]);
-
-  function submit(event: Event) {
-    event.preventDefault();
-    if (!text.trim()) return;
-    chat.send(text);
-    setText('');
-  }
 
   return (
     <section
@@ -78,30 +69,14 @@ export default function ChatPanel({ customerId, onClose }: { customerId: string;
           is back.
         </p>
       )}
-      <form class="chat-form" onSubmit={submit}>
-        <label for="chat-input" class="visually-hidden">
-          Message to support
-        </label>
-        <textarea
-          id="chat-input"
-          ref={input}
-          rows={2}
-          maxLength={4000}
-          value={text}
-          placeholder="Write a message"
-          onInput={(event) => {
-            setText(event.currentTarget.value);
-            if (event.currentTarget.value) chat.typed();
-            else chat.stopTyping();
-          }}
-          onKeyDown={(event) => {
-            if (event.key === 'Enter' && !event.shiftKey) submit(event);
-          }}
-        />
-        <button type="submit" class="button button--primary">
-          Send
-        </button>
-      </form>
+      <ChatComposer
+        id="chat-input"
+        label="Message to support"
+        placeholder="Write a message"
+        submitLabel="Send"
+        conversation={chat}
+        focusOnMount
+      />
     </section>
   );
 }

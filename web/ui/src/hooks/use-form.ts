@@ -55,3 +55,5 @@ export function useForm<Values extends Record<string, string>>(initial: Values) 
 
   return { values, errors, submitting, bind, submit, formRef };
 }
+
+export type Form<Values extends Record<string, string>> = ReturnType<typeof useForm<Values>>;

@@ -59,6 +59,7 @@ export function alertIdStore(storage: Storage, key: () => string | null) {
  * alerts; then every frame, alerts too, to the listeners of its type.
  */
 export function dispatchFrame(frame: ServerFrame, onAlert: (alert: Alert) => void, bus: FrameBus): void {
-  if (frame.type === 'alert') onAlert({ ...frame.alert, acknowledged_at: frame.alert.acknowledged_at ?? null });
+  // Pushed as it is raised, so never acknowledged yet.
+  if (frame.type === 'alert') onAlert({ ...frame.alert, acknowledged_at: null });
   bus.publish(frame);
 }

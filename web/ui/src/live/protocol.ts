@@ -1,22 +1,12 @@
 // The frames of the WebSocket protocol, version 1 (docs/websocket.md).
-import type { Alert, Role } from '../api/types';
+import type { AlertEvent, ChatMessage, ChatSource, ConversationMode, Role } from '../api/types';
+
+export type { ChatMessage, ChatSource, ConversationMode };
 
 export const PROTOCOL_VERSION = 1;
 
-export type ChatSource = 'customer' | 'rule' | 'ai' | 'admin' | 'system';
-export type ConversationMode = 'bot' | 'human';
-
-export interface ChatMessage {
-  id: number;
-  customer_id: string;
-  source: ChatSource;
-  sender_id: string | null;
-  body: string;
-  created_at: string;
-}
-
 /** An alert as the WebSocket sends it: just raised, so without `acknowledged_at`. */
-export type LiveAlert = Omit<Alert, 'acknowledged_at'> & { acknowledged_at?: string | null };
+export type LiveAlert = AlertEvent;
 
 export type ServerFrame =
   | { v: 1; type: 'hello'; user_id: string; role: Role }

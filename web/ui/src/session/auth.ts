@@ -3,7 +3,7 @@
 // one promise, across tabs by a Web Lock — and a tab first checks whether another one already
 // rotated the tokens.
 import { ApiError, type Http } from '../api/http';
-import type { SessionResponse } from '../api/types';
+import type { LoginRequest, RefreshRequest, SessionResponse } from '../api/types';
 import { observable, type Observable } from '../lib/observable';
 import { sessionFromResponse, type Session, type SessionStore } from './store';
 
@@ -62,7 +62,7 @@ export function createAuth({
     try {
       const response = await http<SessionResponse>('/api/auth/refresh', {
         method: 'POST',
-        body: { refresh_token: latest.refreshToken },
+        body: { refresh_token: latest.refreshToken } satisfies RefreshRequest,
       });
       const session = sessionFromResponse(response, now());
       store.set(session);
@@ -86,7 +86,7 @@ export function createAuth({
     async login(username, password) {
       const response = await http<SessionResponse>('/api/auth/login', {
         method: 'POST',
-        body: { username, password },
+        body: { username, password } satisfies LoginRequest,
       });
       const session = sessionFromResponse(response, now());
       ended.set(null);
@@ -106,9 +106,10 @@ export function createAuth({
       if (!session) return;
       // The tokens are gone from this device already; telling the server is best effort, so
       // signing out works offline too.
-      await http('/api/auth/logout', { method: 'POST', body: { refresh_token: session.refreshToken } }).catch(
-        () => undefined,
-      );
+      await http('/api/auth/logout', {
+        method: 'POST',
+        body: { refresh_token: session.refreshToken } satisfies RefreshRequest,
+      }).catch(() => undefined);
     },
   };
 }

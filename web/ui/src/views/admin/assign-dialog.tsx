@@ -22,7 +22,7 @@ export function AssignDialog({
   onSaved: (message: string) => void;
 }) {
   const [search, setSearch] = useState('');
-  const [chosen, setChosen] = useState<string | null>(device.owner_id);
+  const [chosen, setChosen] = useState<string | null>(device.owner_id ?? null);
   const [error, setError] = useState<string | null>(null);
   const [submitting, setSubmitting] = useState(false);
   const users = usePagedList((signal) => listUsers({ q: search, per_page: SHOWN }, signal), search);

@@ -1,13 +1,16 @@
 import { createDevice, updateDevice } from '../../api/devices';
 import { ApiError } from '../../api/http';
 import type { Device, DeviceChanges, NewDevice } from '../../api/types';
-import { Dialog, DialogActions } from '../../components/dialog';
-import { FormError, TextAreaField, TextField } from '../../components/field';
+import { TextAreaField, TextField } from '../../components/field';
+import { FormDialog } from '../../components/form-dialog';
 import { parseKwh } from '../../format/format';
 import { useForm } from '../../hooks/use-form';
 
+/** What the form edits; the owner is set with the assign dialog instead. */
+type DeviceFields = Required<Pick<NewDevice, 'name' | 'location' | 'description' | 'max_hourly_kwh'>>;
+
 /** The form's values as the API wants them; a limit that is not a number fails like the API would. */
-function toDevice(values: Record<keyof NewDevice, string>): NewDevice {
+function toDevice(values: Record<keyof DeviceFields, string>): DeviceFields {
   const kwh = parseKwh(values.max_hourly_kwh);
   if (kwh === null) {
     throw new ApiError(422, 'validation_failed', 'invalid limit', [
@@ -55,34 +58,24 @@ export function DeviceFormDialog({
   }
 
   return (
-    <Dialog title={device ? `Edit ${device.name}` : 'New device'} onClose={onClose}>
-      <form
-        ref={form.formRef}
-        class="form"
-        noValidate
-        onSubmit={(event) => {
-          event.preventDefault();
-          void form.submit(save);
-        }}
-      >
-        <FormError message={form.errors.form} />
-        <TextField field={form.bind('name')} label="Name" autoComplete="off" required />
-        <TextField field={form.bind('location')} label="Location" autoComplete="off" />
-        <TextAreaField field={form.bind('description')} label="Description" />
-        <TextField
-          field={form.bind('max_hourly_kwh')}
-          label="Hourly limit (kWh)"
-          hint="The owner is alerted when the device uses more than this in an hour, e.g. 2.5."
-          inputMode="decimal"
-          autoComplete="off"
-          required
-        />
-        <DialogActions
-          submitLabel={device ? 'Save' : 'Create device'}
-          submitting={form.submitting}
-          onCancel={onClose}
-        />
-      </form>
-    </Dialog>
+    <FormDialog
+      title={device ? `Edit ${device.name}` : 'New device'}
+      form={form}
+      onSave={save}
+      submitLabel={device ? 'Save' : 'Create device'}
+      onClose={onClose}
+    >
+      <TextField field={form.bind('name')} label="Name" autoComplete="off" required />
+      <TextField field={form.bind('location')} label="Location" autoComplete="off" />
+      <TextAreaField field={form.bind('description')} label="Description" />
+      <TextField
+        field={form.bind('max_hourly_kwh')}
+        label="Hourly limit (kWh)"
+        hint="The owner is alerted when the device uses more than this in an hour, e.g. 2.5."
+        inputMode="decimal"
+        autoComplete="off"
+        required
+      />
+    </FormDialog>
   );
 }

@@ -1,13 +1,9 @@
-import { useState } from 'preact/hooks';
 import { deleteDevice, listDevices, unassignDevice } from '../../api/devices';
-import { describeError } from '../../api/form-errors';
 import type { Device } from '../../api/types';
 import { ConfirmDialog } from '../../components/confirm-dialog';
-import { FormError } from '../../components/field';
-import { Link } from '../../components/link';
-import { ListStatus } from '../../components/list-status';
-import { Notice } from '../../components/notice';
-import { Pagination } from '../../components/pagination';
+import { ListFilter } from '../../components/list-filter';
+import { ListPage, useListActions } from '../../components/list-page';
+import { RowAction } from '../../components/row-action';
 import { SearchBox } from '../../components/search-box';
 import { formatKwh } from '../../format/format';
 import { pageParam, usePagedList } from '../../hooks/use-paged-list';
@@ -15,7 +11,6 @@ import { useObservable } from '../../lib/use-observable';
 import { currentLocation, navigate, withParams } from '../../router/location';
 import { AssignDialog } from './assign-dialog';
 import { DeviceFormDialog } from './device-form-dialog';
-import { ListFilter } from './list-filter';
 
 const PER_PAGE = 20;
 
@@ -41,118 +36,73 @@ export default function DevicesView() {
     (signal) => listDevices({ q, assigned, page, per_page: PER_PAGE }, signal),
     JSON.stringify([q, assigned, page]),
   );
-  const [dialog, setDialog] = useState<OpenDialog | null>(null);
-  const [notice, setNotice] = useState('');
-  const [failure, setFailure] = useState<string | null>(null);
+  const { dialog, open, close, done, run, notice, failure } = useListActions<OpenDialog>(list);
 
-  const close = () => setDialog(null);
-  function done(message: string) {
-    setDialog(null);
-    setFailure(null);
-    setNotice(message);
-    list.reload();
-  }
-
-  async function unassign(device: Device) {
-    try {
+  const unassign = (device: Device) =>
+    run(async () => {
       await unassignDevice(device.id);
-      done(`${device.name} no longer has an owner.`);
-    } catch (error) {
-      setFailure(describeError(error));
-    }
-  }
+      return `${device.name} no longer has an owner.`;
+    });
 
   return (
-    <div class="list-view">
-      <div class="toolbar">
-        <SearchBox
-          label="Search devices"
-          value={q}
-          onSearch={(text) => navigate(withParams({ q: text, page: null }), { replace: true })}
-        />
-        <ListFilter
-          label="Owner"
-          value={query.get('assigned') ?? ''}
-          options={[
-            { value: '', label: 'Any' },
-            { value: 'yes', label: 'Assigned' },
-            { value: 'no', label: 'Not assigned' },
-          ]}
-          onChange={(value) => navigate(withParams({ assigned: value, page: null }), { replace: true })}
-        />
-        <button type="button" class="button button--primary" onClick={() => setDialog({ kind: 'create' })}>
-          New device
-        </button>
-      </div>
-      <Notice message={notice} />
-      <FormError message={failure} />
-      <ListStatus list={list} empty={q ? `No devices match “${q}”.` : 'No devices match these filters.'} />
-      {list.page && list.page.items.length > 0 && (
+    <ListPage
+      list={list}
+      notice={notice}
+      failure={failure}
+      empty={q ? `No devices match “${q}”.` : 'No devices match these filters.'}
+      noun={{ one: 'device', many: 'devices' }}
+      toolbar={
         <>
-          <table class="data-table" aria-busy={list.loading}>
-            <caption class="visually-hidden">Devices</caption>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Location</th>
-                <th scope="col">Hourly limit</th>
-                <th scope="col">Owner</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.page.items.map((device) => (
-                <tr key={device.id}>
-                  <th scope="row" data-label="Name">
-                    {device.name}
-                  </th>
-                  <td data-label="Location">{device.location || '—'}</td>
-                  <td data-label="Hourly limit">{formatKwh(device.max_hourly_kwh)}</td>
-                  <td data-label="Owner">{device.owner_username ?? <span class="muted">Not assigned</span>}</td>
-                  <td>
-                    <div class="row-actions">
-                      <Link class="button button--small" href={`/consumption?device=${encodeURIComponent(device.id)}`}>
-                        Consumption<span class="visually-hidden"> of {device.name}</span>
-                      </Link>
-                      <button
-                        type="button"
-                        class="button button--small"
-                        onClick={() => setDialog({ kind: 'edit', device })}
-                      >
-                        Edit<span class="visually-hidden"> {device.name}</span>
-                      </button>
-                      <button
-                        type="button"
-                        class="button button--small"
-                        onClick={() => setDialog({ kind: 'assign', device })}
-                      >
-                        {device.owner_id ? 'Reassign' : 'Assign'}
-                        <span class="visually-hidden"> {device.name}</span>
-                      </button>
-                      {device.owner_id && (
-                        <button type="button" class="button button--small" onClick={() => void unassign(device)}>
-                          Unassign<span class="visually-hidden"> {device.name}</span>
-                        </button>
-                      )}
-                      <button
-                        type="button"
-                        class="button button--small button--danger"
-                        onClick={() => setDialog({ kind: 'delete', device })}
-                      >
-                        Delete<span class="visually-hidden"> {device.name}</span>
-                      </button>
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <Pagination page={list.page} noun={{ one: 'device', many: 'devices' }} />
+          <SearchBox
+            label="Search devices"
+            value={q}
+            onSearch={(text) => navigate(withParams({ q: text, page: null }), { replace: true })}
+          />
+          <ListFilter
+            label="Owner"
+            value={query.get('assigned') ?? ''}
+            options={[
+              { value: '', label: 'Any' },
+              { value: 'yes', label: 'Assigned' },
+              { value: 'no', label: 'Not assigned' },
+            ]}
+            onChange={(value) => navigate(withParams({ assigned: value, page: null }), { replace: true })}
+          />
+          <button type="button" class="button button--primary" onClick={() => open({ kind: 'create' })}>
+            New device
+          </button>
         </>
-      )}
-
+      }
+      table={{
+        caption: 'Devices',
+        rowKey: (device) => device.id,
+        columns: [
+          { label: 'Name', cell: (device) => device.name },
+          { label: 'Location', cell: (device) => device.location || '—' },
+          { label: 'Hourly limit', cell: (device) => formatKwh(device.max_hourly_kwh) },
+          { label: 'Owner', cell: (device) => device.owner_username ?? <span class="muted">Not assigned</span> },
+        ],
+        actions: (device) => (
+          <>
+            <RowAction
+              label="Consumption"
+              target={`of ${device.name}`}
+              href={`/consumption?device=${encodeURIComponent(device.id)}`}
+            />
+            <RowAction label="Edit" target={device.name} onClick={() => open({ kind: 'edit', device })} />
+            <RowAction
+              label={device.owner_id ? 'Reassign' : 'Assign'}
+              target={device.name}
+              onClick={() => open({ kind: 'assign', device })}
+            />
+            {device.owner_id && (
+              <RowAction label="Unassign" target={device.name} onClick={() => void unassign(device)} />
+            )}
+            <RowAction label="Delete" target={device.name} danger onClick={() => open({ kind: 'delete', device })} />
+          </>
+        ),
+      }}
+    >
       {dialog?.kind === 'create' && <DeviceFormDialog device={null} onClose={close} onSaved={done} />}
       {dialog?.kind === 'edit' && <DeviceFormDialog device={dialog.device} onClose={close} onSaved={done} />}
       {dialog?.kind === 'assign' && <AssignDialog device={dialog.device} onClose={close} onSaved={done} />}
@@ -173,6 +123,6 @@ export default function DevicesView() {
           </p>
         </ConfirmDialog>
       )}
-    </div>
+    </ListPage>
   );
 }

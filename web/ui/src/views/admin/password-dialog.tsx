@@ -1,7 +1,7 @@
 import type { User } from '../../api/types';
 import { resetPassword } from '../../api/users';
-import { Dialog, DialogActions } from '../../components/dialog';
-import { FormError, TextField } from '../../components/field';
+import { TextField } from '../../components/field';
+import { FormDialog } from '../../components/form-dialog';
 import { useForm } from '../../hooks/use-form';
 
 export function PasswordDialog({
@@ -15,31 +15,27 @@ export function PasswordDialog({
 }) {
   const form = useForm({ password: '' });
   return (
-    <Dialog title={`New password for ${user.username}`} onClose={onClose}>
-      <form
-        ref={form.formRef}
-        class="form"
-        noValidate
-        onSubmit={(event) => {
-          event.preventDefault();
-          void form.submit(async ({ password }) => {
-            await resetPassword(user.id, password);
-            onSaved(`Password of ${user.username} changed; they were signed out everywhere.`);
-          });
-        }}
-      >
+    <FormDialog
+      title={`New password for ${user.username}`}
+      form={form}
+      onSave={async ({ password }) => {
+        await resetPassword(user.id, password);
+        onSaved(`Password of ${user.username} changed; they were signed out everywhere.`);
+      }}
+      submitLabel="Set password"
+      onClose={onClose}
+      intro={
         <p>{user.display_name} will be signed out on every device and will need this password to sign in again.</p>
-        <FormError message={form.errors.form} />
-        <TextField
-          field={form.bind('password')}
-          label="New password"
-          type="password"
-          hint="At least 8 characters."
-          autoComplete="new-password"
-          required
-        />
-        <DialogActions submitLabel="Set password" submitting={form.submitting} onCancel={onClose} />
-      </form>
-    </Dialog>
+      }
+    >
+      <TextField
+        field={form.bind('password')}
+        label="New password"
+        type="password"
+        hint="At least 8 characters."
+        autoComplete="new-password"
+        required
+      />
+    </FormDialog>
   );
 }

@@ -1,7 +1,7 @@
 import type { Role, User, UserChanges } from '../../api/types';
 import { createUser, updateUser } from '../../api/users';
-import { Dialog, DialogActions } from '../../components/dialog';
-import { FormError, SelectField, TextField } from '../../components/field';
+import { SelectField, TextField } from '../../components/field';
+import { FormDialog } from '../../components/form-dialog';
 import { useForm } from '../../hooks/use-form';
 import { ROLE_OPTIONS } from './roles';
 
@@ -44,40 +44,34 @@ export function UserFormDialog({
   }
 
   return (
-    <Dialog title={user ? `Edit ${user.username}` : 'New user'} onClose={onClose}>
-      <form
-        ref={form.formRef}
-        class="form"
-        noValidate
-        onSubmit={(event) => {
-          event.preventDefault();
-          void form.submit(save);
-        }}
-      >
-        <FormError message={form.errors.form} />
+    <FormDialog
+      title={user ? `Edit ${user.username}` : 'New user'}
+      form={form}
+      onSave={save}
+      submitLabel={user ? 'Save' : 'Create user'}
+      onClose={onClose}
+    >
+      <TextField
+        field={form.bind('username')}
+        label="Username"
+        hint={USERNAME_HINT}
+        autoComplete="off"
+        autoCapitalize="none"
+        spellcheck={false}
+        required
+      />
+      <TextField field={form.bind('display_name')} label="Display name" autoComplete="off" required />
+      <SelectField field={form.bind('role')} label="Role" options={ROLE_OPTIONS} />
+      {!user && (
         <TextField
-          field={form.bind('username')}
-          label="Username"
-          hint={USERNAME_HINT}
-          autoComplete="off"
-          autoCapitalize="none"
-          spellcheck={false}
+          field={form.bind('password')}
+          label="Password"
+          type="password"
+          hint="At least 8 characters; a few words together make a password easy to remember."
+          autoComplete="new-password"
           required
         />
-        <TextField field={form.bind('display_name')} label="Display name" autoComplete="off" required />
-        <SelectField field={form.bind('role')} label="Role" options={ROLE_OPTIONS} />
-        {!user && (
-          <TextField
-            field={form.bind('password')}
-            label="Password"
-            type="password"
-            hint="At least 8 characters; a few words together make a password easy to remember."
-            autoComplete="new-password"
-            required
-          />
-        )}
-        <DialogActions submitLabel={user ? 'Save' : 'Create user'} submitting={form.submitting} onCancel={onClose} />
-      </form>
-    </Dialog>
+      )}
+    </FormDialog>
   );
 }

@@ -1,17 +1,15 @@
-import { useState } from 'preact/hooks';
 import type { User } from '../../api/types';
 import { deleteUser, listUsers } from '../../api/users';
 import { ConfirmDialog } from '../../components/confirm-dialog';
-import { ListStatus } from '../../components/list-status';
-import { Notice } from '../../components/notice';
-import { Pagination } from '../../components/pagination';
+import { ListFilter } from '../../components/list-filter';
+import { ListPage, useListActions } from '../../components/list-page';
+import { RowAction } from '../../components/row-action';
 import { SearchBox } from '../../components/search-box';
 import { formatDate } from '../../format/format';
 import { pageParam, usePagedList } from '../../hooks/use-paged-list';
 import { useObservable } from '../../lib/use-observable';
 import { currentLocation, navigate, withParams } from '../../router/location';
 import { sessionStore } from '../../services';
-import { ListFilter } from './list-filter';
 import { PasswordDialog } from './password-dialog';
 import { ROLE_LABELS, roleParam } from './roles';
 import { UserFormDialog } from './user-form-dialog';
@@ -32,103 +30,69 @@ export default function UsersView() {
     (signal) => listUsers({ q, role, page, per_page: PER_PAGE }, signal),
     JSON.stringify([q, role, page]),
   );
-  const [dialog, setDialog] = useState<OpenDialog | null>(null);
-  const [notice, setNotice] = useState('');
-
-  const close = () => setDialog(null);
-  function done(message: string) {
-    setDialog(null);
-    setNotice(message);
-    list.reload();
-  }
+  const { dialog, open, close, done, notice } = useListActions<OpenDialog>(list);
 
   return (
-    <div class="list-view">
-      <div class="toolbar">
-        <SearchBox
-          label="Search users"
-          value={q}
-          onSearch={(text) => navigate(withParams({ q: text, page: null }), { replace: true })}
-        />
-        <ListFilter
-          label="Role"
-          value={role ?? ''}
-          options={[
-            { value: '', label: 'All roles' },
-            { value: 'client', label: 'Customers' },
-            { value: 'admin', label: 'Administrators' },
-          ]}
-          onChange={(value) => navigate(withParams({ role: value, page: null }), { replace: true })}
-        />
-        <button type="button" class="button button--primary" onClick={() => setDialog({ kind: 'create' })}>
-          New user
-        </button>
-      </div>
-      <Notice message={notice} />
-      <ListStatus list={list} empty={q ? `No users match “${q}”.` : 'No users match these filters.'} />
-      {list.page && list.page.items.length > 0 && (
+    <ListPage
+      list={list}
+      notice={notice}
+      empty={q ? `No users match “${q}”.` : 'No users match these filters.'}
+      noun={{ one: 'user', many: 'users' }}
+      toolbar={
         <>
-          <table class="data-table" aria-busy={list.loading}>
-            <caption class="visually-hidden">Users</caption>
-            <thead>
-              <tr>
-                <th scope="col">Username</th>
-                <th scope="col">Name</th>
-                <th scope="col">Role</th>
-                <th scope="col">Created</th>
-                <th scope="col">
-                  <span class="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.page.items.map((user) => (
-                <tr key={user.id}>
-                  <th scope="row" data-label="Username">
-                    {/* One element, so the stacked phone layout keeps the tag beside the name. */}
-                    <span>
-                      {user.username}
-                      {user.id === myId && <span class="tag">you</span>}
-                    </span>
-                  </th>
-                  <td data-label="Name">{user.display_name}</td>
-                  <td data-label="Role">{ROLE_LABELS[user.role]}</td>
-                  <td data-label="Created">{formatDate(user.created_at)}</td>
-                  <td>
-                    <div class="row-actions">
-                      <button
-                        type="button"
-                        class="button button--small"
-                        onClick={() => setDialog({ kind: 'edit', user })}
-                      >
-                        Edit<span class="visually-hidden"> {user.username}</span>
-                      </button>
-                      <button
-                        type="button"
-                        class="button button--small"
-                        onClick={() => setDialog({ kind: 'password', user })}
-                      >
-                        Reset password<span class="visually-hidden"> of {user.username}</span>
-                      </button>
-                      {user.id !== myId && (
-                        <button
-                          type="button"
-                          class="button button--small button--danger"
-                          onClick={() => setDialog({ kind: 'delete', user })}
-                        >
-                          Delete<span class="visually-hidden"> {user.username}</span>
-                        </button>
-                      )}
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          <Pagination page={list.page} noun={{ one: 'user', many: 'users' }} />
+          <SearchBox
+            label="Search users"
+            value={q}
+            onSearch={(text) => navigate(withParams({ q: text, page: null }), { replace: true })}
+          />
+          <ListFilter
+            label="Role"
+            value={role ?? ''}
+            options={[
+              { value: '', label: 'All roles' },
+              { value: 'client', label: 'Customers' },
+              { value: 'admin', label: 'Administrators' },
+            ]}
+            onChange={(value) => navigate(withParams({ role: value, page: null }), { replace: true })}
+          />
+          <button type="button" class="button button--primary" onClick={() => open({ kind: 'create' })}>
+            New user
+          </button>
         </>
-      )}
-
+      }
+      table={{
+        caption: 'Users',
+        rowKey: (user) => user.id,
+        columns: [
+          {
+            label: 'Username',
+            // One element, so the stacked phone layout keeps the tag beside the name.
+            cell: (user) => (
+              <span>
+                {user.username}
+                {user.id === myId && <span class="tag">you</span>}
+              </span>
+            ),
+          },
+          { label: 'Name', cell: (user) => user.display_name },
+          { label: 'Role', cell: (user) => ROLE_LABELS[user.role] },
+          { label: 'Created', cell: (user) => formatDate(user.created_at) },
+        ],
+        actions: (user) => (
+          <>
+            <RowAction label="Edit" target={user.username} onClick={() => open({ kind: 'edit', user })} />
+            <RowAction
+              label="Reset password"
+              target={`of ${user.username}`}
+              onClick={() => open({ kind: 'password', user })}
+            />
+            {user.id !== myId && (
+              <RowAction label="Delete" target={user.username} danger onClick={() => open({ kind: 'delete', user })} />
+            )}
+          </>
+        ),
+      }}
+    >
       {dialog?.kind === 'create' && <UserFormDialog user={null} onClose={close} onSaved={done} />}
       {dialog?.kind === 'edit' && <UserFormDialog user={dialog.user} onClose={close} onSaved={done} />}
       {dialog?.kind === 'password' && <PasswordDialog user={dialog.user} onClose={close} onSaved={done} />}
@@ -148,6 +112,6 @@ export default function UsersView() {
           </p>
         </ConfirmDialog>
       )}
-    </div>
+    </ListPage>
   );
 }

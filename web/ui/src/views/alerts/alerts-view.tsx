@@ -6,17 +6,15 @@ import type { Alert, AlertKind } from '../../api/types';
 import { listUsers } from '../../api/users';
 import { alertBadge, alertBus } from '../../alerts';
 import { KIND_NAMES } from '../../alerts/live';
-import { FormError } from '../../components/field';
 import { Link } from '../../components/link';
-import { ListStatus } from '../../components/list-status';
-import { Notice } from '../../components/notice';
-import { Pagination } from '../../components/pagination';
+import { ListFilter } from '../../components/list-filter';
+import { ListPage } from '../../components/list-page';
+import { RowAction } from '../../components/row-action';
 import { SearchBox } from '../../components/search-box';
 import { formatHourUtc, formatKwh, formatTimeUtc } from '../../format/format';
 import { pageParam, usePagedList } from '../../hooks/use-paged-list';
 import { useObservable } from '../../lib/use-observable';
 import { currentLocation, navigate, withParams } from '../../router/location';
-import { ListFilter } from '../admin/list-filter';
 
 const PER_PAGE = 20;
 
@@ -81,7 +79,6 @@ export function AlertsView({ admin }: { admin: boolean }) {
       ),
     JSON.stringify([q, kind, acknowledged, deviceId, userId, page]),
   );
-  // Acknowledged here since the page loaded, shown without loading it again.
   const [changed, setChanged] = useState<ReadonlyMap<number, Alert>>(new Map());
   const [notice, setNotice] = useState('');
   const [failure, setFailure] = useState<string | null>(null);
@@ -132,121 +129,102 @@ export function AlertsView({ admin }: { admin: boolean }) {
     navigate(withParams({ [name]: value, page: null }), { replace: true });
   const filtered = Boolean(q || kind || acknowledged !== undefined || deviceId || userId);
 
+  // Acknowledged since the page loaded: shown as the answer said, without loading the list again.
+  const current = (alert: Alert) => changed.get(alert.id) ?? alert;
+  // The document lets the API leave out a null, so absent counts as not acknowledged.
+  const acknowledgedAt = (alert: Alert) => current(alert).acknowledged_at ?? null;
+
   return (
-    <div class="list-view">
-      <div class="toolbar">
-        <SearchBox label="Search alerts" value={q} onSearch={filter('q')} />
-        {admin && (
-          <ListFilter
-            label="Customer"
-            value={userId}
-            options={[{ value: '', label: 'All customers' }, ...customers]}
-            onChange={(value) => navigate(withParams({ user: value, device: null, page: null }), { replace: true })}
-          />
-        )}
-        <ListFilter
-          label="Device"
-          value={deviceId}
-          options={[
-            { value: '', label: 'All devices' },
-            ...devices,
-            ...(deviceId && !devices.some((choice) => choice.value === deviceId)
-              ? [{ value: deviceId, label: 'This device' }]
-              : []),
-          ]}
-          onChange={filter('device')}
-        />
-        <ListFilter
-          label="Kind"
-          value={kind ?? ''}
-          options={[
-            { value: '', label: 'Any kind' },
-            { value: 'overconsumption', label: KIND_NAMES.overconsumption },
-            { value: 'peak', label: KIND_NAMES.peak },
-          ]}
-          onChange={filter('kind')}
-        />
-        <ListFilter
-          label="Status"
-          value={acknowledged === undefined ? '' : String(acknowledged)}
-          options={[
-            { value: '', label: 'Any status' },
-            { value: 'false', label: 'To acknowledge' },
-            { value: 'true', label: 'Acknowledged' },
-          ]}
-          onChange={filter('acknowledged')}
-        />
-      </div>
-      <Notice message={notice} />
-      <FormError message={failure} />
-      <ListStatus
-        list={list}
-        empty={
-          filtered
-            ? 'No alerts match these filters.'
-            : 'No alerts yet. When a device goes over its limit, it shows here.'
-        }
-      />
-      {list.page && list.page.items.length > 0 && (
+    <ListPage
+      list={list}
+      notice={notice}
+      failure={failure}
+      empty={
+        filtered ? 'No alerts match these filters.' : 'No alerts yet. When a device goes over its limit, it shows here.'
+      }
+      noun={{ one: 'alert', many: 'alerts' }}
+      toolbar={
         <>
-          <table class="data-table alerts-table" aria-busy={list.loading}>
-            <caption class="visually-hidden">Alerts, newest first</caption>
-            <thead>
-              <tr>
-                <th scope="col">Alert</th>
-                <th scope="col">Device</th>
-                {admin && <th scope="col">Customer</th>}
-                <th scope="col">Hour</th>
-                <th scope="col">Measured</th>
-                <th scope="col">Status</th>
-              </tr>
-            </thead>
-            <tbody>
-              {list.page.items.map((original) => {
-                const alert = changed.get(original.id) ?? original;
-                const open = alert.acknowledged_at === null;
-                return (
-                  <tr key={alert.id} class={open ? 'alert-row alert-row--open' : 'alert-row'}>
-                    <th scope="row" data-label="Alert">
-                      <span class={`kind kind--${alert.kind}`}>{KIND_NAMES[alert.kind]}</span>
-                    </th>
-                    <td data-label="Device">{alert.device_name}</td>
-                    {admin && <td data-label="Customer">{customerName(alert.user_id)}</td>}
-                    <td data-label="Hour">
-                      <Link
-                        href={`/consumption?device=${encodeURIComponent(alert.device_id)}&date=${alert.hour.slice(0, 10)}`}
-                      >
-                        {formatHourUtc(alert.hour)}
-                      </Link>
-                    </td>
-                    <td data-label="Measured">{measured(alert)}</td>
-                    <td data-label="Status">
-                      {open ? (
-                        <button
-                          type="button"
-                          class="button button--small"
-                          disabled={working === alert.id}
-                          onClick={() => void acknowledge(alert)}
-                        >
-                          Acknowledge
-                          <span class="visually-hidden">
-                            {' '}
-                            {KIND_NAMES[alert.kind].toLowerCase()}, {alert.device_name}, {formatHourUtc(alert.hour)}
-                          </span>
-                        </button>
-                      ) : (
-                        <span class="muted">Acknowledged {formatTimeUtc(alert.acknowledged_at!)}</span>
-                      )}
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-          <Pagination page={list.page} noun={{ one: 'alert', many: 'alerts' }} />
+          <SearchBox label="Search alerts" value={q} onSearch={filter('q')} />
+          {admin && (
+            <ListFilter
+              label="Customer"
+              value={userId}
+              options={[{ value: '', label: 'All customers' }, ...customers]}
+              onChange={(value) => navigate(withParams({ user: value, device: null, page: null }), { replace: true })}
+            />
+          )}
+          <ListFilter
+            label="Device"
+            value={deviceId}
+            options={[
+              { value: '', label: 'All devices' },
+              ...devices,
+              ...(deviceId && !devices.some((choice) => choice.value === deviceId)
+                ? [{ value: deviceId, label: 'This device' }]
+                : []),
+            ]}
+            onChange={filter('device')}
+          />
+          <ListFilter
+            label="Kind"
+            value={kind ?? ''}
+            options={[
+              { value: '', label: 'Any kind' },
+              { value: 'overconsumption', label: KIND_NAMES.overconsumption },
+              { value: 'peak', label: KIND_NAMES.peak },
+            ]}
+            onChange={filter('kind')}
+          />
+          <ListFilter
+            label="Status"
+            value={acknowledged === undefined ? '' : String(acknowledged)}
+            options={[
+              { value: '', label: 'Any status' },
+              { value: 'false', label: 'To acknowledge' },
+              { value: 'true', label: 'Acknowledged' },
+            ]}
+            onChange={filter('acknowledged')}
+          />
         </>
-      )}
-    </div>
+      }
+      table={{
+        caption: 'Alerts, newest first',
+        class: 'alerts-table',
+        rowKey: (alert) => alert.id,
+        rowClass: (alert) => (acknowledgedAt(alert) === null ? 'alert-row alert-row--open' : 'alert-row'),
+        columns: [
+          { label: 'Alert', cell: (alert) => <span class={`kind kind--${alert.kind}`}>{KIND_NAMES[alert.kind]}</span> },
+          { label: 'Device', cell: (alert) => alert.device_name },
+          ...(admin ? [{ label: 'Customer', cell: (alert: Alert) => customerName(alert.user_id ?? null) }] : []),
+          {
+            label: 'Hour',
+            cell: (alert) => (
+              <Link href={`/consumption?device=${encodeURIComponent(alert.device_id)}&date=${alert.hour.slice(0, 10)}`}>
+                {formatHourUtc(alert.hour)}
+              </Link>
+            ),
+          },
+          { label: 'Measured', cell: (alert) => measured(alert) },
+          {
+            label: 'Status',
+            cell: (alert) => {
+              const at = acknowledgedAt(alert);
+              return at === null ? (
+                <RowAction
+                  label="Acknowledge"
+                  target={`${KIND_NAMES[alert.kind].toLowerCase()}, ${alert.device_name}, ${formatHourUtc(alert.hour)}`}
+                  disabled={working === alert.id}
+                  onClick={() => void acknowledge(current(alert))}
+                />
+              ) : (
+                <span class="muted">Acknowledged {formatTimeUtc(at)}</span>
+              );
+            },
+          },
+        ],
+      }}
+    />
   );
 }
 

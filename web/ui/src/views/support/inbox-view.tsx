@@ -3,6 +3,7 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { conversationHistory, handBack, listConversations, takeOver, type Conversation } from '../../api/chat';
 import { describeError } from '../../api/form-errors';
+import { ChatComposer } from '../../chat/chat-composer';
 import { ChatLog } from '../../chat/chat-log';
 import { inboxWithFrame } from '../../chat/inbox';
 import { useConversation } from '../../chat/use-conversation';
@@ -177,7 +178,6 @@ function ConversationPane({
     (query, signal) => conversationHistory(customerId, query, signal),
     true,
   );
-  const [text, setText] = useState('');
   const [busy, setBusy] = useState(false);
   const [actionError, setActionError] = useState<string | null>(null);
   const end = useRef<HTMLDivElement>(null);
@@ -197,13 +197,6 @@ function ConversationPane({
     }
   }
 
-  function submit(event: Event) {
-    event.preventDefault();
-    if (!text.trim()) return;
-    chat.send(text);
-    setText('');
-  }
-
   return (
     <section class="inbox-conversation" aria-labelledby="conversation-title">
       <Link href={withParams({ c: null })} class="inbox-back">
@@ -214,7 +207,7 @@ function ConversationPane({
           <h2 id="conversation-title">{name}</h2>
           <p class="chat-mode">
             {online ? 'Online. ' : ''}
-            {modeText(chat.state.mode, conversation ? conversation.admin_id : chat.state.adminId, me?.id)}
+            {modeText(chat.state.mode, conversation ? (conversation.admin_id ?? null) : chat.state.adminId, me?.id)}
           </p>
         </div>
         <div class="conversation-actions">
@@ -264,29 +257,13 @@ function ConversationPane({
           {chat.error}
         </p>
       )}
-      <form class="chat-form" onSubmit={submit}>
-        <label for="reply-input" class="visually-hidden">
-          Reply to {conversation?.display_name ?? 'the customer'}
-        </label>
-        <textarea
-          id="reply-input"
-          rows={2}
-          maxLength={4000}
-          value={text}
-          placeholder="Write a reply"
-          onInput={(event) => {
-            setText(event.currentTarget.value);
-            if (event.currentTarget.value) chat.typed();
-            else chat.stopTyping();
-          }}
-          onKeyDown={(event) => {
-            if (event.key === 'Enter' && !event.shiftKey) submit(event);
-          }}
-        />
-        <button type="submit" class="button button--primary">
-          Send reply
-        </button>
-      </form>
+      <ChatComposer
+        id="reply-input"
+        label={`Reply to ${conversation?.display_name ?? 'the customer'}`}
+        placeholder="Write a reply"
+        submitLabel="Send reply"
+        conversation={chat}
+      />
     </section>
   );
 }

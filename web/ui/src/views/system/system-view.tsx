@@ -3,6 +3,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { describeError } from '../../api/form-errors';
 import { listReplicas, type Replica } from '../../api/system';
+import { DataTable } from '../../components/data-table';
 import { plural } from '../../format/format';
 
 const POLL_MS = 2_000;
@@ -69,39 +70,28 @@ export default function SystemView() {
           <p class="list-count" aria-live="polite">
             {live} of {plural(replicas.length, 'replica')} live
           </p>
-          <table class="data-table replicas-table">
-            <caption class="visually-hidden">Monitor replicas</caption>
-            <thead>
-              <tr>
-                <th scope="col">Replica</th>
-                <th scope="col">Status</th>
-                <th scope="col">Weight</th>
-                <th scope="col">Readings/s</th>
-                <th scope="col">Queue depth</th>
-                <th scope="col">Processed</th>
-                <th scope="col">Last seen</th>
-              </tr>
-            </thead>
-            <tbody>
-              {replicas.map((replica) => (
-                <tr key={replica.replica}>
-                  <th scope="row" data-label="Replica">
-                    Monitor {replica.replica}
-                  </th>
-                  <td data-label="Status">
-                    <span class={`status-tag status-tag--${replica.live ? 'live' : 'down'}`}>
-                      {replica.live ? 'Live' : 'Not heard from'}
-                    </span>
-                  </td>
-                  <td data-label="Weight">{replica.weight}</td>
-                  <td data-label="Readings/s">{replica.readings_per_second.toFixed(1)}</td>
-                  <td data-label="Queue depth">{replica.queue_depth ?? 'unknown'}</td>
-                  <td data-label="Processed">{replica.processed.toLocaleString()}</td>
-                  <td data-label="Last seen">{secondsAgo(replica.last_seen_seconds_ago)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <DataTable
+            caption="Monitor replicas"
+            class="replicas-table"
+            items={replicas}
+            rowKey={(replica) => replica.replica}
+            columns={[
+              { label: 'Replica', cell: (replica) => `Monitor ${replica.replica}` },
+              {
+                label: 'Status',
+                cell: (replica) => (
+                  <span class={`status-tag status-tag--${replica.live ? 'live' : 'down'}`}>
+                    {replica.live ? 'Live' : 'Not heard from'}
+                  </span>
+                ),
+              },
+              { label: 'Weight', cell: (replica) => replica.weight },
+              { label: 'Readings/s', cell: (replica) => replica.readings_per_second.toFixed(1) },
+              { label: 'Queue depth', cell: (replica) => replica.queue_depth ?? 'unknown' },
+              { label: 'Processed', cell: (replica) => replica.processed.toLocaleString() },
+              { label: 'Last seen', cell: (replica) => secondsAgo(replica.last_seen_seconds_ago) },
+            ]}
+          />
         </>
       )}
     </section>
