@@ -38,6 +38,18 @@ fn a_bad_value_from_the_environment_is_refused_too() {
 }
 
 #[test]
+fn out_of_range_websocket_settings_are_refused_with_their_range_instead_of_failing_later() {
+    for (flag, value, range) in
+        [("--ws-replay-limit", "-1", "0..=10000"), ("--ws-buffer-bytes", "100", "512..=1048576")]
+    {
+        let output = ems(&["notifier", &format!("{flag}={value}")], &[]);
+        assert_eq!(output.status.code(), Some(2), "{flag} {value}");
+        let stderr = stderr_of(&output);
+        assert!(stderr.contains(flag) && stderr.contains(range), "{flag} {value}: {stderr}");
+    }
+}
+
+#[test]
 fn a_short_jwt_secret_is_refused_with_how_to_make_a_good_one() {
     let output = ems(&["web"], &[("EMS_JWT_SECRET", "too-short")]);
     assert_eq!(output.status.code(), Some(1));

@@ -109,7 +109,8 @@ async fn least_loaded_sends_nothing_to_a_replica_with_a_backlog() {
     let first = series(&devices, start_hours_ago(30), 40, |_, _| 0.1);
     pipeline.publish(&first).await;
     let _ = collect(&pipeline, &[2], 150).await;
-    tokio::time::sleep(Duration::from_millis(1500)).await; // one depth poll (every second)
+    // Several depth polls (one a second), so the balancer has seen the backlog even on a busy machine.
+    tokio::time::sleep(Duration::from_millis(3500)).await;
     let backlog_before =
         ems_ingress::topology::depth(&pipeline.channel, &pipeline.broker.names().ingest_queue(1)).await.unwrap();
     let second = series(&devices, start_hours_ago(20), 20, |_, _| 0.1);
