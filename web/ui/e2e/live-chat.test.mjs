@@ -241,7 +241,10 @@ describe('Live alerts and support chat', { timeout: 10 * 60_000 }, () => {
       await phone.page.keyboard.press('Escape');
       const launcher = phone.page.getByRole('button', { name: 'Support chat' });
       await launcher.waitFor();
-      assert.equal(await launcher.evaluate((button) => button === document.activeElement), true);
+      // The launcher takes the focus in an effect after it renders: wait for it, with a deadline.
+      await phone.page.waitForFunction(() => document.activeElement?.classList.contains('chat-launcher'), null, {
+        timeout: 5000,
+      });
     } finally {
       await phone.context.close();
     }
