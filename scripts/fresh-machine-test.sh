@@ -112,7 +112,7 @@ if [[ -z $cold ]]; then
   exec 9>"${TMPDIR:-/tmp}/ems-fresh-machine.lock"
   flock -n 9 || {
     echo "==> another fresh-machine test uses the cache volumes; waiting for it"
-    flock 9
+    flock -w $((run_timeout + test_timeout)) 9 || fail "the other fresh-machine test did not end in time"
   }
 else
   cargo_volume=ems-fresh-cargo-cold-$$ target_volume=ems-fresh-target-cold-$$
@@ -200,7 +200,7 @@ in_container "git -c safe.directory=/repo clone --quiet file:///repo $src && cd 
   >"$current_log" 2>&1 || fail "could not clone the repository into the container"
 if [[ -n $worktree ]]; then
   git ls-files -z --cached --others --exclude-standard |
-    while IFS= read -r -d '' file; do [[ -e $file || -L $file ]] && printf '%s\0' "$file"; done |
+    while IFS= read -r -d '' file; do if [[ -e $file || -L $file ]]; then printf '%s\0' "$file"; fi; done |
     tar --null -T - -cf - | docker exec -i "$container" tar -C "$src" -xf - ||
     fail "could not copy the working tree into the container"
   git ls-files -z --deleted | docker exec -i "$container" bash -c "cd $src && xargs -0 -r rm -f"
@@ -273,7 +273,8 @@ timeout "$test_timeout" docker exec "$container" bash -c "cd $src && scripts/tes
   ((status != 124)) || fail "test.sh did not finish within ${test_timeout}s (EMS_FRESH_TEST_TIMEOUT)"
   fail "test.sh failed (status $status)"
 }
-grep -E '^\[ *[0-9]+s\] +[0-9]+ passed, [0-9]+ failed' "$current_log" | tail -n 1 | sed 's/^/    e2e: /' || true
+grep -E '^\[ *[0-9]+s\] +[0-9]+ passed, [0-9]+ failed' "$current_log" | tail -n 1 |
+  sed -E 's/^\[ *[0-9]+s\] +/    end-to-end tests: /' || true
 end_phase
 
 cache=$(in_container 'du -sh /root/.cargo/registry /cache/target 2>/dev/null | awk "{printf \"%s %s, \", \$2, \$1}"') || true
