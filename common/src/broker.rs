@@ -54,27 +54,21 @@ impl BrokerArgs {
 
     /// Connects to RabbitMQ, retrying with backoff until the connect timeout.
     pub async fn amqp(&self, connection_name: &str) -> anyhow::Result<Connection> {
+        use backon::Retryable;
         let properties = ConnectionProperties::default().with_connection_name(connection_name.into());
-        let mut delay = Duration::from_millis(200);
-        let deadline = tokio::time::Instant::now() + self.broker_connect_timeout;
-        loop {
-            match Connection::connect(&self.amqp_url, properties.clone()).await {
-                Ok(connection) => return Ok(connection),
-                Err(error) if tokio::time::Instant::now() + delay < deadline => {
-                    tracing::warn!(%error, "RabbitMQ is not reachable yet; retrying in {delay:?}");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(5));
-                }
-                Err(error) => {
-                    return Err(error).with_context(|| {
-                        format!(
-                            "cannot connect to RabbitMQ at {} (--amqp-url / EMS_AMQP_URL); is it running?",
-                            redact(&self.amqp_url)
-                        )
-                    });
-                }
-            }
-        }
+        let backoff = crate::retry::backoff(Duration::from_millis(200), Duration::from_secs(5))
+            .without_max_times()
+            .with_total_delay(Some(self.broker_connect_timeout));
+        (|| Connection::connect(&self.amqp_url, properties.clone()))
+            .retry(backoff)
+            .notify(|error, delay| tracing::warn!(%error, "RabbitMQ is not reachable yet; retrying in {delay:?}"))
+            .await
+            .with_context(|| {
+                format!(
+                    "cannot connect to RabbitMQ at {} (--amqp-url / EMS_AMQP_URL); is it running?",
+                    redact(&self.amqp_url)
+                )
+            })
     }
 
     /// Connects to NATS. The client reconnects by itself after a later disconnection.

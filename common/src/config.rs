@@ -120,6 +120,25 @@ pub struct HttpArgs {
     /// How long in-flight requests may take to finish after SIGTERM before they are cut, e.g. `10s`.
     #[arg(long, env = "EMS_SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
     pub shutdown_timeout: Duration,
+
+    /// How long a request may take before it is answered with 503, between 1s and 10m, e.g. `30s`.
+    #[arg(long, env = "EMS_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_request_timeout)]
+    pub request_timeout: Duration,
+}
+
+impl HttpArgs {
+    /// Settings for a listener that tests bind themselves (port 0), with the defaults otherwise.
+    pub fn for_tests() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            shutdown_timeout: Duration::from_secs(5),
+            request_timeout: Duration::from_secs(30),
+        }
+    }
+}
+
+fn parse_request_timeout(value: &str) -> Result<Duration, String> {
+    parse_duration_within(value, Duration::from_secs(1), Duration::from_secs(600))
 }
 
 pub fn parse_socket_addr(value: &str) -> Result<SocketAddr, String> {

@@ -9,6 +9,7 @@ pub mod db;
 pub mod http;
 pub mod jwt;
 pub mod ops;
+pub mod retry;
 pub mod service;
 pub mod shutdown;
 pub mod telemetry;

@@ -4,7 +4,7 @@
 //! `ems all` runs them all on one port, and tests run the same constructors on port 0. So a
 //! service is wired in exactly one place, whichever process it runs in.
 
-use std::{future::Future, pin::Pin, time::Duration};
+use std::{future::Future, pin::Pin};
 
 use axum::Router;
 use tokio::{net::TcpListener, task::JoinSet};
@@ -57,16 +57,17 @@ impl Service {
 /// Binds `http.listen` and runs `services` until `shutdown` (see [`serve_on`]).
 pub async fn serve(http: &crate::config::HttpArgs, services: Vec<Service>, shutdown: Shutdown) -> anyhow::Result<()> {
     let listener = http::bind(http.listen).await?;
-    serve_on(listener, http.shutdown_timeout, services, shutdown).await
+    serve_on(listener, http.clone(), services, shutdown).await
 }
 
-/// Runs `services` on one listener: their routes together with `/metrics`, `/livez` and a
+/// Runs `services` on one listener (`http.listen` is not used: the listener is bound already),
+/// with `http`'s request and shutdown deadlines: their routes together with `/metrics`, `/livez` and a
 /// `/readyz` that checks what all of them need, and all their tasks. Returns once everything has
 /// stopped: after `shutdown`, or as soon as one task fails or ends on its own, which triggers
 /// `shutdown` for the rest. The first error is returned.
 pub async fn serve_on(
     listener: TcpListener,
-    shutdown_timeout: Duration,
+    http: crate::config::HttpArgs,
     services: Vec<Service>,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
@@ -81,7 +82,8 @@ pub async fn serve_on(
             running.spawn(async move { (name, task.await) });
         }
     }
-    let app = http::observe(router.merge(crate::ops::router(readiness)));
+    let app = http::observe(router.merge(crate::ops::router(readiness)), http.request_timeout);
+    let shutdown_timeout = http.shutdown_timeout;
     let names = names.join(", ");
     tracing::info!(address = %format!("http://{}", listener.local_addr()?), "{names} listening");
     {

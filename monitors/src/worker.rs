@@ -79,7 +79,7 @@ pub async fn run_worker(
     tracing::info!(replica, %queue, "monitor consuming");
     let monitor = Monitor { replica, pool, channel: channel.clone(), names, nats, devices, processed };
 
-    let mut failures = 0u32;
+    let mut failures = ems_common::retry::Failures::new(Duration::from_millis(400), Duration::from_secs(6));
     loop {
         let first = tokio::select! {
             () = shutdown.requested() => break,
@@ -98,13 +98,12 @@ pub async fn run_worker(
         let last_tag = deliveries.last().map(|delivery| delivery.delivery_tag).unwrap_or_default();
         match monitor.process(deliveries).await {
             Ok(()) => {
-                failures = 0;
+                failures.succeeded();
                 // This channel's deliveries are processed in order, so one ack covers them all.
                 channel.basic_ack(last_tag, BasicAckOptions { multiple: true }).await?;
             }
             Err(error) => {
-                failures += 1;
-                let pause = Duration::from_millis(200 * 2u64.pow(failures.min(5)));
+                let pause = failures.failed();
                 tracing::error!(
                     error = format!("{error:#}"),
                     replica,
@@ -113,7 +112,8 @@ pub async fn run_worker(
                 );
                 metrics::counter!("monitor_batch_failures_total").increment(1);
                 channel.basic_nack(last_tag, BasicNackOptions { multiple: true, requeue: true }).await?;
-                tokio::time::sleep(pause).await;
+                // The batch is back in the queue, so a stop during the pause loses nothing.
+                ems_common::retry::pause(pause, &shutdown).await;
             }
         }
     }

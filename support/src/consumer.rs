@@ -39,11 +39,8 @@ const RETRY_FAILED_AFTER: Duration = Duration::from_secs(2);
 
 /// Waits between attempts to read the stream after it fails (NATS away, missed heartbeats):
 /// from half a second, doubling to at most five, for as long as it takes.
-const READ_BACKOFF: ExponentialBuilder = ExponentialBuilder::new()
-    .with_min_delay(Duration::from_millis(500))
-    .with_max_delay(Duration::from_secs(5))
-    .with_jitter()
-    .without_max_times();
+const READ_BACKOFF: ExponentialBuilder =
+    ems_common::retry::backoff(Duration::from_millis(500), Duration::from_secs(5)).without_max_times();
 
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Limits {

@@ -24,11 +24,7 @@ impl Policy {
     /// not all come back at the same instant. The jitter adds up to as much again to each wait,
     /// hence the halves.
     fn backoff(&self) -> ExponentialBuilder {
-        ExponentialBuilder::new()
-            .with_min_delay(self.backoff.min(MAX_BACKOFF) / 2)
-            .with_max_delay(MAX_BACKOFF / 2)
-            .with_factor(2.0)
-            .with_jitter()
+        ems_common::retry::backoff(self.backoff.min(MAX_BACKOFF) / 2, MAX_BACKOFF / 2)
             .with_max_times(self.max_retries as usize)
     }
 }

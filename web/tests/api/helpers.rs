@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use ems_common::{Role, Shutdown, broker::BrokerArgs, service, testing::TestDatabase};
+use ems_common::{Role, Shutdown, broker::BrokerArgs, config::HttpArgs, service, testing::TestDatabase};
 use ems_web::{
     Events, WebArgs,
     auth::Session,
@@ -75,7 +75,7 @@ pub async fn spawn_app_with(settings: TestSettings) -> TestApp {
     );
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(service::serve_on(listener, Duration::from_secs(5), vec![web], shutdown.clone()));
+    tokio::spawn(service::serve_on(listener, HttpArgs::for_tests(), vec![web], shutdown.clone()));
 
     let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().unwrap();
     TestApp { address, client, pool, events, amqp, shutdown, _database: database }
