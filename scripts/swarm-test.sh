@@ -177,6 +177,21 @@ for ((i = 0; ; i++)); do
 done
 stack_start=$((SECONDS - deploy_started))
 phase "the stack is up: every service at its replica count and the seed done in ${stack_start}s"
+
+# Tasks running is not yet routed: Traefik reads the Swarm's tasks every few seconds, and answers
+# 404 for a path until it has a router for it. Wait until the API answers through Traefik and
+# `/ws` reaches a notifier (which refuses a request without a token; web would serve the page).
+status_of() { curl -s -o /dev/null -w '%{http_code}' --max-time 5 "http://127.0.0.1:$EMS_HTTP_PORT$1" || true; }
+for ((i = 0; ; i++)); do
+  api=$(status_of /api/openapi.json) ws=$(status_of /ws)
+  [[ $api == 200 && $ws =~ ^4 && $ws != 404 ]] && break
+  if ((i >= timeout)); then
+    echo "error: Traefik did not route /api and /ws within ${timeout}s (last: /api/openapi.json $api, /ws $ws)" >&2
+    exit 1
+  fi
+  sleep 1
+done
+phase "Traefik routes /api to web (200) and /ws to a notifier ($ws without a token) after $((SECONDS - deploy_started))s"
 docker stack services "$stack" --format '    {{.Name}} {{.Replicas}} {{.Image}}'
 
 phase "checks (ems/tests/swarm.rs)"
