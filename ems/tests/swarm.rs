@@ -68,15 +68,26 @@ impl Stack {
     }
 
     async fn login(&self, username: &str, password: &str) -> String {
+        self.try_login(username, password).await.unwrap_or_else(|error| panic!("{error}"))
+    }
+
+    /// A login that may fail to get an answer at all (while tasks are being replaced).
+    async fn try_login(&self, username: &str, password: &str) -> Result<String, String> {
         let response = self
             .http
             .post(format!("{}/api/auth/login", self.base))
             .json(&json!({"username": username, "password": password}))
             .send()
             .await
-            .unwrap();
-        assert_eq!(response.status(), 200, "login of {username} through Traefik");
-        response.json::<Json>().await.unwrap()["access_token"].as_str().unwrap().to_owned()
+            .map_err(|error| format!("login of {username} through Traefik: {}", error_chain(&error)))?;
+        let status = response.status();
+        if status != 200 {
+            return Err(format!("login of {username} through Traefik answered {status}"));
+        }
+        Ok(response.json::<Json>().await.map_err(|error| error.to_string())?["access_token"]
+            .as_str()
+            .ok_or("a login answer without an access token")?
+            .to_owned())
     }
 
     async fn admin(&self) -> String {
@@ -84,13 +95,25 @@ impl Stack {
     }
 
     async fn call(&self, token: &str, method: reqwest::Method, path: &str, body: Option<Json>) -> (u16, Json) {
+        let path_shown = path.to_owned();
+        self.try_call(token, method, path, body).await.unwrap_or_else(|error| panic!("{path_shown}: {error}"))
+    }
+
+    /// A call that may fail to get an answer at all (while tasks are being replaced).
+    async fn try_call(
+        &self,
+        token: &str,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Json>,
+    ) -> Result<(u16, Json), String> {
         let mut request = self.http.request(method, format!("{}{path}", self.base)).bearer_auth(token);
         if let Some(body) = body {
             request = request.json(&body);
         }
-        let response = request.send().await.unwrap();
+        let response = request.send().await.map_err(|error| error_chain(&error))?;
         let status = response.status().as_u16();
-        (status, response.json().await.unwrap_or(Json::Null))
+        Ok((status, response.json().await.unwrap_or(Json::Null)))
     }
 
     /// A new customer (username, password, token) with one device of the given hourly limit.
@@ -602,13 +625,23 @@ async fn rotating_the_jwt_secret_as_documented_invalidates_old_tokens_and_new_on
     // Once every web and notifier task runs with the new secret: old tokens are refused
     // everywhere, new ones accepted everywhere (Traefik spreads the calls over the replicas).
     let deadline = Instant::now() + Duration::from_secs(300);
+    let mut unanswered = Vec::new();
     loop {
-        let new = stack.admin().await;
+        assert!(Instant::now() < deadline, "the rotation did not settle within 300 s");
+        let new = match stack.try_login("admin", &setting("EMS_SWARM_ADMIN_PASSWORD")).await {
+            Ok(token) => token,
+            Err(error) => {
+                unanswered.push(error);
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
         let mut settled = true;
         for _ in 0..8 {
-            let (old_status, _) = stack.call(&old, reqwest::Method::GET, "/api/me", None).await;
-            let (new_status, _) = stack.call(&new, reqwest::Method::GET, "/api/me", None).await;
-            settled &= old_status == 401 && new_status == 200;
+            let old_status = stack.try_call(&old, reqwest::Method::GET, "/api/me", None).await;
+            let new_status = stack.try_call(&new, reqwest::Method::GET, "/api/me", None).await;
+            settled &= matches!(old_status, Ok((401, _))) && matches!(new_status, Ok((200, _)));
+            unanswered.extend([old_status, new_status].into_iter().filter_map(Result::err));
         }
         let socket = open_socket(&stack, &new, 0).await;
         if settled && socket.is_some() && updated(&stack, &["web", "notifier", "support"]) {
@@ -617,7 +650,12 @@ async fn rotating_the_jwt_secret_as_documented_invalidates_old_tokens_and_new_on
         assert!(Instant::now() < deadline, "the rotation did not settle within 300 s");
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
-    println!("JWT secret rotated (v1 -> v{version}) in {:?}", started.elapsed());
+    println!(
+        "JWT secret rotated (v1 -> v{version}) in {:?}; {} requests unanswered while the tasks were replaced{}",
+        started.elapsed(),
+        unanswered.len(),
+        unanswered.first().map(|error| format!(", the first: {error}")).unwrap_or_default()
+    );
     let mut socket = open_socket(&stack, &stack.admin().await, 0).await.unwrap();
     let _ = socket.send(Message::Close(None)).await;
     // No task uses v1 any more, so it can go.
