@@ -29,8 +29,8 @@ use futures::{FutureExt, StreamExt, stream::FuturesUnordered};
 use lapin::{
     Channel,
     options::{
-        BasicAckOptions, BasicConsumeOptions, BasicPublishOptions, BasicQosOptions, ConfirmSelectOptions,
-        QueueDeclareOptions, QueueDeleteOptions,
+        BasicAckOptions, BasicConsumeOptions, BasicQosOptions, ConfirmSelectOptions, QueueDeclareOptions,
+        QueueDeleteOptions,
     },
     types::FieldTable,
 };
@@ -213,26 +213,7 @@ impl Bench {
     }
 
     async fn publish_all(&self, queue: &str, bodies: impl Iterator<Item = Vec<u8>>) -> anyhow::Result<()> {
-        let mut in_flight: FuturesUnordered<lapin::PublisherConfirm> = FuturesUnordered::new();
-        for body in bodies {
-            while in_flight.len() >= MAX_IN_FLIGHT {
-                anyhow::ensure!(in_flight.next().await.expect("not empty")?.is_ack(), "a publish was refused");
-            }
-            let confirm = self
-                .channel
-                .basic_publish(
-                    "".into(),
-                    queue.into(),
-                    BasicPublishOptions::default(),
-                    &body,
-                    topology::persistent("application/json"),
-                )
-                .await?;
-            in_flight.push(confirm);
-        }
-        while let Some(confirmation) = in_flight.next().await {
-            anyhow::ensure!(confirmation?.is_ack(), "a publish was refused");
-        }
+        topology::publish_confirmed(&self.channel, queue, bodies, MAX_IN_FLIGHT).await?;
         Ok(())
     }
 
@@ -377,16 +358,7 @@ impl Bench {
                     self.reading(offset + sent)
                 };
                 sent += 1;
-                let confirm = self
-                    .channel
-                    .basic_publish(
-                        "".into(),
-                        queue.as_str().into(),
-                        BasicPublishOptions::default(),
-                        &reading.to_json(),
-                        topology::persistent("application/json"),
-                    )
-                    .await?;
+                let confirm = topology::publish(&self.channel, &queue, &reading.to_json()).await?;
                 in_flight.push(confirm);
             }
             while let Some(Some(confirmation)) = in_flight.next().now_or_never() {

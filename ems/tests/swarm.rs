@@ -21,7 +21,7 @@ use ems_ingress::{Reading, topology};
 use futures::{SinkExt, StreamExt};
 use lapin::{
     Channel, Connection, ConnectionProperties,
-    options::{BasicPublishOptions, ConfirmSelectOptions, QueueDeclareOptions},
+    options::{ConfirmSelectOptions, QueueDeclareOptions},
 };
 use serde_json::{Value as Json, json};
 use sqlx::PgPool;
@@ -144,24 +144,10 @@ impl Stack {
 
     /// Publishes readings into the stack's `readings` queue and waits for RabbitMQ's confirms.
     async fn publish(&self, readings: &[Reading]) {
-        let mut pending = Vec::with_capacity(readings.len());
-        for reading in readings {
-            let confirm = self
-                .channel
-                .basic_publish(
-                    "".into(),
-                    "readings".into(),
-                    BasicPublishOptions::default(),
-                    &reading.to_json(),
-                    topology::persistent("application/json"),
-                )
-                .await
-                .unwrap();
-            pending.push(confirm);
-        }
-        for confirm in pending {
-            assert!(confirm.await.unwrap().is_ack(), "RabbitMQ refused a reading");
-        }
+        let bodies = readings.iter().map(Reading::to_json);
+        topology::publish_confirmed(&self.channel, "readings", bodies, 1000)
+            .await
+            .expect("RabbitMQ takes the readings");
     }
 
     /// The monitor replicas the web API has heard from, by replica number.

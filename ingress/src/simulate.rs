@@ -15,7 +15,7 @@ use clap::Args;
 use ems_common::{Shutdown, broker::BrokerArgs, config::DatabaseArgs, db};
 use futures::{StreamExt, stream::FuturesUnordered};
 use indicatif::{ProgressBar, ProgressStyle};
-use lapin::{Channel, PublisherConfirm, options::BasicPublishOptions, options::ConfirmSelectOptions};
+use lapin::{Channel, PublisherConfirm, options::ConfirmSelectOptions};
 use sqlx::PgPool;
 
 use crate::{
@@ -239,17 +239,8 @@ impl Publisher {
         while self.in_flight.len() >= self.max_in_flight {
             self.settle_one().await?;
         }
-        let confirm = self
-            .channel
-            .basic_publish(
-                "".into(),
-                self.queue.as_str().into(),
-                BasicPublishOptions::default(),
-                &reading.to_json(),
-                topology::persistent("application/json"),
-            )
-            .await
-            .context("publishing a reading")?;
+        let confirm =
+            topology::publish(&self.channel, &self.queue, &reading.to_json()).await.context("publishing a reading")?;
         self.in_flight.push(confirm);
         self.summary.sent += 1;
         self.bar.inc(1);

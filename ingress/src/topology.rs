@@ -8,6 +8,7 @@
 //! - `ingest.<replica>` (durable): batches the balancer hands to one monitor replica.
 
 use ems_common::broker::Names;
+use futures::StreamExt;
 use lapin::{
     BasicProperties, Channel, PublisherConfirm,
     options::{BasicPublishOptions, QueueDeclareOptions},
@@ -72,6 +73,39 @@ pub async fn dead_letter(
             persistent("application/json").with_headers(headers),
         )
         .await
+}
+
+/// Publishes one message to `queue` the way readings travel: on the default exchange, persistent,
+/// as JSON. Await the returned confirm before counting the message as sent.
+pub async fn publish(channel: &Channel, queue: &str, body: &[u8]) -> lapin::Result<PublisherConfirm> {
+    channel
+        .basic_publish("".into(), queue.into(), BasicPublishOptions::default(), body, persistent("application/json"))
+        .await
+}
+
+/// Publishes `bodies` to `queue` (see [`publish`]) on a channel in confirm mode, with at most
+/// `max_in_flight` unconfirmed at a time, and returns once RabbitMQ has confirmed every one;
+/// fails if any is refused. Returns how many were published.
+pub async fn publish_confirmed(
+    channel: &Channel,
+    queue: &str,
+    bodies: impl IntoIterator<Item = Vec<u8>>,
+    max_in_flight: usize,
+) -> anyhow::Result<u64> {
+    let mut in_flight: futures::stream::FuturesUnordered<PublisherConfirm> = Default::default();
+    let mut published = 0;
+    for body in bodies {
+        while in_flight.len() >= max_in_flight.max(1) {
+            let confirmation = in_flight.next().await.expect("not empty");
+            anyhow::ensure!(confirmation?.is_ack(), "RabbitMQ refused a message published to {queue}");
+        }
+        in_flight.push(publish(channel, queue, &body).await?);
+        published += 1;
+    }
+    while let Some(confirmation) = in_flight.next().await {
+        anyhow::ensure!(confirmation?.is_ack(), "RabbitMQ refused a message published to {queue}");
+    }
+    Ok(published)
 }
 
 /// Reads the reason header of a dead-lettered message.

@@ -12,8 +12,8 @@ use ems_common::{broker::BrokerArgs, testing::TestDatabase};
 use ems_ingress::{Reading, topology};
 use futures::StreamExt;
 use lapin::{
-    BasicProperties, Channel, Connection,
-    options::{BasicAckOptions, BasicGetOptions, BasicPublishOptions, ConfirmSelectOptions},
+    Channel, Connection,
+    options::{BasicAckOptions, BasicGetOptions, ConfirmSelectOptions},
 };
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -193,30 +193,10 @@ impl Pipeline {
         tokio::time::sleep(Duration::from_millis(600)).await;
     }
 
-    /// Publishes persistent messages with pipelined confirms; returns when all are confirmed.
+    /// Publishes messages to `readings` with pipelined confirms; returns when all are confirmed.
     pub async fn publish_many(&self, bodies: impl IntoIterator<Item = Vec<u8>>) {
         let queue = self.broker.names().readings_queue();
-        let mut pending = futures::stream::FuturesUnordered::new();
-        for body in bodies {
-            let confirm = self
-                .channel
-                .basic_publish(
-                    "".into(),
-                    queue.as_str().into(),
-                    BasicPublishOptions::default(),
-                    &body,
-                    BasicProperties::default().with_delivery_mode(2).with_content_type("application/json".into()),
-                )
-                .await
-                .unwrap();
-            pending.push(confirm);
-            if pending.len() >= 500 {
-                assert!(pending.next().await.unwrap().unwrap().is_ack());
-            }
-        }
-        while let Some(confirmation) = pending.next().await {
-            assert!(confirmation.unwrap().is_ack());
-        }
+        ems_ingress::topology::publish_confirmed(&self.channel, &queue, bodies, 500).await.unwrap();
     }
 
     pub async fn publish(&self, readings: &[Reading]) {
