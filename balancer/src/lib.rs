@@ -14,7 +14,7 @@ use clap::Args;
 use ems_common::{
     Shutdown,
     broker::{BrokerArgs, Names},
-    config::{HttpArgs, parse_duration},
+    config::{HttpArgs, LivenessArgs, parse_duration},
     ops,
     service::Service,
 };
@@ -40,10 +40,6 @@ pub struct BalancerArgs {
     #[arg(id = "balancer_prefetch", long = "balancer-prefetch", env = "EMS_BALANCER_PREFETCH", default_value_t = 2000, value_parser = clap::value_parser!(u16).range(1..))]
     pub prefetch: u16,
 
-    /// A replica silent this long leaves the rotation.
-    #[arg(long, env = "EMS_REPLICA_TIMEOUT", default_value = "3s", value_parser = parse_duration)]
-    pub replica_timeout: Duration,
-
     /// A replica gone this long has its ingest queue drained back into the rotation.
     #[arg(long, env = "EMS_DRAIN_AFTER", default_value = "30s", value_parser = parse_duration)]
     pub drain_after: Duration,
@@ -61,28 +57,32 @@ pub struct BalancerConfig {
     pub http: HttpArgs,
     #[command(flatten)]
     pub balancer: BalancerArgs,
+    #[command(flatten)]
+    pub liveness: LivenessArgs,
 }
 
 /// The balancer as a service: its worker, ready while RabbitMQ and NATS answer.
 pub fn service(
     args: &BalancerArgs,
+    liveness: &LivenessArgs,
     amqp: Arc<lapin::Connection>,
     nats: async_nats::Client,
     names: Names,
     shutdown: Shutdown,
 ) -> Service {
     let readiness = ops::Readiness::new().with_amqp(amqp.clone()).with_nats(nats.clone());
-    let args = args.clone();
+    let (args, replica_timeout) = (args.clone(), liveness.replica_timeout);
     Service::new("balancer")
         .ready_when(readiness)
-        .task("balancer", async move { run_worker(&args, &amqp, nats, names, shutdown).await })
+        .task("balancer", async move { run_worker(&args, replica_timeout, &amqp, nats, names, shutdown).await })
 }
 
 /// `ems balancer`, with its own operations endpoints.
 pub async fn run(config: BalancerConfig, shutdown: Shutdown) -> anyhow::Result<()> {
     let amqp = Arc::new(config.broker.amqp("ems-balancer").await?);
     let nats = config.broker.nats("ems-balancer").await?;
-    let balancer = service(&config.balancer, amqp.clone(), nats, config.broker.names(), shutdown.clone());
+    let balancer =
+        service(&config.balancer, &config.liveness, amqp.clone(), nats, config.broker.names(), shutdown.clone());
     let result = ems_common::service::serve(&config.http, vec![balancer], shutdown).await;
     amqp.close(200, "balancer stopped".into()).await.ok();
     result

@@ -72,6 +72,7 @@ struct Balancer {
 
 pub async fn run_worker(
     args: &BalancerArgs,
+    replica_timeout: Duration,
     amqp: &Connection,
     nats: async_nats::Client,
     names: Names,
@@ -102,7 +103,7 @@ pub async fn run_worker(
         publisher,
         control,
         router: Router::new(args.strategy),
-        membership: Membership::new(args.replica_timeout, args.drain_after),
+        membership: Membership::new(replica_timeout, args.drain_after),
         declared: HashSet::new(),
         batches: HashMap::new(),
         unrouted: VecDeque::new(),

@@ -110,6 +110,21 @@ pub fn parse_database_url(value: &str) -> Result<DatabaseUrl, String> {
     Ok(DatabaseUrl { options, raw: Some(value.into()) })
 }
 
+/// How the readers of the monitors' heartbeats (the balancer and the system view) tell that a
+/// replica is live, so both see the same replicas.
+#[derive(Args, Clone, Debug)]
+pub struct LivenessArgs {
+    /// A monitor replica silent this long leaves the balancer's rotation and is shown as not live.
+    #[arg(long, env = "EMS_REPLICA_TIMEOUT", default_value = "3s", value_parser = parse_duration)]
+    pub replica_timeout: Duration,
+}
+
+impl Default for LivenessArgs {
+    fn default() -> Self {
+        Self { replica_timeout: Duration::from_secs(3) }
+    }
+}
+
 /// The HTTP listener of a service.
 #[derive(Args, Clone, Debug)]
 pub struct HttpArgs {

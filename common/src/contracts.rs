@@ -46,6 +46,18 @@ pub struct AlertEvent {
     pub created_at: DateTime<Utc>,
 }
 
+impl AlertEvent {
+    /// The query that reads stored alerts as events (`a` is `alerts`, `d` its device), with
+    /// `extra_columns` after the event's own (empty for none); add `WHERE`, `ORDER BY`, ... after it.
+    pub fn select(extra_columns: &str) -> String {
+        let extra = if extra_columns.is_empty() { String::new() } else { format!(", {extra_columns}") };
+        format!(
+            "SELECT a.id, a.device_id, d.name AS device_name, a.user_id, a.kind, a.hour, a.value, a.limit_kwh, \
+             a.message, a.created_at{extra} FROM alerts a JOIN devices d ON d.id = a.device_id"
+        )
+    }
+}
+
 /// Published on `ems.devices.changed` whenever a device is created, edited, assigned or deleted.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceChanged {

@@ -9,7 +9,7 @@ use clap::Args;
 use ems_common::{
     Shutdown,
     broker::BrokerArgs,
-    config::{DatabaseArgs, HttpArgs, JwtArgs},
+    config::{DatabaseArgs, HttpArgs, JwtArgs, LivenessArgs},
     db, service,
 };
 
@@ -23,6 +23,8 @@ pub struct AllConfig {
     jwt: JwtArgs,
     #[command(flatten)]
     broker: BrokerArgs,
+    #[command(flatten)]
+    liveness: LivenessArgs,
     #[command(flatten)]
     web: ems_web::WebArgs,
     #[command(flatten)]
@@ -49,6 +51,7 @@ pub async fn run(config: AllConfig, shutdown: Shutdown) -> anyhow::Result<()> {
     let mut services = vec![
         ems_web::service(
             &config.web,
+            &config.liveness,
             &config.jwt,
             jwt.clone(),
             pool.clone(),
@@ -59,7 +62,14 @@ pub async fn run(config: AllConfig, shutdown: Shutdown) -> anyhow::Result<()> {
         ems_notifier::service(&config.notifier, jwt, pool.clone(), nats.clone(), names.clone(), shutdown.clone())
             .await?,
         ems_support::service(&config.support, pool.clone(), nats.clone(), names.clone(), shutdown.clone()),
-        ems_balancer::service(&config.balancer, amqp.clone(), nats.clone(), names.clone(), shutdown.clone()),
+        ems_balancer::service(
+            &config.balancer,
+            &config.liveness,
+            amqp.clone(),
+            nats.clone(),
+            names.clone(),
+            shutdown.clone(),
+        ),
     ];
     for replica in 1..=config.monitors {
         services.push(ems_monitors::service(

@@ -178,15 +178,13 @@ async fn timed_send(sink: &mut SplitSink<WebSocket, Message>, message: Message, 
 
 /// Sends the user's alerts after `after`, oldest first.
 async fn replay(state: &NotifierState, sink: &mut SplitSink<WebSocket, Message>, user: Uuid, after: i64) -> bool {
-    let missed = sqlx::query_as::<_, AlertEvent>(
-        "SELECT a.id, a.device_id, d.name AS device_name, a.user_id, a.kind, a.hour, a.value, a.limit_kwh, a.message, a.created_at \
-         FROM alerts a JOIN devices d ON d.id = a.device_id WHERE a.user_id = $1 AND a.id > $2 ORDER BY a.id LIMIT $3",
-    )
-    .bind(user)
-    .bind(after)
-    .bind(state.settings.replay_limit)
-    .fetch_all(&state.pool)
-    .await;
+    let query = format!("{} WHERE a.user_id = $1 AND a.id > $2 ORDER BY a.id LIMIT $3", AlertEvent::select(""));
+    let missed = sqlx::query_as::<_, AlertEvent>(&query)
+        .bind(user)
+        .bind(after)
+        .bind(state.settings.replay_limit)
+        .fetch_all(&state.pool)
+        .await;
     let missed = match missed {
         Ok(rows) => rows,
         Err(error) => {

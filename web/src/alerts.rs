@@ -25,8 +25,9 @@ pub struct Alert {
     pub acknowledged_at: Option<DateTime<Utc>>,
 }
 
-const ALERT_SELECT: &str = "SELECT a.id, a.device_id, d.name AS device_name, a.user_id, a.kind, a.hour, a.value, \
-     a.limit_kwh, a.message, a.created_at, a.acknowledged_at FROM alerts a JOIN devices d ON d.id = a.device_id";
+fn alert_select() -> String {
+    AlertEvent::select("a.acknowledged_at")
+}
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -82,20 +83,22 @@ async fn list_alerts(
     .bind(&pattern)
     .fetch_one(&context.pool)
     .await?;
-    let alerts =
-        sqlx::query_as::<_, Alert>(&format!("{ALERT_SELECT} WHERE {condition} ORDER BY a.id DESC LIMIT $9 OFFSET $10"))
-            .bind(user)
-            .bind(filter.device_id)
-            .bind(kind)
-            .bind(filter.acknowledged)
-            .bind(filter.after_id)
-            .bind(filter.from)
-            .bind(filter.to)
-            .bind(&pattern)
-            .bind(page.limit())
-            .bind(page.offset())
-            .fetch_all(&context.pool)
-            .await?;
+    let alerts = sqlx::query_as::<_, Alert>(&format!(
+        "{} WHERE {condition} ORDER BY a.id DESC LIMIT $9 OFFSET $10",
+        alert_select()
+    ))
+    .bind(user)
+    .bind(filter.device_id)
+    .bind(kind)
+    .bind(filter.acknowledged)
+    .bind(filter.after_id)
+    .bind(filter.from)
+    .bind(filter.to)
+    .bind(&pattern)
+    .bind(page.limit())
+    .bind(page.offset())
+    .fetch_all(&context.pool)
+    .await?;
     Ok(Json(Page::new(alerts, &page, total)))
 }
 
@@ -118,7 +121,7 @@ async fn acknowledge(
     if updated.rows_affected() == 0 {
         return Err(ApiError::NotFound(format!("no alert has the id {id}")));
     }
-    let alert = sqlx::query_as::<_, Alert>(&format!("{ALERT_SELECT} WHERE a.id = $1"))
+    let alert = sqlx::query_as::<_, Alert>(&format!("{} WHERE a.id = $1", alert_select()))
         .bind(id)
         .fetch_one(&context.pool)
         .await?;

@@ -125,8 +125,11 @@ async fn cache_policy(request: axum::extract::Request, next: axum::middleware::N
 
 /// The web service: the API, its docs and the dashboard, and the system view's follower of
 /// monitor heartbeats; ready while PostgreSQL, RabbitMQ and NATS answer.
+// The pieces a process shares between its services (keys, pool, connections) come in separately.
+#[allow(clippy::too_many_arguments)]
 pub fn service(
     args: &WebArgs,
+    liveness: &ems_common::config::LivenessArgs,
     jwt_args: &JwtArgs,
     jwt: JwtKeys,
     pool: PgPool,
@@ -137,7 +140,8 @@ pub fn service(
     let readiness =
         ops::Readiness::new().with_postgres(pool.clone()).with_amqp(amqp.clone()).with_nats(events.nats.clone());
     let heartbeats = (events.nats.clone(), events.names.clone());
-    let context = ApiContext::new(pool, jwt, jwt_args, &args.login, events).with_amqp(amqp);
+    let mut context = ApiContext::new(pool, jwt, jwt_args, &args.login, events).with_amqp(amqp);
+    context.replicas = crate::system::Replicas::new(liveness.replica_timeout);
     let replicas = context.replicas.clone().follow(heartbeats.0, heartbeats.1, shutdown);
     Service::new("web").routes(router(context, &args.ui_dir)).ready_when(readiness).task("system view", replicas)
 }
@@ -149,7 +153,8 @@ pub async fn run(config: WebConfig, shutdown: Shutdown) -> anyhow::Result<()> {
     let nats = config.broker.nats("ems-web").await?;
     let amqp = Arc::new(config.broker.amqp("ems-web").await?);
     let events = Events { nats, names: config.broker.names() };
-    let web = service(&config.web, &config.jwt, jwt, pool.clone(), amqp.clone(), events, shutdown.clone());
+    let web =
+        service(&config.web, &config.liveness, &config.jwt, jwt, pool.clone(), amqp.clone(), events, shutdown.clone());
     let result = ems_common::service::serve(&config.http, vec![web], shutdown).await;
     amqp.close(200, "web stopped".into()).await.ok();
     pool.close().await;

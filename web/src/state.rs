@@ -6,7 +6,7 @@ use clap::Args;
 use ems_common::{
     JwtKeys,
     broker::{BrokerArgs, Names},
-    config::{DatabaseArgs, HttpArgs, JwtArgs, parse_duration},
+    config::{DatabaseArgs, HttpArgs, JwtArgs, LivenessArgs, parse_duration},
     contracts::{ChatEvent, DeviceChanged},
 };
 use sqlx::PgPool;
@@ -26,6 +26,9 @@ pub struct WebConfig {
 
     #[command(flatten)]
     pub broker: BrokerArgs,
+
+    #[command(flatten)]
+    pub liveness: LivenessArgs,
 
     #[command(flatten)]
     pub web: WebArgs,

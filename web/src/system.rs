@@ -21,8 +21,6 @@ use crate::{
     state::ApiContext,
 };
 
-/// A replica silent this long is shown as not live.
-const LIVE_WITHIN: Duration = Duration::from_secs(3);
 /// Replicas silent this long are no longer listed.
 const FORGET_AFTER: Duration = Duration::from_secs(300);
 
@@ -36,12 +34,24 @@ struct Seen {
 }
 
 /// Heartbeats as heard by this web instance.
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct Replicas {
     seen: Arc<Mutex<BTreeMap<u32, Seen>>>,
+    /// A replica silent this long is shown as not live (the balancer's `--replica-timeout`).
+    live_within: Duration,
+}
+
+impl Default for Replicas {
+    fn default() -> Self {
+        Self::new(ems_common::config::LivenessArgs::default().replica_timeout)
+    }
 }
 
 impl Replicas {
+    pub fn new(live_within: Duration) -> Self {
+        Self { seen: Default::default(), live_within }
+    }
+
     pub fn record(&self, heartbeat: &Heartbeat, now: Instant) {
         let mut seen = self.seen.lock().expect("replica lock");
         match seen.get_mut(&heartbeat.replica) {
@@ -69,6 +79,16 @@ impl Replicas {
         seen.retain(|_, entry| now.duration_since(entry.last_seen) < FORGET_AFTER);
     }
 
+    /// Which replicas are live at `now`: heard within the replica timeout and not gone (weight 0).
+    fn live(&self, now: Instant) -> BTreeMap<u32, bool> {
+        let seen = self.seen.lock().expect("replica lock");
+        seen.iter()
+            .map(|(replica, entry)| {
+                (*replica, now.duration_since(entry.last_seen) < self.live_within && entry.weight > 0)
+            })
+            .collect()
+    }
+
     /// Listens to heartbeats until shutdown.
     pub async fn follow(self, nats: async_nats::Client, names: Names, shutdown: Shutdown) -> anyhow::Result<()> {
         let mut heartbeats = nats.subscribe(names.heartbeat_subject()).await?;
@@ -90,7 +110,7 @@ impl Replicas {
 pub struct Replica {
     pub replica: u32,
     pub weight: u32,
-    /// Heard from within the last 3 seconds.
+    /// Heard from within the replica timeout (`EMS_REPLICA_TIMEOUT`), and not gone.
     pub live: bool,
     /// Readings the replica has stored since it started.
     pub processed: u64,
@@ -109,13 +129,14 @@ pub fn router() -> OpenApiRouter<ApiContext> {
     responses((status = 200, body = Vec<Replica>), (status = 403, body = ErrorBody)))]
 async fn replicas(_admin: AdminUser, State(context): State<ApiContext>) -> ApiResult<Json<Vec<Replica>>> {
     let now = Instant::now();
+    let live = context.replicas.live(now);
     let mut listed: Vec<Replica> = {
         let seen = context.replicas.seen.lock().expect("replica lock");
         seen.iter()
             .map(|(replica, entry)| Replica {
                 replica: *replica,
                 weight: entry.weight,
-                live: now.duration_since(entry.last_seen) < LIVE_WITHIN && entry.weight > 0,
+                live: live[replica],
                 processed: entry.processed,
                 readings_per_second: (entry.rate * 10.0).round() / 10.0,
                 queue_depth: None,
@@ -153,5 +174,15 @@ mod tests {
         let seen = replicas.seen.lock().unwrap();
         assert!((seen[&2].rate - 150.0).abs() < 1e-9, "smoothed: 0.5*100 + 0.5*200 = {}", seen[&2].rate);
         assert_eq!((seen[&2].weight, seen[&2].processed), (3, 500));
+    }
+
+    #[test]
+    fn a_replica_is_live_for_the_configured_replica_timeout() {
+        let replicas = Replicas::new(Duration::from_secs(10));
+        let start = Instant::now();
+        replicas.record(&Heartbeat { replica: 1, weight: 1, processed: 0 }, start);
+        assert!(replicas.live(start + Duration::from_secs(5))[&1], "5 s of silence, timeout 10 s");
+        assert!(!replicas.live(start + Duration::from_secs(11))[&1], "11 s of silence");
+        assert_eq!(Replicas::default().live_within, Duration::from_secs(3), "the balancer's default");
     }
 }

@@ -66,6 +66,7 @@ pub async fn spawn_app_with(settings: TestSettings) -> TestApp {
     let web_args = WebArgs { login, ui_dir: settings.ui_dir };
     let web = ems_web::service(
         &web_args,
+        &Default::default(),
         &jwt_args,
         jwt_args.keys().unwrap(),
         pool.clone(),

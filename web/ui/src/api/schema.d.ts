@@ -693,7 +693,7 @@ export interface components {
         Replica: {
             /** Format: double */
             last_seen_seconds_ago: number;
-            /** @description Heard from within the last 3 seconds. */
+            /** @description Heard from within the replica timeout (`EMS_REPLICA_TIMEOUT`), and not gone. */
             live: boolean;
             /**
              * Format: int64
