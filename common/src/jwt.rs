@@ -71,14 +71,16 @@ impl std::fmt::Debug for JwtKeys {
 }
 
 impl JwtKeys {
+    /// Keys for a secret, which must not be empty (configured secrets are checked to be at least
+    /// [`crate::config::MIN_JWT_SECRET_BYTES`] long before they get here).
     pub fn new(secret: &[u8], access_ttl: Duration) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_required_spec_claims(&["exp", "iss", "sub"]);
         validation.leeway = 5;
         Self {
-            encoding: EncodingKey::from_secret(secret),
-            decoding: DecodingKey::from_secret(secret),
+            encoding: EncodingKey::from_secret(secret).expect("a non-empty JWT secret"),
+            decoding: DecodingKey::from_secret(secret).expect("a non-empty JWT secret"),
             validation,
             access_ttl,
         }

@@ -15,7 +15,7 @@ use std::{
 use ems_common::{broker::BrokerArgs, db};
 use futures::StreamExt;
 use serde_json::{Value as Json, json};
-use serde_yaml::Value;
+use serde_yaml_ng::Value;
 use sqlx::postgres::PgConnectOptions;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio_tungstenite::tungstenite::Message;
@@ -39,7 +39,7 @@ fn installed(program: &str) -> bool {
 
 fn load(file: &str) -> Value {
     let text = std::fs::read_to_string(root().join("compose").join(file)).unwrap();
-    let mut value: Value = serde_yaml::from_str(&text).unwrap_or_else(|error| panic!("compose/{file}: {error}"));
+    let mut value: Value = serde_yaml_ng::from_str(&text).unwrap_or_else(|error| panic!("compose/{file}: {error}"));
     value.apply_merge().unwrap();
     // Merge keys nest (an anchor that itself merges another): apply until nothing changes.
     for _ in 0..4 {

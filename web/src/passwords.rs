@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use anyhow::Context;
 use argon2::{
     Argon2,
-    password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString, rand_core::OsRng},
+    password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash},
 };
 
 pub const MIN_PASSWORD_CHARS: u64 = 8;
@@ -17,9 +17,9 @@ pub async fn hash(password: String) -> anyhow::Result<String> {
 }
 
 fn hash_now(password: &str) -> anyhow::Result<String> {
-    let salt = SaltString::generate(&mut OsRng);
-    let hash = Argon2::default()
-        .hash_password(password.as_bytes(), &salt)
+    // A new random salt (from the operating system) for every hash.
+    let hash: PasswordHash = Argon2::default()
+        .hash_password(password.as_bytes())
         .map_err(|error| anyhow::anyhow!("hashing a password failed: {error}"))?;
     Ok(hash.to_string())
 }
@@ -52,5 +52,14 @@ mod tests {
         assert!(super::verify("correct horse".into(), Some(hash.clone())).await.unwrap());
         assert!(!super::verify("wrong horse".into(), Some(hash)).await.unwrap());
         assert!(!super::verify("not a real password".into(), None).await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn a_hash_stored_by_an_earlier_release_still_verifies() {
+        // Made by `ems seed` with argon2 0.5, before the move to 0.6: databases hold such hashes.
+        let stored =
+            "$argon2id$v=19$m=19456,t=2,p=1$Set6JVlOU4tTwburRUVOdg$h9khNHmDd8GutMTuVCQNrZvHAJr3UMHs7+GhF0phHic";
+        assert!(super::verify("old-argon2-password".into(), Some(stored.into())).await.unwrap());
+        assert!(!super::verify("old-argon2-passwore".into(), Some(stored.into())).await.unwrap());
     }
 }

@@ -62,7 +62,7 @@ async fn a_missing_or_expired_or_forged_token_is_closed_with_a_reason() {
     let expired = jsonwebtoken::encode(
         &jsonwebtoken::Header::default(),
         &json!({"sub": Uuid::new_v4(), "role": "client", "name": "Old", "iss": "ems", "iat": 0, "exp": Utc::now().timestamp() - 600}),
-        &jsonwebtoken::EncodingKey::from_secret(b"notifier-test-secret-notifier-test!!"),
+        &jsonwebtoken::EncodingKey::from_secret(b"notifier-test-secret-notifier-test!!").unwrap(),
     )
     .unwrap();
     let (mut stale, _) =
