@@ -29,6 +29,8 @@ pub struct Pipeline {
     _amqp: Connection,
     pub nats: async_nats::Client,
     processes: HashMap<String, Child>,
+    /// The HTTP port of each running balancer, to read its metrics.
+    balancer_ports: HashMap<String, u16>,
     /// A device whose readings mark how far the pipeline has got; left out of the totals.
     sentinel: Uuid,
     sentinels_sent: i64,
@@ -67,6 +69,7 @@ impl Pipeline {
             _amqp: amqp,
             nats,
             processes: HashMap::new(),
+            balancer_ports: HashMap::new(),
             sentinel,
             sentinels_sent: 0,
             _database: database,
@@ -130,11 +133,12 @@ impl Pipeline {
         devices
     }
 
-    fn command(&self, args: &[&str]) -> Command {
+    fn command(&self, args: &[&str], port: u16) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_ems"));
         command
             .args(args)
-            .args(["--namespace", &self.broker.namespace, "--listen", "127.0.0.1:0", "--log-format", "json"])
+            .args(["--namespace", &self.broker.namespace, "--log-format", "json"])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
             .env("EMS_DATABASE_URL", &self.database_url)
             .env("EMS_LOG", "warn,ems_balancer=info,ems_monitors=info")
             .stdout(Stdio::null())
@@ -153,7 +157,15 @@ impl Pipeline {
             args.extend(["balancer", "--replica-timeout", "1500ms", "--batch-linger", "10ms"]);
         }
         args.extend(extra);
-        let child = self.command(&args).spawn().expect("start ems");
+        let port = if name.starts_with("monitor-") {
+            0
+        } else {
+            // A free port now, for the balancer to bind, so that its metrics can be read.
+            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            self.balancer_ports.insert(name.to_owned(), port);
+            port
+        };
+        let child = self.command(&args, port).spawn().expect("start ems");
         if let Some(mut old) = self.processes.insert(name.to_owned(), child) {
             let _ = old.kill();
             let _ = old.wait();
@@ -161,6 +173,7 @@ impl Pipeline {
     }
 
     pub fn kill(&mut self, name: &str) {
+        self.balancer_ports.remove(name);
         let mut child = self.processes.remove(name).expect("a running process");
         child.kill().expect("SIGKILL"); // std's kill is SIGKILL on Unix
         child.wait().unwrap();
@@ -189,8 +202,31 @@ impl Pipeline {
             let heartbeat: ems_common::contracts::Heartbeat = serde_json::from_slice(&message.payload).unwrap();
             heard.insert(heartbeat.replica);
         }
-        // The balancer polls membership twice a second; give it one round.
-        tokio::time::sleep(Duration::from_millis(600)).await;
+        // Heard here is not yet in the rotation: wait until every running balancer counts them
+        // among its live replicas (`balancer_live_replicas`).
+        let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
+        for (name, port) in &self.balancer_ports {
+            loop {
+                let live = match http.get(format!("http://127.0.0.1:{port}/metrics")).send().await {
+                    Ok(response) => response.text().await.unwrap_or_default(),
+                    Err(_) => String::new(), // still starting
+                };
+                let live = live
+                    .lines()
+                    .find_map(|line| line.strip_prefix("balancer_live_replicas "))
+                    .and_then(|value| value.trim().parse::<f64>().ok())
+                    .unwrap_or(0.0);
+                if live >= replicas.len() as f64 {
+                    break;
+                }
+                assert!(
+                    Instant::now() < deadline,
+                    "{name} has {live} live replicas, not {}, after 60s",
+                    replicas.len()
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
     }
 
     /// Publishes messages to `readings` with pipelined confirms; returns when all are confirmed.
