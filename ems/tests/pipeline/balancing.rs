@@ -109,10 +109,14 @@ async fn least_loaded_sends_nothing_to_a_replica_with_a_backlog() {
     let first = series(&devices, start_hours_ago(30), 40, |_, _| 0.1);
     pipeline.publish(&first).await;
     let _ = collect(&pipeline, &[2], 150).await;
-    // Several depth polls (one a second), so the balancer has seen the backlog even on a busy machine.
-    tokio::time::sleep(Duration::from_millis(3500)).await;
     let backlog_before =
         ems_ingress::topology::depth(&pipeline.channel, &pipeline.broker.names().ingest_queue(1)).await.unwrap();
+    // The balancer polls depths once a second: wait until it has seen the whole backlog.
+    pipeline
+        .wait_for_metric("balancer", "balancer_ingest_queue_depth{replica=\"1\"} ", |seen| {
+            seen >= f64::from(backlog_before)
+        })
+        .await;
     // Fewer batches than replica 1's backlog: what is sent to replica 2 counts towards its load
     // until the next depth poll, so a wave larger than the backlog would rightly spill over to 1.
     let second = series(&devices, start_hours_ago(20), 8, |_, _| 0.1);

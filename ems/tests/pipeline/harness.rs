@@ -203,29 +203,34 @@ impl Pipeline {
             heard.insert(heartbeat.replica);
         }
         // Heard here is not yet in the rotation: wait until every running balancer counts them
-        // among its live replicas (`balancer_live_replicas`).
+        // among its live replicas.
+        let names: Vec<String> = self.balancer_ports.keys().cloned().collect();
+        for name in names {
+            self.wait_for_metric(&name, "balancer_live_replicas ", |live| live >= replicas.len() as f64).await;
+        }
+    }
+
+    /// Waits until the value of the metric line starting with `line` (name and labels, then a
+    /// space) on the named balancer's `/metrics` satisfies `wanted`; returns that value.
+    pub async fn wait_for_metric(&self, balancer: &str, line: &str, wanted: impl Fn(f64) -> bool) -> f64 {
+        let port = self.balancer_ports[balancer];
         let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
-        for (name, port) in &self.balancer_ports {
-            loop {
-                let live = match http.get(format!("http://127.0.0.1:{port}/metrics")).send().await {
-                    Ok(response) => response.text().await.unwrap_or_default(),
-                    Err(_) => String::new(), // still starting
-                };
-                let live = live
-                    .lines()
-                    .find_map(|line| line.strip_prefix("balancer_live_replicas "))
-                    .and_then(|value| value.trim().parse::<f64>().ok())
-                    .unwrap_or(0.0);
-                if live >= replicas.len() as f64 {
-                    break;
-                }
-                assert!(
-                    Instant::now() < deadline,
-                    "{name} has {live} live replicas, not {}, after 60s",
-                    replicas.len()
-                );
-                tokio::time::sleep(Duration::from_millis(50)).await;
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            let text = match http.get(format!("http://127.0.0.1:{port}/metrics")).send().await {
+                Ok(response) => response.text().await.unwrap_or_default(),
+                Err(_) => String::new(), // still starting
+            };
+            let value = text
+                .lines()
+                .find_map(|metric| metric.strip_prefix(line))
+                .and_then(|value| value.trim().parse::<f64>().ok())
+                .unwrap_or(0.0);
+            if wanted(value) {
+                return value;
             }
+            assert!(Instant::now() < deadline, "{balancer}'s {line}is {value} after 60s");
+            tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
