@@ -14,7 +14,7 @@ use clap::Args;
 use ems_common::{
     Shutdown,
     broker::{BrokerArgs, Names},
-    config::{HttpArgs, LivenessArgs, parse_duration},
+    config::{HttpArgs, LivenessArgs, duration_between},
     ops,
     service::Service,
 };
@@ -33,7 +33,7 @@ pub struct BalancerArgs {
     pub batch_size: usize,
 
     /// Longest a reading waits for its batch to fill before the batch is sent anyway.
-    #[arg(long, env = "EMS_BATCH_LINGER", default_value = "20ms", value_parser = parse_duration)]
+    #[arg(long, env = "EMS_BATCH_LINGER", default_value = "20ms", value_parser = duration_between("1ms", "10s"))]
     pub batch_linger: Duration,
 
     /// Readings taken from `readings` ahead of acknowledgement; more keeps batches full.
@@ -41,11 +41,11 @@ pub struct BalancerArgs {
     pub prefetch: u16,
 
     /// A replica gone this long has its ingest queue drained back into the rotation.
-    #[arg(long, env = "EMS_DRAIN_AFTER", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, env = "EMS_DRAIN_AFTER", default_value = "30s", value_parser = duration_between("1s", "1d"))]
     pub drain_after: Duration,
 
     /// On shutdown, how long to wait for batches in flight to be confirmed.
-    #[arg(long = "balancer-shutdown-grace", env = "EMS_BALANCER_SHUTDOWN_GRACE", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long = "balancer-shutdown-grace", env = "EMS_BALANCER_SHUTDOWN_GRACE", default_value = "5s", value_parser = duration_between("0s", "10m"))]
     pub shutdown_grace: Duration,
 }
 

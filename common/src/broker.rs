@@ -26,7 +26,7 @@ pub struct BrokerArgs {
     pub namespace: String,
 
     /// How long to keep trying to reach RabbitMQ and NATS at start before giving up.
-    #[arg(long, env = "EMS_BROKER_CONNECT_TIMEOUT", default_value = "30s", value_parser = crate::config::parse_duration)]
+    #[arg(long, env = "EMS_BROKER_CONNECT_TIMEOUT", default_value = "30s", value_parser = crate::config::duration_between("0s", "1h"))]
     pub broker_connect_timeout: Duration,
 }
 

@@ -45,7 +45,7 @@ pub struct DatabaseArgs {
     pub db_max_connections: u32,
 
     /// How long to wait for a PostgreSQL connection before giving up, e.g. `5s`.
-    #[arg(long, env = "EMS_DB_CONNECT_TIMEOUT", default_value = "5s", value_parser = parse_duration)]
+    #[arg(long, env = "EMS_DB_CONNECT_TIMEOUT", default_value = "5s", value_parser = duration_between("100ms", "10m"))]
     pub db_connect_timeout: Duration,
 }
 
@@ -115,7 +115,7 @@ pub fn parse_database_url(value: &str) -> Result<DatabaseUrl, String> {
 #[derive(Args, Clone, Debug)]
 pub struct LivenessArgs {
     /// A monitor replica silent this long leaves the balancer's rotation and is shown as not live.
-    #[arg(long, env = "EMS_REPLICA_TIMEOUT", default_value = "3s", value_parser = parse_duration)]
+    #[arg(long, env = "EMS_REPLICA_TIMEOUT", default_value = "3s", value_parser = duration_between("100ms", "10m"))]
     pub replica_timeout: Duration,
 }
 
@@ -133,7 +133,7 @@ pub struct HttpArgs {
     pub listen: SocketAddr,
 
     /// How long in-flight requests may take to finish after SIGTERM before they are cut, e.g. `10s`.
-    #[arg(long, env = "EMS_SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = parse_duration)]
+    #[arg(long, env = "EMS_SHUTDOWN_TIMEOUT", default_value = "10s", value_parser = duration_between("0s", "10m"))]
     pub shutdown_timeout: Duration,
 
     /// How long a request may take before it is answered with 503, between 1s and 10m, e.g. `30s`.
@@ -187,6 +187,19 @@ pub struct JwtArgs {
     /// Lifetime of a refresh token, between 1h and 365d. Each use rotates it.
     #[arg(long, env = "EMS_REFRESH_TOKEN_TTL", default_value = "30d", value_parser = parse_refresh_ttl)]
     pub refresh_token_ttl: Duration,
+}
+
+/// A value parser for a duration between `min` and `max` (given as `30s`, `15m`, ...), whose
+/// error names the range, so a setting out of range stops the process at start, not later.
+pub fn duration_between(
+    min: &'static str,
+    max: &'static str,
+) -> impl Fn(&str) -> Result<Duration, String> + Clone + Send + Sync + 'static {
+    let (min, max) = (
+        humantime::parse_duration(min).expect("a valid minimum"),
+        humantime::parse_duration(max).expect("a valid maximum"),
+    );
+    move |value| parse_duration_within(value, min, max)
 }
 
 fn parse_duration_within(value: &str, min: Duration, max: Duration) -> Result<Duration, String> {

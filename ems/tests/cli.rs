@@ -50,6 +50,23 @@ fn out_of_range_websocket_settings_are_refused_with_their_range_instead_of_faili
 }
 
 #[test]
+fn out_of_range_durations_and_counts_are_refused_with_their_range() {
+    for (command, flag, value, range) in [
+        ("balancer", "--replica-timeout", "0s", "between 100ms and 10m"),
+        ("balancer", "--batch-linger", "1h", "between 1ms and 10s"),
+        ("monitor", "--heartbeat-interval", "1ms", "between 50ms and 1m"),
+        ("web", "--login-lockout", "2h", "between 1s and 15m"),
+        ("web", "--request-timeout", "0s", "between 1s and 10m"),
+        ("support", "--ai-max-retries", "50", "0..=10"),
+    ] {
+        let output = ems(&[command, &format!("{flag}={value}")], &[]);
+        assert_eq!(output.status.code(), Some(2), "{command} {flag} {value}");
+        let stderr = stderr_of(&output);
+        assert!(stderr.contains(flag) && stderr.contains(range), "{command} {flag} {value}: {stderr}");
+    }
+}
+
+#[test]
 fn a_short_jwt_secret_is_refused_with_how_to_make_a_good_one() {
     let output = ems(&["web"], &[("EMS_JWT_SECRET", "too-short")]);
     assert_eq!(output.status.code(), Some(1));

@@ -13,7 +13,7 @@ use clap::Args;
 use ems_common::{
     Shutdown,
     broker::{BrokerArgs, Names},
-    config::{DatabaseArgs, HttpArgs, parse_duration},
+    config::{DatabaseArgs, HttpArgs, duration_between},
     db, ops,
     service::Service,
 };
@@ -34,7 +34,7 @@ pub struct MonitorArgs {
     pub prefetch: u16,
 
     /// How often the replica announces itself to the balancer.
-    #[arg(long, env = "EMS_HEARTBEAT_INTERVAL", default_value = "1s", value_parser = parse_duration)]
+    #[arg(long, env = "EMS_HEARTBEAT_INTERVAL", default_value = "1s", value_parser = duration_between("50ms", "1m"))]
     pub heartbeat_interval: Duration,
 }
 

@@ -6,7 +6,7 @@ use anyhow::Context;
 use clap::Args;
 use ems_common::{
     broker::BrokerArgs,
-    config::{DatabaseArgs, HttpArgs, parse_duration},
+    config::{DatabaseArgs, HttpArgs, duration_between, parse_duration},
 };
 
 use crate::{AiConfig, Provider, Rules, consumer::Limits};
@@ -44,23 +44,23 @@ pub struct SupportArgs {
     pub ai_api_key_file: Option<PathBuf>,
 
     /// Longest wait for one AI request.
-    #[arg(long, env = "EMS_AI_TIMEOUT", default_value = "20s", value_parser = parse_duration)]
+    #[arg(long, env = "EMS_AI_TIMEOUT", default_value = "20s", value_parser = duration_between("100ms", "10m"))]
     pub ai_timeout: Duration,
 
     /// Further AI attempts after a timeout, a 5xx or a 429.
-    #[arg(long, env = "EMS_AI_MAX_RETRIES", default_value_t = 2)]
+    #[arg(long, env = "EMS_AI_MAX_RETRIES", default_value_t = 2, value_parser = clap::value_parser!(u32).range(0..=10))]
     pub ai_max_retries: u32,
 
     /// Wait before the first AI retry; doubles for each further one.
-    #[arg(long, env = "EMS_AI_BACKOFF", default_value = "500ms", value_parser = parse_duration)]
+    #[arg(long, env = "EMS_AI_BACKOFF", default_value = "500ms", value_parser = duration_between("0s", "1m"))]
     pub ai_backoff: Duration,
 
     /// Consecutive AI failures after which it is not asked for a while (circuit breaker).
-    #[arg(long, env = "EMS_AI_FAILURE_THRESHOLD", default_value_t = 5)]
+    #[arg(long, env = "EMS_AI_FAILURE_THRESHOLD", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub ai_failure_threshold: u32,
 
     /// How long the AI is left alone once the circuit opens.
-    #[arg(long, env = "EMS_AI_COOLDOWN", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, env = "EMS_AI_COOLDOWN", default_value = "30s", value_parser = duration_between("100ms", "1h"))]
     pub ai_cooldown: Duration,
 
     /// A rules file to use instead of the built-in one (same format as support/rules.toml).

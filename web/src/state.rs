@@ -6,7 +6,7 @@ use clap::Args;
 use ems_common::{
     JwtKeys,
     broker::{BrokerArgs, Names},
-    config::{DatabaseArgs, HttpArgs, JwtArgs, LivenessArgs, parse_duration},
+    config::{DatabaseArgs, HttpArgs, JwtArgs, LivenessArgs, duration_between},
     contracts::{ChatEvent, DeviceChanged},
 };
 use sqlx::PgPool;
@@ -53,7 +53,7 @@ pub struct LoginThrottleArgs {
     pub login_max_failures: u32,
 
     /// First lockout after too many failures; it doubles with each further failure, up to 15m.
-    #[arg(long, env = "EMS_LOGIN_LOCKOUT", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, env = "EMS_LOGIN_LOCKOUT", default_value = "30s", value_parser = duration_between("1s", "15m"))]
     pub login_lockout: Duration,
 }
 
