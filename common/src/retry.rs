@@ -40,7 +40,8 @@ impl Failures {
     /// Records a failure and returns how long to wait before the next attempt.
     pub fn failed(&mut self) -> Duration {
         self.count += 1;
-        self.waits.next().unwrap_or(self.builder.build().next().unwrap_or_default())
+        // Without a maximum number of attempts the waits never run out.
+        self.waits.next().unwrap_or_default()
     }
 
     pub fn succeeded(&mut self) {
