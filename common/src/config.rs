@@ -139,6 +139,11 @@ pub struct HttpArgs {
     /// How long a request may take before it is answered with 503, between 1s and 10m, e.g. `30s`.
     #[arg(long, env = "EMS_REQUEST_TIMEOUT", default_value = "30s", value_parser = parse_request_timeout)]
     pub request_timeout: Duration,
+
+    /// Send `Strict-Transport-Security` with this max-age, e.g. `365d`: set it only where EMS is
+    /// reached over HTTPS (a TLS-terminating proxy in front), since browsers then refuse plain HTTP.
+    #[arg(long, env = "EMS_HSTS_MAX_AGE", value_parser = duration_between("1m", "730d"))]
+    pub hsts_max_age: Option<Duration>,
 }
 
 impl HttpArgs {
@@ -148,6 +153,7 @@ impl HttpArgs {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             shutdown_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
+            hsts_max_age: None,
         }
     }
 }

@@ -1,16 +1,18 @@
 //! Serving HTTP the same way in every service: a request id on every request and span, access
-//! logs, request metrics, a deadline per request, panics turned into logged 500s, and a graceful
-//! stop with a deadline.
+//! logs, request metrics, a deadline per request, panics turned into logged 500s, the browser
+//! security headers on every response, the client's address for handlers, and a graceful stop
+//! with a deadline.
 
 use std::{
     any::Any,
+    net::SocketAddr,
     time::{Duration, Instant},
 };
 
 use axum::{
     Json, Router,
     extract::{MatchedPath, Request},
-    http::{HeaderName, StatusCode},
+    http::{HeaderName, HeaderValue, StatusCode, header},
     middleware::{self, Next},
     response::{IntoResponse, Response},
 };
@@ -18,12 +20,13 @@ use tokio::net::TcpListener;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    set_header::SetResponseHeaderLayer,
     timeout::TimeoutLayer,
     trace::{DefaultOnResponse, TraceLayer},
 };
 use tracing::Level;
 
-use crate::shutdown::Shutdown;
+use crate::{config::HttpArgs, shutdown::Shutdown};
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
@@ -31,10 +34,10 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// in the response), a tracing span per request carrying that id, and request metrics. A request
 /// still unanswered after `request_timeout` gets 503 (a WebSocket counts as answered once it is
 /// upgraded), and a handler that panics gives a 500 that is logged inside the request's span.
-pub fn observe(router: Router, request_timeout: Duration) -> Router {
-    router
-        .route_layer(middleware::from_fn(record_metrics))
-        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, request_timeout))
+/// Every response carries the [security headers](security_headers).
+pub fn observe(router: Router, http: &HttpArgs) -> Router {
+    security_headers(router.route_layer(middleware::from_fn(record_metrics)), http.hsts_max_age)
+        .layer(TimeoutLayer::with_status_code(StatusCode::SERVICE_UNAVAILABLE, http.request_timeout))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
@@ -54,6 +57,39 @@ pub fn observe(router: Router, request_timeout: Duration) -> Router {
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+}
+
+/// What the dashboard needs and nothing more: scripts, styles, fonts, images and connections
+/// (including the WebSocket: `'self'` covers `ws:`/`wss:` of the same host) only from the origin
+/// it was loaded from, inline styles allowed (components set `style`), never inline scripts,
+/// plugins or framing by another site.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+     img-src 'self' data:; font-src 'self'; connect-src 'self'; manifest-src 'self'; worker-src 'self'; \
+     object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
+
+/// Headers that make a browser stricter with what it receives: the content security policy,
+/// no MIME sniffing, no framing (`X-Frame-Options` for browsers without `frame-ancestors`), no
+/// referrer sent to other sites, a browsing-context group of its own, and, when `hsts_max_age` is
+/// set (only where EMS is reached over HTTPS), `Strict-Transport-Security`. A handler that sets one
+/// of them itself keeps its own.
+pub fn security_headers(router: Router, hsts_max_age: Option<Duration>) -> Router {
+    let fixed = [
+        (header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY),
+        (header::X_CONTENT_TYPE_OPTIONS, "nosniff"),
+        (header::X_FRAME_OPTIONS, "DENY"),
+        (header::REFERRER_POLICY, "no-referrer"),
+        (HeaderName::from_static("cross-origin-opener-policy"), "same-origin"),
+    ];
+    let mut router = router;
+    for (name, value) in fixed {
+        router = router.layer(SetResponseHeaderLayer::if_not_present(name, HeaderValue::from_static(value)));
+    }
+    if let Some(max_age) = hsts_max_age {
+        let value = HeaderValue::try_from(format!("max-age={}; includeSubDomains", max_age.as_secs()))
+            .expect("a number of seconds is a valid header value");
+        router = router.layer(SetResponseHeaderLayer::if_not_present(header::STRICT_TRANSPORT_SECURITY, value));
+    }
+    router
 }
 
 /// The 500 for a panicking handler: the panic is logged (in the request's span, so with its id);
@@ -97,7 +133,9 @@ pub async fn serve(
     shutdown: Shutdown,
     deadline: Duration,
 ) -> anyhow::Result<()> {
-    let server = axum::serve(listener, router).with_graceful_shutdown(shutdown.requested_owned());
+    // Handlers that need the peer's address (login throttling) find it as `ConnectInfo`.
+    let server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown.requested_owned());
     let mut running = tokio::spawn(async move { server.await });
     tokio::select! {
         finished = &mut running => return Ok(finished??),
@@ -149,7 +187,8 @@ mod tests {
                 }),
             )
             .route("/quick", get(|| async { "on time" }));
-        observe(router, Duration::from_millis(200))
+        let http = HttpArgs { request_timeout: Duration::from_millis(200), ..HttpArgs::for_tests() };
+        observe(router, &http)
     }
 
     #[tokio::test]
@@ -161,6 +200,26 @@ mod tests {
         // The server goes on serving.
         let (status, _) = call(app(), "/quick").await;
         assert_eq!(status, StatusCode::OK);
+    }
+
+    #[tokio::test]
+    async fn every_response_carries_the_security_headers_and_hsts_only_when_configured() {
+        let quick = || Router::new().route("/quick", get(|| async { "on time" }));
+        for (hsts, expected) in [(None, None), (Some(Duration::from_secs(31_536_000)), Some("max-age=31536000; includeSubDomains"))] {
+            let http = HttpArgs { hsts_max_age: hsts, ..HttpArgs::for_tests() };
+            let response = observe(quick(), &http)
+                .oneshot(Request::get("/quick").body(Body::empty()).unwrap())
+                .await
+                .unwrap();
+            let headers = response.headers();
+            let value = |name: &str| headers.get(name).map(|value| value.to_str().unwrap().to_owned());
+            assert_eq!(value("x-content-type-options").as_deref(), Some("nosniff"));
+            assert_eq!(value("x-frame-options").as_deref(), Some("DENY"));
+            assert_eq!(value("referrer-policy").as_deref(), Some("no-referrer"));
+            let policy = value("content-security-policy").unwrap();
+            assert!(policy.contains("frame-ancestors 'none'") && policy.contains("script-src 'self';"), "{policy}");
+            assert_eq!(value("strict-transport-security").as_deref(), expected);
+        }
     }
 
     #[tokio::test]

@@ -82,7 +82,7 @@ pub async fn serve_on(
             running.spawn(async move { (name, task.await) });
         }
     }
-    let app = http::observe(router.merge(crate::ops::router(readiness)), http.request_timeout);
+    let app = http::observe(router.merge(crate::ops::router(readiness)), &http);
     let shutdown_timeout = http.shutdown_timeout;
     let names = names.join(", ");
     tracing::info!(address = %format!("http://{}", listener.local_addr()?), "{names} listening");
