@@ -205,12 +205,12 @@ mod tests {
     #[tokio::test]
     async fn every_response_carries_the_security_headers_and_hsts_only_when_configured() {
         let quick = || Router::new().route("/quick", get(|| async { "on time" }));
-        for (hsts, expected) in [(None, None), (Some(Duration::from_secs(31_536_000)), Some("max-age=31536000; includeSubDomains"))] {
+        for (hsts, expected) in
+            [(None, None), (Some(Duration::from_secs(31_536_000)), Some("max-age=31536000; includeSubDomains"))]
+        {
             let http = HttpArgs { hsts_max_age: hsts, ..HttpArgs::for_tests() };
-            let response = observe(quick(), &http)
-                .oneshot(Request::get("/quick").body(Body::empty()).unwrap())
-                .await
-                .unwrap();
+            let response =
+                observe(quick(), &http).oneshot(Request::get("/quick").body(Body::empty()).unwrap()).await.unwrap();
             let headers = response.headers();
             let value = |name: &str| headers.get(name).map(|value| value.to_str().unwrap().to_owned());
             assert_eq!(value("x-content-type-options").as_deref(), Some("nosniff"));

@@ -1,7 +1,5 @@
-//! Signing in and out: login (throttled per username), refresh-token rotation, logout, and the
+//! Signing in and out: login (throttled, see `throttle`), refresh-token rotation, logout, and the
 //! signed-in user's own account.
-
-use std::time::Duration;
 
 use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
@@ -13,15 +11,11 @@ use uuid::Uuid;
 use crate::{
     error::{ApiError, ApiResult, ErrorBody},
     extract::{ApiJson, CurrentUser},
-    passwords, sessions,
-    state::{ApiContext, Settings},
+    sessions,
+    state::ApiContext,
+    throttle::{Attempt, ClientAddress},
     users::{USER_COLUMNS, User, find_user},
 };
-
-/// Failures older than this no longer count towards a lockout.
-const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
-/// The longest a username stays locked.
-const MAX_LOCKOUT: Duration = Duration::from_secs(15 * 60);
 
 #[derive(Debug, Deserialize, ToSchema)]
 pub struct LoginRequest {
@@ -64,7 +58,11 @@ struct UserWithHash {
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = Session), (status = 401, body = ErrorBody, description = "wrong username or password"),
         (status = 429, body = ErrorBody, description = "too many failures; see Retry-After")))]
-async fn login(State(context): State<ApiContext>, ApiJson(request): ApiJson<LoginRequest>) -> ApiResult<Json<Session>> {
+async fn login(
+    State(context): State<ApiContext>,
+    address: ClientAddress,
+    ApiJson(request): ApiJson<LoginRequest>,
+) -> ApiResult<Json<Session>> {
     let username = request.username.trim().to_lowercase();
     if username.is_empty() || request.password.is_empty() {
         return Err(ApiError::Validation(
@@ -75,7 +73,8 @@ async fn login(State(context): State<ApiContext>, ApiJson(request): ApiJson<Logi
                 .collect(),
         ));
     }
-    refuse_if_locked(&context, &username).await?;
+    // Counted before the password is checked, so parallel attempts cannot outrun the limit.
+    let claim = Attempt::new(&username, address, &context.settings).claim(&context).await?;
 
     let found = sqlx::query_as::<_, UserWithHash>(&format!(
         "SELECT {USER_COLUMNS}, password_hash FROM users WHERE username = $1"
@@ -87,14 +86,14 @@ async fn login(State(context): State<ApiContext>, ApiJson(request): ApiJson<Logi
         Some(found) => (Some(found.user), Some(found.password_hash)),
         None => (None, None),
     };
-    let password_ok = passwords::verify(request.password, hash).await?;
+    let password_ok = context.hashing.verify(request.password, hash).await?;
     let Some(user) = user.filter(|_| password_ok) else {
-        record_failure(&context, &username).await?;
+        claim.failed(&context).await?;
         metrics::counter!("auth_login_failures_total").increment(1);
         return Err(ApiError::Unauthorized("the username or password is wrong".into()));
     };
 
-    sqlx::query("DELETE FROM login_throttle WHERE username = $1").bind(&username).execute(&context.pool).await?;
+    claim.succeeded(&context).await?;
     let mut connection = context.pool.acquire().await?;
     let refresh = sessions::issue(&mut connection, user.id, Uuid::new_v4(), context.settings.refresh_token_ttl).await?;
     tracing::info!(user_id = %user.id, "logged in");
@@ -111,55 +110,6 @@ fn session_for(context: &ApiContext, user: User, refresh: sessions::IssuedToken)
         refresh_expires_at: refresh.expires_at,
         user,
     })
-}
-
-async fn refuse_if_locked(context: &ApiContext, username: &str) -> ApiResult<()> {
-    let locked_until: Option<DateTime<Utc>> =
-        sqlx::query_scalar("SELECT locked_until FROM login_throttle WHERE username = $1 AND locked_until > now()")
-            .bind(username)
-            .fetch_optional(&context.pool)
-            .await?
-            .flatten();
-    if let Some(until) = locked_until {
-        let seconds = (until - Utc::now()).num_seconds().max(1) as u64;
-        return Err(ApiError::TooManyRequests {
-            retry_after_secs: seconds,
-            message: format!("too many failed logins for this username; try again in {seconds} seconds"),
-        });
-    }
-    Ok(())
-}
-
-/// Counts a failure; from the configured number in a row on, locks the username for a time that
-/// doubles with each further failure.
-async fn record_failure(context: &ApiContext, username: &str) -> ApiResult<()> {
-    let failures: i32 = sqlx::query_scalar(
-        "INSERT INTO login_throttle (username, failures, last_failure_at) VALUES ($1, 1, now()) \
-         ON CONFLICT (username) DO UPDATE SET \
-           failures = CASE WHEN login_throttle.last_failure_at < now() - make_interval(secs => $2) \
-                           THEN 1 ELSE login_throttle.failures + 1 END, \
-           last_failure_at = now() \
-         RETURNING failures",
-    )
-    .bind(username)
-    .bind(FAILURE_WINDOW.as_secs_f64())
-    .fetch_one(&context.pool)
-    .await?;
-    if let Some(lockout) = lockout_after(failures, &context.settings) {
-        sqlx::query("UPDATE login_throttle SET locked_until = now() + make_interval(secs => $2) WHERE username = $1")
-            .bind(username)
-            .bind(lockout.as_secs_f64())
-            .execute(&context.pool)
-            .await?;
-        tracing::warn!(%username, failures, ?lockout, "login locked after repeated failures");
-    }
-    Ok(())
-}
-
-fn lockout_after(failures: i32, settings: &Settings) -> Option<Duration> {
-    let beyond = u32::try_from(failures).ok()?.checked_sub(settings.login_max_failures)?;
-    let factor = 2u32.saturating_pow(beyond.min(16));
-    Some(settings.login_lockout.saturating_mul(factor).min(MAX_LOCKOUT))
 }
 
 /// Exchange a refresh token for a new session; the old token stops working.
@@ -191,26 +141,4 @@ async fn me(CurrentUser(claims): CurrentUser, State(context): State<ApiContext>)
         .await
         .map(Json)
         .map_err(|_| ApiError::Unauthorized("this account no longer exists".into()))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn settings(max: u32, lockout_secs: u64) -> Settings {
-        Settings {
-            refresh_token_ttl: Duration::from_secs(3600),
-            login_max_failures: max,
-            login_lockout: Duration::from_secs(lockout_secs),
-        }
-    }
-
-    #[test]
-    fn lockout_starts_at_the_limit_and_doubles_up_to_a_cap() {
-        let settings = settings(5, 30);
-        assert_eq!(lockout_after(4, &settings), None);
-        assert_eq!(lockout_after(5, &settings), Some(Duration::from_secs(30)));
-        assert_eq!(lockout_after(6, &settings), Some(Duration::from_secs(60)));
-        assert_eq!(lockout_after(40, &settings), Some(MAX_LOCKOUT));
-    }
 }

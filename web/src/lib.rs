@@ -14,6 +14,7 @@ pub mod seed;
 pub mod sessions;
 pub mod state;
 pub mod system;
+pub mod throttle;
 pub mod users;
 
 use std::{path::Path, sync::Arc};
@@ -123,6 +124,9 @@ async fn cache_policy(request: axum::extract::Request, next: axum::middleware::N
     response
 }
 
+/// How often rows of failed logins that no longer count are deleted.
+const THROTTLE_EXPIRY_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// The web service: the API, its docs and the dashboard, and the system view's follower of
 /// monitor heartbeats; ready while PostgreSQL, RabbitMQ and NATS answer.
 // The pieces a process shares between its services (keys, pool, connections) come in separately.
@@ -142,8 +146,13 @@ pub fn service(
     let heartbeats = (events.nats.clone(), events.names.clone());
     let mut context = ApiContext::new(pool, jwt, jwt_args, &args.login, events).with_amqp(amqp);
     context.replicas = crate::system::Replicas::new(liveness.replica_timeout);
-    let replicas = context.replicas.clone().follow(heartbeats.0, heartbeats.1, shutdown);
-    Service::new("web").routes(router(context, &args.ui_dir)).ready_when(readiness).task("system view", replicas)
+    let replicas = context.replicas.clone().follow(heartbeats.0, heartbeats.1, shutdown.clone());
+    let expiry = throttle::expire_periodically(context.pool.clone(), THROTTLE_EXPIRY_EVERY, shutdown);
+    Service::new("web")
+        .routes(router(context, &args.ui_dir))
+        .ready_when(readiness)
+        .task("system view", replicas)
+        .task("login throttle expiry", expiry)
 }
 
 /// `ems web`: the API, docs and dashboard with the operations endpoints, until `shutdown`.

@@ -1,16 +1,83 @@
 //! Password hashing with argon2id (OWASP's first choice), run off the async threads because each
-//! hash deliberately costs tens of milliseconds of CPU and 19 MiB of memory.
+//! hash deliberately costs tens of milliseconds of CPU and 19 MiB of memory; logins check
+//! passwords through [`Hashing`], which bounds how many run at once. And the password policy.
 
-use std::sync::OnceLock;
+use std::{
+    collections::HashSet,
+    sync::{Arc, OnceLock},
+    time::Duration,
+};
 
 use anyhow::Context;
 use argon2::{
     Argon2,
     password_hash::{PasswordHasher, PasswordVerifier, phc::PasswordHash},
 };
+use tokio::sync::Semaphore;
 
-pub const MIN_PASSWORD_CHARS: u64 = 8;
+use crate::error::{ApiError, ApiResult};
+
+pub const MIN_PASSWORD_CHARS: u64 = 10;
 pub const MAX_PASSWORD_CHARS: u64 = 128;
+
+/// Why a new password is refused, or `None` when it is acceptable: 10 to 128 characters, not on
+/// the list of common passwords shipped with EMS, and not the username (in any case).
+pub fn policy_violation(password: &str, username: Option<&str>) -> Option<String> {
+    let length = password.chars().count() as u64;
+    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&length) {
+        return Some(format!(
+            "must be {MIN_PASSWORD_CHARS} to {MAX_PASSWORD_CHARS} characters; a passphrase of a few words is easy to remember"
+        ));
+    }
+    let lower = password.to_lowercase();
+    if username.is_some_and(|username| lower.trim() == username.trim().to_lowercase()) {
+        return Some("must not be the username; choose a passphrase of a few words".into());
+    }
+    if common_passwords().contains(lower.as_str()) {
+        return Some("is one of the most common passwords and would be guessed first; choose another".into());
+    }
+    None
+}
+
+/// web/src/common-passwords.txt: common passwords long enough to pass the length rule.
+fn common_passwords() -> &'static HashSet<&'static str> {
+    static LIST: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    LIST.get_or_init(|| {
+        include_str!("common-passwords.txt").lines().filter(|line| !line.is_empty() && !line.starts_with('#')).collect()
+    })
+}
+
+/// At most `permits` password checks at once; a login that cannot get one within `wait` is
+/// answered 429 with `Retry-After`, so a burst of logins costs bounded memory and CPU.
+#[derive(Clone, Debug)]
+pub struct Hashing {
+    permits: Arc<Semaphore>,
+    wait: Duration,
+}
+
+impl Hashing {
+    /// `permits` defaults to the number of CPUs.
+    pub fn new(permits: Option<u32>, wait: Duration) -> Self {
+        let permits = permits.map_or_else(
+            || std::thread::available_parallelism().map_or(2, |cpus| cpus.get()),
+            |permits| permits as usize,
+        );
+        Self { permits: Arc::new(Semaphore::new(permits.max(1))), wait }
+    }
+
+    /// [`verify`] once a check is free.
+    pub async fn verify(&self, password: String, stored_hash: Option<String>) -> ApiResult<bool> {
+        let permit = tokio::time::timeout(self.wait, self.permits.clone().acquire_owned()).await;
+        let Ok(Ok(_permit)) = permit else {
+            metrics::counter!("auth_password_checks_busy_total").increment(1);
+            return Err(ApiError::TooManyRequests {
+                retry_after_secs: 1,
+                message: "the server is busy checking other passwords; try again in a second".into(),
+            });
+        };
+        Ok(verify(password, stored_hash).await?)
+    }
+}
 
 pub async fn hash(password: String) -> anyhow::Result<String> {
     tokio::task::spawn_blocking(move || hash_now(&password)).await.context("password hashing task failed")?
@@ -45,6 +112,17 @@ fn dummy_hash() -> &'static str {
 
 #[cfg(test)]
 mod tests {
+    use super::policy_violation;
+
+    #[test]
+    fn short_common_and_username_passwords_are_refused_with_the_reason() {
+        assert!(policy_violation("nine char", None).unwrap().contains("10 to 128 characters"));
+        assert!(policy_violation("Password1234", None).unwrap().contains("most common"));
+        assert!(policy_violation("qwertyuiop", None).unwrap().contains("most common"));
+        assert!(policy_violation("Ana.Popescu", Some("ana.popescu")).unwrap().contains("not be the username"));
+        assert_eq!(policy_violation("correct horse battery", Some("ana")), None);
+        assert!(policy_violation(&"x".repeat(129), None).is_some());
+    }
     #[tokio::test]
     async fn the_right_password_verifies_and_a_wrong_one_does_not() {
         let hash = super::hash("correct horse".into()).await.unwrap();

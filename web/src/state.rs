@@ -45,16 +45,57 @@ pub struct WebArgs {
     pub ui_dir: PathBuf,
 }
 
-/// How repeated failed logins for one username are slowed down.
+/// How password guessing is slowed down (see `throttle`), and how much password checking may
+/// run at once.
 #[derive(Args, Clone, Debug)]
 pub struct LoginThrottleArgs {
-    /// Failed logins in a row for one username before it is locked for a while.
+    /// Failed logins in 15 minutes for one username from one address before that address is
+    /// locked out of it for a while.
     #[arg(long, env = "EMS_LOGIN_MAX_FAILURES", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub login_max_failures: u32,
+
+    /// Failed logins in 15 minutes from one address, over all usernames, before that address is
+    /// locked out (slows a password sprayed over many accounts).
+    #[arg(long, env = "EMS_LOGIN_MAX_FAILURES_PER_ADDRESS", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub login_max_failures_per_address: u32,
+
+    /// Failed logins in 15 minutes for one username, from all addresses together, before it is
+    /// locked for everyone (slows guessing spread over many addresses).
+    #[arg(long, env = "EMS_LOGIN_MAX_FAILURES_PER_ACCOUNT", default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=10_000))]
+    pub login_max_failures_per_account: u32,
 
     /// First lockout after too many failures; it doubles with each further failure, up to 15m.
     #[arg(long, env = "EMS_LOGIN_LOCKOUT", default_value = "30s", value_parser = duration_between("1s", "15m"))]
     pub login_lockout: Duration,
+
+    /// Take the client's address from the last `X-Forwarded-For` entry: set it when EMS is
+    /// reached only through a proxy that sets that header (Traefik in the stack), never otherwise,
+    /// since clients could then pick their own address.
+    #[arg(long, env = "EMS_TRUST_FORWARDED_FOR")]
+    pub trust_forwarded_for: bool,
+
+    /// Password checks (argon2, about 19 MiB and tens of milliseconds each) that may run at once;
+    /// default: the number of CPUs.
+    #[arg(long, env = "EMS_PASSWORD_CHECKS", value_parser = clap::value_parser!(u32).range(1..=256))]
+    pub password_checks: Option<u32>,
+
+    /// How long a login waits for a free password check before it is answered 429 with Retry-After.
+    #[arg(long, env = "EMS_PASSWORD_CHECK_WAIT", default_value = "5s", value_parser = duration_between("0s", "1m"))]
+    pub password_check_wait: Duration,
+}
+
+impl Default for LoginThrottleArgs {
+    fn default() -> Self {
+        Self {
+            login_max_failures: 5,
+            login_max_failures_per_address: 50,
+            login_max_failures_per_account: 50,
+            login_lockout: Duration::from_secs(30),
+            trust_forwarded_for: false,
+            password_checks: None,
+            password_check_wait: Duration::from_secs(5),
+        }
+    }
 }
 
 /// Shared by every handler; cheap to clone.
@@ -68,6 +109,8 @@ pub struct ApiContext {
     pub replicas: crate::system::Replicas,
     /// RabbitMQ, to read ingest queue depths for the system view.
     pub amqp: Option<Arc<lapin::Connection>>,
+    /// Bounds the password checks of logins running at once.
+    pub hashing: crate::passwords::Hashing,
 }
 
 /// Events the API publishes on NATS for the other services.
@@ -97,7 +140,28 @@ impl Events {
 pub struct Settings {
     pub refresh_token_ttl: Duration,
     pub login_max_failures: u32,
+    pub login_max_failures_per_address: u32,
+    pub login_max_failures_per_account: u32,
     pub login_lockout: Duration,
+    pub trust_forwarded_for: bool,
+}
+
+impl Settings {
+    /// The defaults, with a one-hour refresh token.
+    pub fn for_tests() -> Self {
+        Self::new(Duration::from_secs(3600), &LoginThrottleArgs::default())
+    }
+
+    fn new(refresh_token_ttl: Duration, login: &LoginThrottleArgs) -> Self {
+        Self {
+            refresh_token_ttl,
+            login_max_failures: login.login_max_failures,
+            login_max_failures_per_address: login.login_max_failures_per_address,
+            login_max_failures_per_account: login.login_max_failures_per_account,
+            login_lockout: login.login_lockout,
+            trust_forwarded_for: login.trust_forwarded_for,
+        }
+    }
 }
 
 impl ApiContext {
@@ -108,11 +172,8 @@ impl ApiContext {
     }
 
     pub fn new(pool: PgPool, jwt: JwtKeys, jwt_args: &JwtArgs, login: &LoginThrottleArgs, events: Events) -> Self {
-        let settings = Settings {
-            refresh_token_ttl: jwt_args.refresh_token_ttl,
-            login_max_failures: login.login_max_failures,
-            login_lockout: login.login_lockout,
-        };
-        Self { pool, jwt, settings: Arc::new(settings), events, replicas: Default::default(), amqp: None }
+        let settings = Settings::new(jwt_args.refresh_token_ttl, login);
+        let hashing = crate::passwords::Hashing::new(login.password_checks, login.password_check_wait);
+        Self { pool, jwt, settings: Arc::new(settings), events, replicas: Default::default(), amqp: None, hashing }
     }
 }

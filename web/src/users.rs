@@ -97,19 +97,20 @@ pub fn display_name_rule(name: &str) -> Result<(), ValidationError> {
     Err(rule_failure("display_name", "must be 1 to 100 characters, not only spaces".to_owned()))
 }
 
+/// Length and the common-password list; that it differs from the username is checked where
+/// both are known.
 pub fn password_rule(password: &str) -> Result<(), ValidationError> {
-    let length = password.chars().count() as u64;
-    if (passwords::MIN_PASSWORD_CHARS..=passwords::MAX_PASSWORD_CHARS).contains(&length) {
-        return Ok(());
+    match passwords::policy_violation(password, None) {
+        None => Ok(()),
+        Some(reason) => Err(rule_failure("password", reason)),
     }
-    Err(rule_failure(
-        "password",
-        format!(
-            "must be {} to {} characters; a passphrase of a few words is easy to remember",
-            passwords::MIN_PASSWORD_CHARS,
-            passwords::MAX_PASSWORD_CHARS
-        ),
-    ))
+}
+
+fn refuse_username_as_password(password: &str, username: &str) -> ApiResult<()> {
+    match passwords::policy_violation(password, Some(username)) {
+        None => Ok(()),
+        Some(reason) => Err(ApiError::invalid("password", reason)),
+    }
 }
 
 pub fn router() -> OpenApiRouter<ApiContext> {
@@ -158,6 +159,7 @@ async fn create_user(
     State(context): State<ApiContext>,
     ValidJson(new_user): ValidJson<NewUser>,
 ) -> ApiResult<(StatusCode, axum::Json<User>)> {
+    refuse_username_as_password(&new_user.password, &new_user.username)?;
     let user = insert_user(&context.pool, &new_user).await?;
     tracing::info!(user_id = %user.id, username = %user.username, role = ?user.role, "user created");
     Ok((StatusCode::CREATED, axum::Json(user)))
@@ -245,6 +247,8 @@ async fn reset_password(
     ApiPath(id): ApiPath<Uuid>,
     ValidJson(new_password): ValidJson<NewPassword>,
 ) -> ApiResult<StatusCode> {
+    let user = find_user(&context.pool, id).await?;
+    refuse_username_as_password(&new_password.password, &user.username)?;
     let password_hash = passwords::hash(new_password.password).await?;
     let mut transaction = context.pool.begin().await?;
     let updated = sqlx::query("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1")

@@ -32,11 +32,18 @@ pub struct TestSettings {
     pub login_max_failures: u32,
     pub login_lockout: Duration,
     pub ui_dir: std::path::PathBuf,
+    /// The rest of the login throttle's and password checks' settings.
+    pub login: LoginThrottleArgs,
 }
 
 impl Default for TestSettings {
     fn default() -> Self {
-        Self { login_max_failures: 5, login_lockout: Duration::from_secs(30), ui_dir: "no-ui-in-tests".into() }
+        Self {
+            login_max_failures: 5,
+            login_lockout: Duration::from_secs(30),
+            ui_dir: "no-ui-in-tests".into(),
+            login: LoginThrottleArgs::default(),
+        }
     }
 }
 
@@ -56,8 +63,11 @@ pub async fn spawn_app_with(settings: TestSettings) -> TestApp {
         access_token_ttl: Duration::from_secs(900),
         refresh_token_ttl: Duration::from_secs(3600),
     };
-    let login =
-        LoginThrottleArgs { login_max_failures: settings.login_max_failures, login_lockout: settings.login_lockout };
+    let login = LoginThrottleArgs {
+        login_max_failures: settings.login_max_failures,
+        login_lockout: settings.login_lockout,
+        ..settings.login
+    };
     let broker = BrokerArgs::local(&format!("t{}", Uuid::new_v4().simple()));
     let nats = broker.nats("ems-web-test").await.expect("NATS answers");
     let events = Events { nats, names: broker.names() };

@@ -8,4 +8,5 @@ mod devices;
 mod helpers;
 mod openapi;
 mod operations;
+mod throttle;
 mod users;

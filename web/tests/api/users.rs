@@ -120,7 +120,7 @@ async fn each_invalid_user_field_is_named_in_a_422() {
         body["fields"].as_array().unwrap().iter().map(|field| field["field"].as_str().unwrap()).collect();
     assert_eq!(fields, ["display_name", "password", "username"]);
     let password_message = body["fields"][1]["message"].as_str().unwrap();
-    assert!(password_message.contains("8 to 128 characters"), "{password_message}");
+    assert!(password_message.contains("10 to 128 characters"), "{password_message}");
 
     let wrong_role = app
         .post(

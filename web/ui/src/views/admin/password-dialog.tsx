@@ -32,7 +32,7 @@ export function PasswordDialog({
         field={form.bind('password')}
         label="New password"
         type="password"
-        hint="At least 8 characters."
+        hint="At least 10 characters, not a common password or the username."
         autoComplete="new-password"
         required
       />

@@ -67,7 +67,7 @@ export function UserFormDialog({
           field={form.bind('password')}
           label="Password"
           type="password"
-          hint="At least 8 characters; a few words together make a password easy to remember."
+          hint="At least 10 characters, not a common password or the username; a few words together are easy to remember."
           autoComplete="new-password"
           required
         />
