@@ -73,6 +73,9 @@ pub struct Attempt {
     keys: Vec<(String, Scope, u32)>,
 }
 
+/// A key's row: key, failures, last failure, locked until, and the database's `now()`.
+type ThrottleRow = (String, i32, DateTime<Utc>, Option<DateTime<Utc>>, DateTime<Utc>);
+
 /// Counts of a claimed attempt, one per key, to decide on lockouts once the password is checked.
 pub struct Claim {
     attempt: Attempt,
@@ -107,7 +110,7 @@ impl Attempt {
         .bind(&names)
         .execute(&mut *transaction)
         .await?;
-        let rows: Vec<(String, i32, DateTime<Utc>, Option<DateTime<Utc>>, DateTime<Utc>)> = sqlx::query_as(
+        let rows: Vec<ThrottleRow> = sqlx::query_as(
             "SELECT key, failures, last_failure_at, locked_until, now() FROM login_throttle \
              WHERE key = ANY($1) ORDER BY key FOR UPDATE",
         )
@@ -128,10 +131,10 @@ impl Attempt {
             };
             let current = if *last < *now - window { 0 } else { *failures };
             let over = u32::try_from(current).unwrap_or(0) >= *limit;
-            if let Some(seconds) = waiting.or(over.then(|| context.settings.login_lockout.as_secs().max(1))) {
-                if refusal.is_none_or(|(longest, _)| seconds > longest) {
-                    refusal = Some((seconds, *scope));
-                }
+            if let Some(seconds) = waiting.or(over.then(|| context.settings.login_lockout.as_secs().max(1)))
+                && refusal.is_none_or(|(longest, _)| seconds > longest)
+            {
+                refusal = Some((seconds, *scope));
             }
             counts.push(current + 1);
         }
