@@ -26,7 +26,10 @@ use axum::{
 };
 use ems_common::{JwtKeys, Shutdown, config::JwtArgs, db, ops, service::Service};
 use sqlx::PgPool;
-use tower_http::services::{ServeDir, ServeFile};
+use tower_http::{
+    services::{ServeDir, ServeFile},
+    set_header::SetResponseHeaderLayer,
+};
 use utoipa::{
     Modify, OpenApi,
     openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
@@ -93,7 +96,12 @@ pub fn router(context: ApiContext, ui_dir: &Path) -> Router {
         .route("/api", get(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
         .with_state(context)
-        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi));
+        .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
+        // Answers are per user and many carry tokens: no cache, shared or private, may keep them.
+        .layer(SetResponseHeaderLayer::if_not_present(
+            axum::http::header::CACHE_CONTROL,
+            axum::http::HeaderValue::from_static("no-store"),
+        ));
     api.merge(dashboard(ui_dir))
 }
 
@@ -102,7 +110,9 @@ async fn api_not_found() -> impl IntoResponse {
 }
 
 /// The single-page app: files from `ui_dir`, and `index.html` for any other path so client-side
-/// routes survive a reload. Without a built dashboard, `/` leads to the API docs.
+/// routes survive a reload, except under `/assets/`, where a missing file is a 404 (a stale
+/// page asking for an old bundle must not get the shell back, cached for a year). Without a
+/// built dashboard, `/` leads to the API docs.
 fn dashboard(ui_dir: &Path) -> Router {
     let index = ui_dir.join("index.html");
     if !index.is_file() {
@@ -110,15 +120,18 @@ fn dashboard(ui_dir: &Path) -> Router {
         return Router::new().route("/", get(|| async { Redirect::temporary("/api/docs/") }));
     }
     Router::new()
+        .nest_service("/assets", ServeDir::new(ui_dir.join("assets")))
         .fallback_service(ServeDir::new(ui_dir).fallback(ServeFile::new(index)))
         .layer(axum::middleware::from_fn(cache_policy))
 }
 
 /// Built assets have content hashes in their names and never change; everything else (the
 /// HTML shell, the service worker, the manifest) must be revalidated so new versions show up.
+/// Only a file actually found is immutable.
 async fn cache_policy(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
-    let immutable = request.uri().path().starts_with("/assets/");
+    let asset = request.uri().path().starts_with("/assets/");
     let mut response = next.run(request).await;
+    let immutable = asset && response.status().is_success();
     let value = if immutable { "public, max-age=31536000, immutable" } else { "no-cache" };
     response.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static(value));
     response

@@ -108,10 +108,23 @@ async fn the_dashboard_is_served_with_client_routes_and_cache_rules() {
     let shell = app.client.get(app.url("/admin/users")).send().await.unwrap();
     assert_eq!(shell.status(), StatusCode::OK, "a client-side route gets the app shell");
     assert_eq!(shell.headers()["cache-control"], "no-cache");
+    let shell_headers = shell.headers().clone();
     assert!(shell.text().await.unwrap().contains("<title>EMS</title>"));
 
     let asset = app.client.get(app.url("/assets/app-1a2b3c.js")).send().await.unwrap();
     assert_eq!(asset.headers()["cache-control"], "public, max-age=31536000, immutable");
+    assert_eq!(asset.headers()["x-content-type-options"], "nosniff");
+    assert!(shell_headers["content-security-policy"].to_str().unwrap().contains("script-src 'self'"));
+
+    // A bundle the server does not have (an old page after a deployment) is a 404, not the shell
+    // cached for a year.
+    let missing = app.client.get(app.url("/assets/app-0ld0ld.js")).send().await.unwrap();
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+    assert_ne!(missing.headers()["cache-control"], "public, max-age=31536000, immutable");
+
+    // API answers, tokens included, are never cached.
+    let login = app.login("nobody", "not the password").await;
+    assert_eq!(login.headers()["cache-control"], "no-store");
     assert_eq!(
         app.client.get(app.url("/api/nothing")).send().await.unwrap().status(),
         StatusCode::NOT_FOUND,

@@ -44,7 +44,20 @@ export async function newPage(browser, baseURL, { viewport = DESKTOP, colorSchem
   context.setDefaultTimeout(WAIT_MS);
   context.setDefaultNavigationTimeout(WAIT_MS);
   const page = await context.newPage();
+  // Chromium reports each content-security-policy violation on the console.
+  const violations = [];
+  cspViolations.set(page, violations);
+  page.on('console', (message) => {
+    if (message.text().includes('Content Security Policy')) violations.push(message.text());
+  });
   return { context, page };
+}
+
+const cspViolations = new WeakMap();
+
+/** Fails if anything on the page was refused by the server's Content-Security-Policy. */
+export function assertNoCspViolations(page, what) {
+  assert.deepEqual(cspViolations.get(page) ?? [], [], `content security policy violations on ${what}`);
 }
 
 export async function screenshot(page, name) {
@@ -52,9 +65,14 @@ export async function screenshot(page, name) {
   await page.screenshot({ path: `${ARTIFACTS}${name}.png`, fullPage: true });
 }
 
-/** Runs axe-core in the page and fails on any serious or critical violation. */
+/**
+ * Runs axe-core in the page and fails on any serious or critical violation, or on anything the
+ * content security policy refused. axe is evaluated through the DevTools protocol, which the
+ * policy (no inline scripts) rightly does not cover.
+ */
 export async function assertAccessible(page, what) {
-  await page.addScriptTag({ content: AXE_SOURCE });
+  assertNoCspViolations(page, what);
+  await page.evaluate(AXE_SOURCE);
   const violations = await page.evaluate(async () => {
     const results = await window.axe.run(document, { resultTypes: ['violations'] });
     return results.violations
