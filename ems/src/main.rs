@@ -6,7 +6,7 @@ mod seed;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{ArgMatches, CommandFactory, FromArgMatches, Parser, Subcommand, parser::ValueSource};
 use ems_common::{Shutdown, config::DatabaseArgs, config::LogArgs, db, telemetry};
 
 /// EMS, the Energy Management System.
@@ -59,10 +59,15 @@ enum BenchCommand {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let definition = Cli::command();
+    let matches = definition.clone().get_matches();
+    let cli = Cli::from_arg_matches(&matches).unwrap_or_else(|error| error.exit());
     if let Err(error) = telemetry::init(cli.log.log_format, &cli.log.log_filter) {
         eprintln!("error: {error:#}");
         return ExitCode::from(2);
+    }
+    for warning in secrets_on_the_command_line(&definition, &matches) {
+        tracing::warn!("{warning}");
     }
     match run(cli.command).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -108,9 +113,79 @@ async fn run(command: Command) -> anyhow::Result<()> {
     }
 }
 
+/// Settings that hold a secret: a flag's value is visible to every user of the machine (`ps`,
+/// `/proc/<pid>/cmdline`), so each one given as a flag is named with the safer way to give it.
+fn secrets_on_the_command_line(command: &clap::Command, matches: &ArgMatches) -> Vec<String> {
+    const SECRET: [&str; 3] = ["secret", "password", "api_key"];
+    let mut warnings = Vec::new();
+    for argument in command.get_arguments() {
+        let id = argument.get_id().as_str();
+        let given_as_flag =
+            matches.try_contains_id(id).unwrap_or(false) && matches.value_source(id) == Some(ValueSource::CommandLine);
+        if !given_as_flag || id.ends_with("_file") {
+            continue;
+        }
+        let holds_secret = SECRET.iter().any(|word| id.ends_with(word))
+            || (id == "database_url" && url_has_password(matches.get_raw(id)));
+        if !holds_secret {
+            continue;
+        }
+        let flag = argument.get_long().map_or_else(|| id.to_owned(), |long| format!("--{long}"));
+        let file = command.get_arguments().find(|other| other.get_id().as_str() == format!("{id}_file"));
+        let advice = match (file.and_then(|file| file.get_env()), argument.get_env()) {
+            (Some(file_env), _) => {
+                format!("put it in a file readable only by EMS and set {}", file_env.to_string_lossy())
+            }
+            (None, Some(env)) => format!("set it in the environment as {} instead", env.to_string_lossy()),
+            (None, None) => "give it another way".to_owned(),
+        };
+        warnings.push(format!(
+            "{flag} was given on the command line, where other users of this machine can read it; {advice}"
+        ));
+    }
+    if let Some((name, sub_matches)) = matches.subcommand()
+        && let Some(sub_command) = command.find_subcommand(name)
+    {
+        warnings.extend(secrets_on_the_command_line(sub_command, sub_matches));
+    }
+    warnings
+}
+
+fn url_has_password(values: Option<clap::parser::RawValues<'_>>) -> bool {
+    values.into_iter().flatten().any(|value| {
+        let value = value.to_string_lossy();
+        let authority = value.split_once("://").map_or("", |(_, rest)| rest).split('/').next().unwrap_or("");
+        authority.split_once('@').is_some_and(|(credentials, _)| credentials.contains(':'))
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
+
+    fn warnings_for(arguments: &[&str]) -> Vec<String> {
+        let command = super::Cli::command();
+        let matches = command.clone().try_get_matches_from(arguments).unwrap();
+        super::secrets_on_the_command_line(&command, &matches)
+    }
+
+    #[test]
+    fn a_secret_given_as_a_flag_is_warned_about_with_the_safer_setting() {
+        let warnings = warnings_for(&["ems", "web", "--jwt-secret", "a-secret-of-thirty-two-characters!"]);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("--jwt-secret") && warnings[0].contains("EMS_JWT_SECRET_FILE"), "{warnings:?}");
+
+        let warnings = warnings_for(&["ems", "monitor", "--database-url", "postgres://ems:hunter2@db/ems"]);
+        assert_eq!(warnings.len(), 1, "{warnings:?}");
+        assert!(warnings[0].contains("--database-url") && warnings[0].contains("EMS_DATABASE_URL"), "{warnings:?}");
+    }
+
+    #[test]
+    fn flags_without_secrets_and_secret_files_are_not_warned_about() {
+        assert!(warnings_for(&["ems", "web", "--jwt-secret-file", "/run/secrets/jwt"]).is_empty());
+        assert!(warnings_for(&["ems", "monitor", "--database-url", "postgres://db/ems"]).is_empty());
+        assert!(warnings_for(&["ems", "web", "--listen", "127.0.0.1:0", "--password-checks", "4"]).is_empty());
+    }
 
     #[test]
     fn the_command_line_definition_is_consistent() {
