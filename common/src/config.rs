@@ -144,6 +144,12 @@ pub struct HttpArgs {
     /// reached over HTTPS (a TLS-terminating proxy in front), since browsers then refuse plain HTTP.
     #[arg(long, env = "EMS_HSTS_MAX_AGE", value_parser = duration_between("1m", "730d"))]
     pub hsts_max_age: Option<Duration>,
+
+    /// Serve `/metrics` (with `/livez` and `/readyz`) on this separate operations address, e.g.
+    /// `0.0.0.0:9464`, for Prometheus, and not on `--listen`. Unset: `/metrics` is served on
+    /// `--listen` only to this machine (loopback, not through a proxy).
+    #[arg(long, env = "EMS_METRICS_LISTEN", value_parser = parse_socket_addr)]
+    pub metrics_listen: Option<SocketAddr>,
 }
 
 impl HttpArgs {
@@ -154,6 +160,7 @@ impl HttpArgs {
             shutdown_timeout: Duration::from_secs(5),
             request_timeout: Duration::from_secs(30),
             hsts_max_age: None,
+            metrics_listen: None,
         }
     }
 }

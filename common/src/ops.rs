@@ -114,14 +114,38 @@ impl Readiness {
     }
 }
 
-/// `/metrics`, `/livez` and `/readyz`, to merge into a service's router.
+/// `/livez` and `/readyz`, to merge into a service's router.
 pub fn router(readiness: Readiness) -> Router {
-    let handle = prometheus();
     Router::new()
-        .route("/metrics", get(move || std::future::ready(handle.render())))
         .route("/livez", get(|| async { Json(json!({ "status": "alive" })) }))
         .route("/readyz", get(readyz))
         .with_state(readiness)
+}
+
+/// `/metrics`: the process's Prometheus text.
+pub fn metrics_router() -> Router {
+    let handle = prometheus();
+    Router::new().route("/metrics", get(move || std::future::ready(handle.render())))
+}
+
+/// Lets through only requests from this machine that did not come through a proxy (which
+/// would connect from loopback on a client's behalf and say so in `X-Forwarded-For`/`Forwarded`);
+/// others get a 404 that says where the route is served.
+pub async fn local_only(request: axum::extract::Request, next: axum::middleware::Next) -> axum::response::Response {
+    let peer = request
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map(|axum::extract::ConnectInfo(address)| address.ip());
+    let proxied = ["x-forwarded-for", "forwarded"].iter().any(|name| request.headers().contains_key(*name));
+    if peer.is_some_and(|peer| peer.is_loopback()) && !proxied {
+        return next.run(request).await;
+    }
+    let body = json!({
+        "code": "not_found",
+        "message": "this route is served only to this machine, or on the operations address (EMS_METRICS_LISTEN)",
+        "fields": [],
+    });
+    (StatusCode::NOT_FOUND, Json(body)).into_response()
 }
 
 async fn readyz(State(readiness): State<Readiness>) -> impl IntoResponse {

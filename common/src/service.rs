@@ -82,13 +82,28 @@ pub async fn serve_on(
             running.spawn(async move { (name, task.await) });
         }
     }
-    let app = http::observe(router.merge(crate::ops::router(readiness)), &http);
+    let health = crate::ops::router(readiness);
+    let app = router.merge(health.clone());
+    let app = match http.metrics_listen {
+        None => app.merge(crate::ops::metrics_router().route_layer(axum::middleware::from_fn(crate::ops::local_only))),
+        Some(_) => app,
+    };
+    let app = http::observe(app, &http);
     let shutdown_timeout = http.shutdown_timeout;
     let names = names.join(", ");
     tracing::info!(address = %format!("http://{}", listener.local_addr()?), "{names} listening");
     {
         let shutdown = shutdown.clone();
         running.spawn(async move { ("http".to_owned(), http::serve(listener, app, shutdown, shutdown_timeout).await) });
+    }
+    if let Some(address) = http.metrics_listen {
+        let operations = http::bind(address).await?;
+        tracing::info!(address = %format!("http://{}", operations.local_addr()?), "metrics, liveness and readiness listening");
+        let app = crate::ops::metrics_router().merge(health);
+        let shutdown = shutdown.clone();
+        running.spawn(async move {
+            ("operations http".to_owned(), http::serve(operations, app, shutdown, shutdown_timeout).await)
+        });
     }
 
     let mut first_error = None;
@@ -104,4 +119,68 @@ pub async fn serve_on(
     }
     tracing::info!("{names} stopped");
     first_error.map_or(Ok(()), Err)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::SocketAddr;
+
+    use super::*;
+    use crate::config::HttpArgs;
+
+    fn free_port() -> SocketAddr {
+        std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+    }
+
+    async fn status(url: String, forwarded: bool) -> u16 {
+        let client = reqwest::Client::new();
+        let mut request = client.get(url);
+        if forwarded {
+            request = request.header("x-forwarded-for", "198.51.100.7");
+        }
+        request.send().await.map_or(0, |response| response.status().as_u16())
+    }
+
+    async fn start(http: HttpArgs) -> (String, Shutdown) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = format!("http://{}", listener.local_addr().unwrap());
+        let shutdown = Shutdown::new();
+        let service = Service::new("test").routes(Router::new().route("/hello", axum::routing::get(|| async { "hi" })));
+        tokio::spawn(serve_on(listener, http, vec![service], shutdown.clone()));
+        for _ in 0..100 {
+            if reqwest::get(format!("{address}/livez")).await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        (address, shutdown)
+    }
+
+    #[tokio::test]
+    async fn metrics_are_served_to_this_machine_only_and_not_through_a_proxy() {
+        let (address, shutdown) = start(HttpArgs::for_tests()).await;
+        assert_eq!(status(format!("{address}/metrics"), false).await, 200);
+        assert_eq!(status(format!("{address}/metrics"), true).await, 404, "a proxied request is not local");
+        assert_eq!(status(format!("{address}/livez"), true).await, 200, "liveness stays public");
+        shutdown.trigger();
+    }
+
+    #[tokio::test]
+    async fn with_an_operations_address_metrics_move_there() {
+        let operations = free_port();
+        let (address, shutdown) = start(HttpArgs { metrics_listen: Some(operations), ..HttpArgs::for_tests() }).await;
+        assert_eq!(status(format!("{address}/metrics"), false).await, 404);
+        assert_eq!(status(format!("{address}/hello"), false).await, 200);
+        let mut served = 0;
+        for _ in 0..100 {
+            served = status(format!("http://{operations}/metrics"), true).await;
+            if served == 200 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+        assert_eq!(served, 200);
+        assert_eq!(status(format!("http://{operations}/readyz"), false).await, 200);
+        shutdown.trigger();
+    }
 }

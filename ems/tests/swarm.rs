@@ -442,7 +442,7 @@ fn active_balancer(service: &str) -> Option<String> {
 
 fn forwarded(container: &str) -> f64 {
     let Ok(output) =
-        Command::new("docker").args(["exec", container, "curl", "-fsS", "http://127.0.0.1:8080/metrics"]).output()
+        Command::new("docker").args(["exec", container, "curl", "-fsS", "http://127.0.0.1:9464/metrics"]).output()
     else {
         return 0.0;
     };
