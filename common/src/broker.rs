@@ -184,6 +184,10 @@ impl Names {
         self.subject("devices.changed")
     }
 
+    pub fn users_changed_subject(&self) -> String {
+        self.subject("users.changed")
+    }
+
     pub fn heartbeat_subject(&self) -> String {
         self.subject("monitors.heartbeat")
     }

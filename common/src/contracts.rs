@@ -64,6 +64,13 @@ pub struct DeviceChanged {
     pub device_id: Uuid,
 }
 
+/// Published on `ems.users.changed` when an account's role or password changes or it is deleted:
+/// every web instance forgets what it cached of it, and every notifier closes its WebSockets.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserChanged {
+    pub user_id: Uuid,
+}
+
 /// Published on `ems.monitors.heartbeat` by every monitor replica, about once a second.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Heartbeat {

@@ -39,6 +39,10 @@ pub struct Claims {
     pub iss: String,
     pub iat: i64,
     pub exp: i64,
+    /// The account's token version when this was issued (`users.token_version`); the API refuses
+    /// a token whose version is behind the account's. Tokens without one are version 0.
+    #[serde(default)]
+    pub ver: i32,
 }
 
 impl Claims {
@@ -96,8 +100,14 @@ impl JwtKeys {
         self.access_ttl
     }
 
-    /// Issues an access token for this user, valid for the configured lifetime.
+    /// Issues an access token for a user whose account was never changed (token version 0).
     pub fn issue(&self, user_id: Uuid, role: Role, name: &str) -> anyhow::Result<String> {
+        self.issue_version(user_id, role, name, 0)
+    }
+
+    /// Issues an access token for this user at the account's token version, valid for the
+    /// configured lifetime.
+    pub fn issue_version(&self, user_id: Uuid, role: Role, name: &str, version: i32) -> anyhow::Result<String> {
         let now = Utc::now().timestamp();
         let claims = Claims {
             sub: user_id,
@@ -106,6 +116,7 @@ impl JwtKeys {
             iss: ISSUER.to_owned(),
             iat: now,
             exp: now + self.access_ttl.as_secs() as i64,
+            ver: version,
         };
         Ok(jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?)
     }
@@ -150,6 +161,7 @@ mod tests {
             iss: ISSUER.into(),
             iat: 0,
             exp: Utc::now().timestamp() - 120,
+            ver: 0,
         };
         let token = jsonwebtoken::encode(&Header::default(), &claims, &keys.encoding).unwrap();
         assert_eq!(keys.verify(&token), Err(TokenError::Expired));

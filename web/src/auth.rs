@@ -101,7 +101,7 @@ async fn login(
 }
 
 fn session_for(context: &ApiContext, user: User, refresh: sessions::IssuedToken) -> ApiResult<Session> {
-    let access_token = context.jwt.issue(user.id, user.role, &user.display_name)?;
+    let access_token = context.jwt.issue_version(user.id, user.role, &user.display_name, user.token_version)?;
     Ok(Session {
         access_token,
         token_type: "Bearer".into(),

@@ -80,6 +80,8 @@ impl FromRequestParts<ApiContext> for CurrentUser {
         let claims =
             context.jwt.verify(token.trim()).map_err(|error: TokenError| ApiError::Unauthorized(error.to_string()))?;
         tracing::Span::current().record("user_id", tracing::field::display(claims.sub));
+        // A demoted or deleted account's tokens stop working at once, not when they expire.
+        context.accounts.check(&context.pool, &claims).await?;
         Ok(Self(claims))
     }
 }

@@ -1,6 +1,7 @@
 //! The EMS web service: the REST API (auth, users, devices), its OpenAPI description and
 //! interactive docs, and the web dashboard's files.
 
+pub mod accounts;
 pub mod alerts;
 pub mod auth;
 pub mod chat;
@@ -160,12 +161,14 @@ pub fn service(
     let mut context = ApiContext::new(pool, jwt, jwt_args, &args.login, events).with_amqp(amqp);
     context.replicas = crate::system::Replicas::new(liveness.replica_timeout);
     let replicas = context.replicas.clone().follow(heartbeats.0, heartbeats.1, shutdown.clone());
-    let expiry = throttle::expire_periodically(context.pool.clone(), THROTTLE_EXPIRY_EVERY, shutdown);
+    let expiry = throttle::expire_periodically(context.pool.clone(), THROTTLE_EXPIRY_EVERY, shutdown.clone());
+    let account_changes = context.accounts.clone().follow(context.events.clone(), shutdown);
     Service::new("web")
         .routes(router(context, &args.ui_dir))
         .ready_when(readiness)
         .task("system view", replicas)
         .task("login throttle expiry", expiry)
+        .task("account changes", account_changes)
 }
 
 /// `ems web`: the API, docs and dashboard with the operations endpoints, until `shutdown`.

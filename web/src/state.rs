@@ -111,6 +111,8 @@ pub struct ApiContext {
     pub amqp: Option<Arc<lapin::Connection>>,
     /// Bounds the password checks of logins running at once.
     pub hashing: crate::passwords::Hashing,
+    /// Accounts' current roles and token versions, to refuse stale access tokens.
+    pub accounts: crate::accounts::Accounts,
 }
 
 /// Events the API publishes on NATS for the other services.
@@ -174,6 +176,15 @@ impl ApiContext {
     pub fn new(pool: PgPool, jwt: JwtKeys, jwt_args: &JwtArgs, login: &LoginThrottleArgs, events: Events) -> Self {
         let settings = Settings::new(jwt_args.refresh_token_ttl, login);
         let hashing = crate::passwords::Hashing::new(login.password_checks, login.password_check_wait);
-        Self { pool, jwt, settings: Arc::new(settings), events, replicas: Default::default(), amqp: None, hashing }
+        Self {
+            pool,
+            jwt,
+            settings: Arc::new(settings),
+            events,
+            replicas: Default::default(),
+            amqp: None,
+            hashing,
+            accounts: Default::default(),
+        }
     }
 }

@@ -29,9 +29,12 @@ pub struct User {
     pub role: Role,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Access tokens are issued at this version (see `accounts`); not shown.
+    #[serde(skip)]
+    pub token_version: i32,
 }
 
-pub const USER_COLUMNS: &str = "id, username, display_name, role, created_at, updated_at";
+pub const USER_COLUMNS: &str = "id, username, display_name, role, created_at, updated_at, token_version";
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct NewUser {
@@ -222,8 +225,10 @@ async fn update_user(
             message: "you cannot remove your own administrator role; ask another administrator".into(),
         });
     }
+    // A new role makes the user's access tokens stale: their version moves on.
     let user = sqlx::query_as::<_, User>(&format!(
         "UPDATE users SET username = COALESCE($2, username), display_name = COALESCE($3, display_name), \
+         token_version = token_version + CASE WHEN $4::user_role IS DISTINCT FROM NULL AND $4 <> role THEN 1 ELSE 0 END, \
          role = COALESCE($4, role), updated_at = now() WHERE id = $1 RETURNING {USER_COLUMNS}"
     ))
     .bind(id)
@@ -233,6 +238,9 @@ async fn update_user(
     .fetch_optional(&context.pool)
     .await?
     .ok_or_else(|| no_such_user(id))?;
+    if changes.role.is_some() {
+        context.accounts.changed(&context.events, id).await;
+    }
     Ok(axum::Json(user))
 }
 
@@ -251,16 +259,19 @@ async fn reset_password(
     refuse_username_as_password(&new_password.password, &user.username)?;
     let password_hash = passwords::hash(new_password.password).await?;
     let mut transaction = context.pool.begin().await?;
-    let updated = sqlx::query("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(password_hash)
-        .execute(&mut *transaction)
-        .await?;
+    let updated = sqlx::query(
+        "UPDATE users SET password_hash = $2, token_version = token_version + 1, updated_at = now() WHERE id = $1",
+    )
+    .bind(id)
+    .bind(password_hash)
+    .execute(&mut *transaction)
+    .await?;
     if updated.rows_affected() == 0 {
         return Err(no_such_user(id));
     }
     sessions::revoke_all_of_user(&mut transaction, id).await?;
     transaction.commit().await?;
+    context.accounts.changed(&context.events, id).await;
     tracing::info!(user_id = %id, "password reset; sessions revoked");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -283,6 +294,7 @@ async fn delete_user(
     if deleted.rows_affected() == 0 {
         return Err(no_such_user(id));
     }
+    context.accounts.changed(&context.events, id).await;
     tracing::info!(user_id = %id, "user deleted");
     Ok(StatusCode::NO_CONTENT)
 }

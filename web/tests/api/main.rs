@@ -1,6 +1,7 @@
 //! Integration tests of the web API against the real PostgreSQL, each test with its own freshly
 //! migrated database and a server on port 0. One test binary, so it links once.
 
+mod accounts;
 mod auth;
 mod chat;
 mod consumption;
