@@ -4,6 +4,7 @@
 
 mod connection;
 pub mod hub;
+pub mod limits;
 pub mod protocol;
 
 use std::{sync::Arc, time::Duration};
@@ -24,7 +25,8 @@ pub use hub::Hub;
 
 #[derive(Args, Clone, Debug)]
 pub struct NotifierArgs {
-    /// Events queued for one connection before it counts as too slow and is cut off.
+    /// Events queued for one connection; while it is full, the connection misses typing and
+    /// presence events, and the next alert or chat message cuts it off as too slow.
     #[arg(long, env = "EMS_WS_QUEUE", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub ws_queue: u32,
 

@@ -18,6 +18,8 @@ pub mod close {
     pub const TOO_SLOW: u16 = 4008;
     /// Nothing was heard from the client (not even a pong) for the idle timeout.
     pub const IDLE: u16 = 4000;
+    /// The client sent frames far faster than any person could (see `limits`); reconnect later.
+    pub const TOO_MANY_FRAMES: u16 = 4029;
 }
 
 /// Frames the server sends.
@@ -67,6 +69,13 @@ struct Versioned<'a> {
 }
 
 impl ServerFrame {
+    /// Ephemeral frames (typing, presence) are worth nothing late: a connection whose queue is
+    /// full misses them, while missing a durable one (an alert, a chat message) cuts it off so it
+    /// reconnects and catches up.
+    pub fn is_ephemeral(&self) -> bool {
+        matches!(self, ServerFrame::ChatTyping { .. } | ServerFrame::Presence { .. })
+    }
+
     pub fn to_text(&self) -> String {
         serde_json::to_string(&Versioned { v: VERSION, frame: self }).expect("frames serialise")
     }
