@@ -162,7 +162,7 @@ async fn serve(socket: WebSocket, state: NotifierState, claims: Claims, last_ale
             }
         }
     }
-    let last = state.hub.unregister(user, registration.id);
+    let last = registration.leave();
     // While stopping, every connection closes at once: nobody is told of each departure.
     if last && role == Role::Client && !state.shutdown.is_triggered() {
         state
