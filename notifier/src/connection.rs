@@ -8,15 +8,17 @@ use std::time::{Duration, Instant};
 use axum::{
     extract::{
         Query, State, WebSocketUpgrade,
-        ws::{CloseFrame, Message, Utf8Bytes, WebSocket},
+        rejection::QueryRejection,
+        ws::{CloseFrame, Message, Utf8Bytes, WebSocket, rejection::WebSocketUpgradeRejection},
     },
     http::{HeaderMap, header},
-    response::Response,
+    response::{IntoResponse, Response},
 };
 use ems_common::{
     Claims, Role,
     contracts::{AlertEvent, ChatEvent, ChatInbound},
 };
+use ems_web::error::ApiError;
 use futures::{
     SinkExt, StreamExt,
     stream::{SplitSink, SplitStream},
@@ -43,12 +45,29 @@ pub struct WsQuery {
     last_alert_id: Option<i64>,
 }
 
+/// `GET /ws`. What is refused before the upgrade (not a WebSocket handshake, a malformed query)
+/// is answered with the API's JSON error body; a bad token after it, with a close frame.
 pub async fn upgrade(
-    websocket: WebSocketUpgrade,
+    websocket: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     State(state): State<NotifierState>,
-    Query(query): Query<WsQuery>,
+    query: Result<Query<WsQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
+    let websocket = match websocket {
+        Ok(websocket) => websocket,
+        Err(rejection) => {
+            // The shape of an API error, with the status axum chose (405, 426 or 400).
+            let status = rejection.status();
+            let mut response =
+                ApiError::BadRequest(format!("{}: open /ws as a WebSocket", rejection.body_text())).into_response();
+            *response.status_mut() = status;
+            return response;
+        }
+    };
+    let query = match query {
+        Ok(Query(query)) => query,
+        Err(rejection) => return ApiError::from(rejection).into_response(),
+    };
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -198,16 +217,16 @@ async fn timed_send(sink: &mut SplitSink<WebSocket, Message>, message: Message, 
     matches!(tokio::time::timeout(limit, sink.send(message)).await, Ok(Ok(())))
 }
 
-/// Sends the user's alerts after `after`, oldest first.
+/// Sends the user's alerts after `after`, oldest first: the newest `replay_limit` of them. When
+/// there are more, a `replay.truncated` frame goes first, so the client loads the older ones from
+/// the API instead of silently missing them (or the newest, had the oldest been replayed).
 async fn replay(state: &NotifierState, sink: &mut SplitSink<WebSocket, Message>, user: Uuid, after: i64) -> bool {
-    let query = format!("{} WHERE a.user_id = $1 AND a.id > $2 ORDER BY a.id LIMIT $3", AlertEvent::select(""));
-    let missed = sqlx::query_as::<_, AlertEvent>(&query)
-        .bind(user)
-        .bind(after)
-        .bind(state.settings.replay_limit)
-        .fetch_all(&state.pool)
-        .await;
-    let missed = match missed {
+    let limit = state.settings.replay_limit;
+    // One row more than the limit tells whether older ones are left out.
+    let query = format!("{} WHERE a.user_id = $1 AND a.id > $2 ORDER BY a.id DESC LIMIT $3", AlertEvent::select(""));
+    let missed =
+        sqlx::query_as::<_, AlertEvent>(&query).bind(user).bind(after).bind(limit + 1).fetch_all(&state.pool).await;
+    let mut missed = match missed {
         Ok(rows) => rows,
         Err(error) => {
             tracing::warn!(%error, "replaying missed alerts failed");
@@ -222,7 +241,15 @@ async fn replay(state: &NotifierState, sink: &mut SplitSink<WebSocket, Message>,
             .await;
         }
     };
-    for alert in missed {
+    if missed.len() as i64 > limit {
+        missed.pop();
+        let oldest_replayed_id = missed.last().map(|alert| alert.id);
+        metrics::counter!("notifier_replays_truncated_total").increment(1);
+        if !send(sink, &ServerFrame::ReplayTruncated { after_id: after, oldest_replayed_id }, state).await {
+            return false;
+        }
+    }
+    for alert in missed.into_iter().rev() {
         if !send(sink, &ServerFrame::Alert { alert }, state).await {
             return false;
         }

@@ -46,7 +46,8 @@ pub struct NotifierArgs {
     #[arg(long, env = "EMS_WS_BUFFER_BYTES", default_value_t = 2048, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(512..=1_048_576))]
     pub ws_buffer_bytes: usize,
 
-    /// Most missed alerts replayed to a reconnecting client (0 to 10000).
+    /// Most missed alerts replayed to a reconnecting client (0 to 10000): the newest ones, after a
+    /// `replay.truncated` frame when there are more.
     #[arg(long, env = "EMS_WS_REPLAY_LIMIT", default_value_t = 200, value_parser = clap::value_parser!(i64).range(0..=10_000))]
     pub ws_replay_limit: i64,
 }

@@ -43,6 +43,11 @@ pub enum ServerFrame {
     /// A `chat.send` was durably accepted; its `client_id` will not be stored twice.
     #[serde(rename = "ack")]
     Ack { client_id: String },
+    /// The replay after `after_id` was cut to the newest alerts: older ones, with ids above
+    /// `after_id` and below `oldest_replayed_id` (all of them when it is null), are only in
+    /// `GET /api/alerts`.
+    #[serde(rename = "replay.truncated")]
+    ReplayTruncated { after_id: i64, oldest_replayed_id: Option<i64> },
     #[serde(rename = "error")]
     Error { code: String, message: String },
 }

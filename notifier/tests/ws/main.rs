@@ -3,6 +3,7 @@
 mod abuse;
 mod gauge;
 mod helpers;
+mod replay;
 
 use std::time::Duration;
 
