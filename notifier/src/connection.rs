@@ -1,21 +1,24 @@
 //! One WebSocket connection: authenticate, say hello, replay missed alerts, then forward the
-//! user's events while taking chat frames from the client, with keep-alive pings and an idle
-//! timeout. The connection is one task; an idle one holds little more than its small buffers.
+//! user's events while taking chat frames from the client (within the limits of `limits`), with
+//! keep-alive pings and an idle timeout. The connection is one task; an idle one holds little
+//! more than its small buffers.
 
 use std::time::{Duration, Instant};
 
 use axum::{
     extract::{
         Query, State, WebSocketUpgrade,
-        ws::{CloseFrame, Message, Utf8Bytes, WebSocket},
+        rejection::QueryRejection,
+        ws::{CloseFrame, Message, Utf8Bytes, WebSocket, rejection::WebSocketUpgradeRejection},
     },
     http::{HeaderMap, header},
-    response::Response,
+    response::{IntoResponse, Response},
 };
 use ems_common::{
     Claims, Role,
     contracts::{AlertEvent, ChatEvent, ChatInbound},
 };
+use ems_web::error::ApiError;
 use futures::{
     SinkExt, StreamExt,
     stream::{SplitSink, SplitStream},
@@ -25,6 +28,7 @@ use uuid::Uuid;
 
 use crate::{
     NotifierState,
+    limits::{ClientLimits, TypingDecision},
     protocol::{ClientFrame, ServerFrame, close},
 };
 
@@ -41,12 +45,29 @@ pub struct WsQuery {
     last_alert_id: Option<i64>,
 }
 
+/// `GET /ws`. What is refused before the upgrade (not a WebSocket handshake, a malformed query)
+/// is answered with the API's JSON error body; a bad token after it, with a close frame.
 pub async fn upgrade(
-    websocket: WebSocketUpgrade,
+    websocket: Result<WebSocketUpgrade, WebSocketUpgradeRejection>,
     State(state): State<NotifierState>,
-    Query(query): Query<WsQuery>,
+    query: Result<Query<WsQuery>, QueryRejection>,
     headers: HeaderMap,
 ) -> Response {
+    let websocket = match websocket {
+        Ok(websocket) => websocket,
+        Err(rejection) => {
+            // The shape of an API error, with the status axum chose (405, 426 or 400).
+            let status = rejection.status();
+            let mut response =
+                ApiError::BadRequest(format!("{}: open /ws as a WebSocket", rejection.body_text())).into_response();
+            *response.status_mut() = status;
+            return response;
+        }
+    };
+    let query = match query {
+        Ok(Query(query)) => query,
+        Err(rejection) => return ApiError::from(rejection).into_response(),
+    };
     let bearer = headers
         .get(header::AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
@@ -81,20 +102,29 @@ fn close_message(code: u16, reason: &str) -> Message {
     Message::Close(Some(CloseFrame { code, reason: Utf8Bytes::from(reason) }))
 }
 
-async fn send(sink: &mut SplitSink<WebSocket, Message>, frame: &ServerFrame) -> bool {
-    sink.send(Message::Text(Utf8Bytes::from(frame.to_text()))).await.is_ok()
+async fn send(sink: &mut SplitSink<WebSocket, Message>, frame: &ServerFrame, state: &NotifierState) -> bool {
+    timed_send(sink, Message::Text(Utf8Bytes::from(frame.to_text())), state.settings.send_timeout).await
+}
+
+/// Sleeps until `due`, or forever when there is nothing due.
+async fn until(due: Option<tokio::time::Instant>) {
+    match due {
+        Some(due) => tokio::time::sleep_until(due).await,
+        None => std::future::pending().await,
+    }
 }
 
 async fn serve(socket: WebSocket, state: NotifierState, claims: Claims, last_alert_id: Option<i64>) {
     let (user, role) = (claims.sub, claims.role);
     let mut registration = state.hub.register(user, role);
+    let mut limits = ClientLimits::default();
     if registration.first && role == Role::Client {
         state
             .publish_event(&state.names.chat_admins_subject(), &ChatEvent::Presence { user_id: user, online: true })
             .await;
     }
     let (mut sink, mut stream) = socket.split();
-    let mut open = send(&mut sink, &ServerFrame::Hello { user_id: user, role }).await;
+    let mut open = send(&mut sink, &ServerFrame::Hello { user_id: user, role }, &state).await;
     if open && let Some(after) = last_alert_id {
         open = replay(&state, &mut sink, user, after).await;
     }
@@ -119,18 +149,29 @@ async fn serve(socket: WebSocket, state: NotifierState, claims: Claims, last_ale
             incoming = stream.next() => match incoming {
                 Some(Ok(message)) => {
                     last_heard = Instant::now();
-                    match message {
-                        Message::Text(text) => {
-                            if let Some(reply) = handle_client_frame(&state, &claims, text.as_str()).await {
-                                open = send(&mut sink, &reply).await;
-                            }
-                        }
-                        Message::Close(_) => break,
-                        _ => {}
+                    if matches!(message, Message::Close(_)) {
+                        break;
+                    }
+                    if !limits.frame() {
+                        tracing::warn!(%user, "a client sent frames far too fast; closing it");
+                        metrics::counter!("notifier_abuse_disconnects_total").increment(1);
+                        let reason = "too many frames; reconnect later and send less";
+                        close_with(&mut sink, &mut stream, close::TOO_MANY_FRAMES, reason, &state).await;
+                        break;
+                    }
+                    if let Message::Text(text) = message
+                        && let Some(reply) = handle_client_frame(&state, &claims, &mut limits, text.as_str()).await
+                    {
+                        open = send(&mut sink, &reply, &state).await;
                     }
                 }
                 _ => break,
             },
+            () = until(limits.next_typing_due()) => {
+                for (customer_id, typing) in limits.due_typing() {
+                    publish_typing(&state, &claims, customer_id, typing).await;
+                }
+            }
             _ = pings.tick() => {
                 if last_heard.elapsed() > state.settings.idle_timeout {
                     close_with(&mut sink, &mut stream, close::IDLE, "nothing heard from the client for too long", &state).await;
@@ -140,7 +181,7 @@ async fn serve(socket: WebSocket, state: NotifierState, claims: Claims, last_ale
             }
         }
     }
-    let last = state.hub.unregister(user, registration.id);
+    let last = registration.leave();
     // While stopping, every connection closes at once: nobody is told of each departure.
     if last && role == Role::Client && !state.shutdown.is_triggered() {
         state
@@ -176,16 +217,16 @@ async fn timed_send(sink: &mut SplitSink<WebSocket, Message>, message: Message, 
     matches!(tokio::time::timeout(limit, sink.send(message)).await, Ok(Ok(())))
 }
 
-/// Sends the user's alerts after `after`, oldest first.
+/// Sends the user's alerts after `after`, oldest first: the newest `replay_limit` of them. When
+/// there are more, a `replay.truncated` frame goes first, so the client loads the older ones from
+/// the API instead of silently missing them (or the newest, had the oldest been replayed).
 async fn replay(state: &NotifierState, sink: &mut SplitSink<WebSocket, Message>, user: Uuid, after: i64) -> bool {
-    let query = format!("{} WHERE a.user_id = $1 AND a.id > $2 ORDER BY a.id LIMIT $3", AlertEvent::select(""));
-    let missed = sqlx::query_as::<_, AlertEvent>(&query)
-        .bind(user)
-        .bind(after)
-        .bind(state.settings.replay_limit)
-        .fetch_all(&state.pool)
-        .await;
-    let missed = match missed {
+    let limit = state.settings.replay_limit;
+    // One row more than the limit tells whether older ones are left out.
+    let query = format!("{} WHERE a.user_id = $1 AND a.id > $2 ORDER BY a.id DESC LIMIT $3", AlertEvent::select(""));
+    let missed =
+        sqlx::query_as::<_, AlertEvent>(&query).bind(user).bind(after).bind(limit + 1).fetch_all(&state.pool).await;
+    let mut missed = match missed {
         Ok(rows) => rows,
         Err(error) => {
             tracing::warn!(%error, "replaying missed alerts failed");
@@ -195,25 +236,53 @@ async fn replay(state: &NotifierState, sink: &mut SplitSink<WebSocket, Message>,
                     code: "replay_failed".into(),
                     message: "missed alerts could not be loaded; see the alert list".into(),
                 },
+                state,
             )
             .await;
         }
     };
-    for alert in missed {
-        if !send(sink, &ServerFrame::Alert { alert }).await {
+    if missed.len() as i64 > limit {
+        missed.pop();
+        let oldest_replayed_id = missed.last().map(|alert| alert.id);
+        metrics::counter!("notifier_replays_truncated_total").increment(1);
+        if !send(sink, &ServerFrame::ReplayTruncated { after_id: after, oldest_replayed_id }, state).await {
+            return false;
+        }
+    }
+    for alert in missed.into_iter().rev() {
+        if !send(sink, &ServerFrame::Alert { alert }, state).await {
             return false;
         }
     }
     true
 }
 
+/// Tells the other side of `customer_id`'s conversation that this user is typing (or stopped).
+async fn publish_typing(state: &NotifierState, claims: &Claims, customer_id: Uuid, typing: bool) {
+    let event = ChatEvent::Typing { customer_id, role: claims.role, user_id: claims.sub, typing };
+    let subject = match claims.role {
+        Role::Client => state.names.chat_admins_subject(),
+        Role::Admin => state.names.chat_user_subject(customer_id),
+    };
+    state.publish_event(&subject, &event).await;
+}
+
 fn error(code: &str, message: impl Into<String>) -> Option<ServerFrame> {
     Some(ServerFrame::Error { code: code.into(), message: message.into() })
 }
 
+fn rate_limited(what: &str) -> Option<ServerFrame> {
+    error("rate_limited", format!("too many {what} at once (10, then 1 a second); send it again in a moment"))
+}
+
 /// Acts on one client frame; returns the frame to answer with, if any. A customer can only ever
 /// act in their own conversation, whatever ids the frame carries.
-async fn handle_client_frame(state: &NotifierState, claims: &Claims, text: &str) -> Option<ServerFrame> {
+async fn handle_client_frame(
+    state: &NotifierState,
+    claims: &Claims,
+    limits: &mut ClientLimits,
+    text: &str,
+) -> Option<ServerFrame> {
     let frame = match serde_json::from_str::<ClientFrame>(text) {
         Ok(frame) => frame,
         Err(problem) => return error("bad_frame", format!("not a frame this server understands: {problem}")),
@@ -236,6 +305,9 @@ async fn handle_client_frame(state: &NotifierState, claims: &Claims, text: &str)
             if client_id.is_empty() || client_id.chars().count() > MAX_CLIENT_ID_CHARS {
                 return error("bad_frame", format!("client_id must have 1 to {MAX_CLIENT_ID_CHARS} characters"));
             }
+            if !limits.send() {
+                return rate_limited("messages");
+            }
             let inbound = ChatInbound::Message {
                 customer_id,
                 sender_id: claims.sub,
@@ -257,18 +329,18 @@ async fn handle_client_frame(state: &NotifierState, claims: &Claims, text: &str)
             let Some(customer_id) = conversation(customer_id) else {
                 return error("bad_frame", NAME_THE_CUSTOMER);
             };
-            let event = ChatEvent::Typing { customer_id, role: claims.role, user_id: claims.sub, typing };
-            let subject = match claims.role {
-                Role::Client => state.names.chat_admins_subject(),
-                Role::Admin => state.names.chat_user_subject(customer_id),
-            };
-            state.publish_event(&subject, &event).await;
+            if limits.typing(customer_id, typing) == TypingDecision::Forward {
+                publish_typing(state, claims, customer_id, typing).await;
+            }
             None
         }
         ClientFrame::ChatRead { up_to_id, customer_id } => {
             let Some(customer_id) = conversation(customer_id) else {
                 return error("bad_frame", NAME_THE_CUSTOMER);
             };
+            if !limits.read() {
+                return rate_limited("read receipts");
+            }
             let inbound = ChatInbound::Read { customer_id, reader_role: claims.role, up_to_id };
             let message_id = format!("read:{}:{customer_id}:{up_to_id}", claims.sub);
             match state.send_inbound(&inbound, &message_id).await {

@@ -1,5 +1,6 @@
 //! The connections of this notifier instance, by user, and the fan-out from NATS to them. Each
-//! connection has a small bounded queue; a connection whose queue is full is cut off rather than
+//! connection has a small bounded queue; a connection whose queue is full misses ephemeral frames
+//! (typing, presence) and is cut off by a durable one (an alert, a chat message) rather than
 //! allowed to slow the fan-out for everyone else.
 
 use std::{
@@ -41,12 +42,30 @@ pub struct Hub {
 }
 
 /// What a connection gets from the hub: its id and the frames to send. When the hub drops the
-/// sending side, the connection was too slow (or the notifier is stopping).
+/// sending side, the connection was too slow (or the notifier is stopping). Dropping it, however
+/// the connection ended, takes the connection out of the hub and of the connection gauge once.
 pub struct Registration {
     pub id: u64,
     pub frames: mpsc::Receiver<Utf8Bytes>,
     /// True when this is the user's first open connection on this instance.
     pub first: bool,
+    user: Uuid,
+    hub: Hub,
+}
+
+impl Registration {
+    /// Leaves the hub; true when this was the user's last connection on this instance.
+    pub fn leave(self) -> bool {
+        self.hub.remove(self.user, self.id)
+    }
+}
+
+impl Drop for Registration {
+    fn drop(&mut self) {
+        // A second removal (after `leave`) finds nothing; the gauge moves once either way.
+        self.hub.remove(self.user, self.id);
+        metrics::gauge!("notifier_connections").decrement(1.0);
+    }
 }
 
 impl Hub {
@@ -64,20 +83,18 @@ impl Hub {
         if role == Role::Admin {
             registry.admins.push((user, Connection { id, sender }));
         }
+        drop(registry);
         metrics::gauge!("notifier_connections").increment(1.0);
-        Registration { id, frames, first }
+        Registration { id, frames, first, user, hub: self.clone() }
     }
 
-    /// Removes a connection; true when it was the user's last one on this instance.
-    pub fn unregister(&self, user: Uuid, id: u64) -> bool {
+    /// Removes a connection (if still there: the fan-out removes those it cuts off); true when
+    /// it was the user's last one on this instance.
+    fn remove(&self, user: Uuid, id: u64) -> bool {
         let mut registry = self.registry.lock().expect("hub lock");
         let mut last = false;
         if let Some(connections) = registry.by_user.get_mut(&user) {
-            let before = connections.len();
             connections.retain(|connection| connection.id != id);
-            if connections.len() < before {
-                metrics::gauge!("notifier_connections").decrement(1.0);
-            }
             if connections.is_empty() {
                 registry.by_user.remove(&user);
                 last = true;
@@ -96,7 +113,11 @@ impl Hub {
         let text = Utf8Bytes::from(frame.to_text());
         let mut registry = self.registry.lock().expect("hub lock");
         let Some(connections) = registry.by_user.get_mut(&user) else { return };
-        let cut = offer(connections.iter().map(|connection| (connection.id, &connection.sender)), &text);
+        let cut = offer(
+            connections.iter().map(|connection| (connection.id, &connection.sender)),
+            &text,
+            frame.is_ephemeral(),
+        );
         if !cut.is_empty() {
             connections.retain(|connection| !cut.contains(&connection.id));
             registry.admins.retain(|(_, connection)| !cut.contains(&connection.id));
@@ -107,7 +128,11 @@ impl Hub {
     pub fn to_admins(&self, frame: &ServerFrame) {
         let text = Utf8Bytes::from(frame.to_text());
         let mut registry = self.registry.lock().expect("hub lock");
-        let cut = offer(registry.admins.iter().map(|(_, connection)| (connection.id, &connection.sender)), &text);
+        let cut = offer(
+            registry.admins.iter().map(|(_, connection)| (connection.id, &connection.sender)),
+            &text,
+            frame.is_ephemeral(),
+        );
         if !cut.is_empty() {
             registry.admins.retain(|(_, connection)| !cut.contains(&connection.id));
             for connections in registry.by_user.values_mut() {
@@ -165,13 +190,21 @@ impl Hub {
     }
 }
 
-/// Offers a frame to each connection; returns the ids of those whose queue is full (cut off:
-/// dropping their sender ends their task with a "too slow" close).
-fn offer<'a>(connections: impl Iterator<Item = (u64, &'a mpsc::Sender<Utf8Bytes>)>, text: &Utf8Bytes) -> Vec<u64> {
+/// Offers a frame to each connection; returns the ids of those to cut off (dropping their sender
+/// ends their task with a "too slow" close): gone ones, and those whose queue is full for a durable
+/// frame. A full queue only misses an ephemeral frame.
+fn offer<'a>(
+    connections: impl Iterator<Item = (u64, &'a mpsc::Sender<Utf8Bytes>)>,
+    text: &Utf8Bytes,
+    ephemeral: bool,
+) -> Vec<u64> {
     let mut cut = Vec::new();
     for (id, sender) in connections {
         match sender.try_send(text.clone()) {
             Ok(()) => metrics::counter!("notifier_frames_sent_total").increment(1),
+            Err(mpsc::error::TrySendError::Full(_)) if ephemeral => {
+                metrics::counter!("notifier_ephemeral_frames_dropped_total").increment(1);
+            }
             Err(mpsc::error::TrySendError::Full(_)) => {
                 tracing::warn!(connection = id, "connection too slow for its events; cutting it off");
                 metrics::counter!("notifier_slow_disconnects_total").increment(1);
@@ -226,6 +259,46 @@ mod tests {
         hub.to_user(ana, &frame("later"));
         assert!(fast.frames.try_recv().is_ok(), "the fast one keeps receiving");
         assert_eq!(hub.connections(), 1);
+    }
+
+    #[test]
+    fn a_full_queue_misses_ephemeral_frames_and_is_cut_off_only_by_a_durable_one() {
+        let hub = Hub::new(1);
+        let mut admin = hub.register(Uuid::new_v4(), Role::Admin);
+        let typing = ServerFrame::ChatTyping {
+            customer_id: Uuid::new_v4(),
+            role: Role::Client,
+            user_id: Uuid::new_v4(),
+            typing: true,
+        };
+        for _ in 0..5 {
+            hub.to_admins(&typing);
+            hub.to_admins(&ServerFrame::Presence { user_id: Uuid::new_v4(), online: true });
+        }
+        assert_eq!(hub.connections(), 1, "still connected");
+        assert!(admin.frames.try_recv().unwrap().as_str().contains("chat.typing"));
+        hub.to_admins(&frame("durable"));
+        assert_eq!(hub.connections(), 1, "room again after reading");
+        hub.to_admins(&frame("durable too"));
+        assert_eq!(hub.connections(), 0, "a durable frame into a full queue cuts it off");
+    }
+
+    #[test]
+    fn a_connection_leaves_the_hub_however_it_ends() {
+        let hub = Hub::new(1);
+        let ana = Uuid::new_v4();
+        let cut = hub.register(ana, Role::Client);
+        let other = hub.register(ana, Role::Client);
+        hub.to_user(ana, &frame("1"));
+        hub.to_user(ana, &frame("2"));
+        assert_eq!(hub.connections(), 0, "both cut off as too slow");
+        assert!(cut.leave(), "the first to leave finds ana with no connection left");
+        assert!(!other.leave(), "and only it says so");
+        let dropped = hub.register(ana, Role::Admin);
+        assert!(dropped.first);
+        drop(dropped);
+        assert_eq!(hub.connections(), 0);
+        assert!(hub.register(ana, Role::Client).first, "a dropped registration left no trace");
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 mod connection;
 pub mod hub;
+pub mod limits;
 pub mod protocol;
 
 use std::{sync::Arc, time::Duration};
@@ -24,7 +25,8 @@ pub use hub::Hub;
 
 #[derive(Args, Clone, Debug)]
 pub struct NotifierArgs {
-    /// Events queued for one connection before it counts as too slow and is cut off.
+    /// Events queued for one connection; while it is full, the connection misses typing and
+    /// presence events, and the next alert or chat message cuts it off as too slow.
     #[arg(long, env = "EMS_WS_QUEUE", default_value_t = 64, value_parser = clap::value_parser!(u32).range(1..=10_000))]
     pub ws_queue: u32,
 
@@ -44,7 +46,8 @@ pub struct NotifierArgs {
     #[arg(long, env = "EMS_WS_BUFFER_BYTES", default_value_t = 2048, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(512..=1_048_576))]
     pub ws_buffer_bytes: usize,
 
-    /// Most missed alerts replayed to a reconnecting client (0 to 10000).
+    /// Most missed alerts replayed to a reconnecting client (0 to 10000): the newest ones, after a
+    /// `replay.truncated` frame when there are more.
     #[arg(long, env = "EMS_WS_REPLAY_LIMIT", default_value_t = 200, value_parser = clap::value_parser!(i64).range(0..=10_000))]
     pub ws_replay_limit: i64,
 }

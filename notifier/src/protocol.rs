@@ -18,6 +18,8 @@ pub mod close {
     pub const TOO_SLOW: u16 = 4008;
     /// Nothing was heard from the client (not even a pong) for the idle timeout.
     pub const IDLE: u16 = 4000;
+    /// The client sent frames far faster than any person could (see `limits`); reconnect later.
+    pub const TOO_MANY_FRAMES: u16 = 4029;
 }
 
 /// Frames the server sends.
@@ -41,6 +43,11 @@ pub enum ServerFrame {
     /// A `chat.send` was durably accepted; its `client_id` will not be stored twice.
     #[serde(rename = "ack")]
     Ack { client_id: String },
+    /// The replay after `after_id` was cut to the newest alerts: older ones, with ids above
+    /// `after_id` and below `oldest_replayed_id` (all of them when it is null), are only in
+    /// `GET /api/alerts`.
+    #[serde(rename = "replay.truncated")]
+    ReplayTruncated { after_id: i64, oldest_replayed_id: Option<i64> },
     #[serde(rename = "error")]
     Error { code: String, message: String },
 }
@@ -67,6 +74,13 @@ struct Versioned<'a> {
 }
 
 impl ServerFrame {
+    /// Ephemeral frames (typing, presence) are worth nothing late: a connection whose queue is
+    /// full misses them, while missing a durable one (an alert, a chat message) cuts it off so it
+    /// reconnects and catches up.
+    pub fn is_ephemeral(&self) -> bool {
+        matches!(self, ServerFrame::ChatTyping { .. } | ServerFrame::Presence { .. })
+    }
+
     pub fn to_text(&self) -> String {
         serde_json::to_string(&Versioned { v: VERSION, frame: self }).expect("frames serialise")
     }

@@ -2,13 +2,23 @@
 
 use std::time::Duration;
 
-use ems_common::{JwtKeys, Role, Shutdown, broker::BrokerArgs, http, testing::TestDatabase};
+use chrono::Utc;
+use ems_common::{
+    JwtKeys, Role, Shutdown,
+    broker::BrokerArgs,
+    contracts::{AlertEvent, AlertKind},
+    http,
+    testing::TestDatabase,
+};
 use ems_notifier::{NotifierArgs, NotifierState};
 use futures::{SinkExt, StreamExt};
 use serde_json::Value;
 use sqlx::PgPool;
 use tokio::net::TcpStream;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream, tungstenite::Message};
+use tokio_tungstenite::{
+    MaybeTlsStream, WebSocketStream,
+    tungstenite::{Message, protocol::frame::coding::CloseCode},
+};
 use uuid::Uuid;
 
 pub const WAIT: Duration = Duration::from_secs(10);
@@ -126,5 +136,40 @@ impl NotifierArgsExt for NotifierArgs {
     fn with_queue(mut self, queue: u32) -> Self {
         self.ws_queue = queue;
         self
+    }
+}
+
+pub fn alert(id: i64, user: Uuid, message: &str) -> AlertEvent {
+    AlertEvent {
+        id,
+        device_id: Uuid::new_v4(),
+        device_name: "Oven".into(),
+        user_id: Some(user),
+        kind: AlertKind::Overconsumption,
+        hour: Utc::now(),
+        value: 3.0,
+        limit_kwh: 2.0,
+        message: message.into(),
+        created_at: Utc::now(),
+    }
+}
+
+pub async fn publish_alert(setup: &Setup, user: Uuid, alert: &AlertEvent) {
+    setup
+        .nats
+        .publish(setup.broker.names().alerts_subject(user), serde_json::to_vec(alert).unwrap().into())
+        .await
+        .unwrap();
+    setup.nats.flush().await.unwrap();
+}
+
+/// Reads past frames to the close frame: its code and reason.
+pub async fn close_code(client: &mut Client) -> (CloseCode, String) {
+    loop {
+        match tokio::time::timeout(WAIT, client.next()).await.expect("closed within the timeout") {
+            Some(Ok(Message::Close(Some(frame)))) => return (frame.code, frame.reason.to_string()),
+            Some(Ok(_)) => continue,
+            other => panic!("expected a close frame, got {other:?}"),
+        }
     }
 }

@@ -1,54 +1,19 @@
 //! The notifier with real WebSocket clients, real NATS (with JetStream) and PostgreSQL.
 
+mod abuse;
+mod gauge;
 mod helpers;
+mod replay;
 
 use std::time::Duration;
 
 use chrono::Utc;
-use ems_common::{
-    Role,
-    contracts::{AlertEvent, AlertKind, ChatInbound},
-};
+use ems_common::{Role, contracts::ChatInbound};
 use futures::StreamExt;
 use serde_json::json;
-use tokio_tungstenite::tungstenite::{Message, protocol::frame::coding::CloseCode};
 use uuid::Uuid;
 
-use helpers::{Setup, WAIT, args, connect, next_frame, send};
-
-fn alert(id: i64, user: Uuid, message: &str) -> AlertEvent {
-    AlertEvent {
-        id,
-        device_id: Uuid::new_v4(),
-        device_name: "Oven".into(),
-        user_id: Some(user),
-        kind: AlertKind::Overconsumption,
-        hour: Utc::now(),
-        value: 3.0,
-        limit_kwh: 2.0,
-        message: message.into(),
-        created_at: Utc::now(),
-    }
-}
-
-async fn publish_alert(setup: &Setup, user: Uuid, alert: &AlertEvent) {
-    setup
-        .nats
-        .publish(setup.broker.names().alerts_subject(user), serde_json::to_vec(alert).unwrap().into())
-        .await
-        .unwrap();
-    setup.nats.flush().await.unwrap();
-}
-
-async fn close_code(client: &mut helpers::Client) -> (CloseCode, String) {
-    loop {
-        match tokio::time::timeout(WAIT, client.next()).await.expect("closed within the timeout") {
-            Some(Ok(Message::Close(Some(frame)))) => return (frame.code, frame.reason.to_string()),
-            Some(Ok(_)) => continue,
-            other => panic!("expected a close frame, got {other:?}"),
-        }
-    }
-}
+use helpers::{Setup, WAIT, alert, args, close_code, connect, next_frame, publish_alert, send};
 
 #[tokio::test]
 async fn a_missing_or_expired_or_forged_token_is_closed_with_a_reason() {

@@ -101,6 +101,8 @@ describe('parseFrame', () => {
     expect(parseFrame('{"v":1,"type":"ack","client_id":"a"}')).toEqual({ v: 1, type: 'ack', client_id: 'a' });
     expect(parseFrame('{"v":2,"type":"ack","client_id":"a"}')).toBeNull();
     expect(parseFrame('{"v":1,"type":"mystery"}')).toBeNull();
+    const truncated = '{"v":1,"type":"replay.truncated","after_id":0,"oldest_replayed_id":7}';
+    expect(parseFrame(truncated)).toEqual({ v: 1, type: 'replay.truncated', after_id: 0, oldest_replayed_id: 7 });
     expect(parseFrame('not json')).toBeNull();
     expect(parseFrame(new ArrayBuffer(2))).toBeNull();
   });

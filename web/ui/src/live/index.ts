@@ -1,6 +1,6 @@
 // The app's one live connection, wired to the session and the browser: it runs while someone is
 // signed in, hands alerts to the alert bus and every frame to the frame bus (chat, presence).
-import { onAlert } from '../alerts';
+import { alertBadge, onAlert } from '../alerts';
 import { observable } from '../lib/observable';
 import { auth, sessionStore } from '../services';
 import { createLiveClient, type SocketLike } from './client';
@@ -32,6 +32,9 @@ export const live = createLiveClient({
 export const outbox = createOutbox((frame) => live.send(frame));
 frames.on('ack', (frame) => outbox.acked(frame.client_id));
 frames.on('hello', () => outbox.flush());
+// Only the newest missed alerts were replayed: the count comes from the API (the alert list
+// reloads too), so the older ones are not silently missed.
+frames.on('replay.truncated', () => void alertBadge.refresh());
 
 function follow() {
   const next = sessionStore.get()?.user.id ?? null;

@@ -17,6 +17,8 @@ export type ServerFrame =
   | { v: 1; type: 'chat.mode'; customer_id: string; mode: ConversationMode; admin_id: string | null }
   | { v: 1; type: 'presence'; user_id: string; online: boolean }
   | { v: 1; type: 'ack'; client_id: string }
+  /** The replay was cut to the newest alerts: older ones (after `after_id`) are only in GET /api/alerts. */
+  | { v: 1; type: 'replay.truncated'; after_id: number; oldest_replayed_id: number | null }
   | { v: 1; type: 'error'; code: string; message: string };
 
 export type ClientFrame =
@@ -36,6 +38,7 @@ const TYPES = new Set<string>([
   'chat.mode',
   'presence',
   'ack',
+  'replay.truncated',
   'error',
 ]);
 
@@ -59,5 +62,6 @@ export const CLOSE = {
   going_away: 1001,
   idle: 4000,
   too_slow: 4008,
+  too_many_frames: 4029,
   unauthorized: 4401,
 } as const;

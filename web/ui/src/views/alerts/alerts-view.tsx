@@ -6,6 +6,7 @@ import type { Alert, AlertKind } from '../../api/types';
 import { listUsers } from '../../api/users';
 import { alertBadge, alertBus } from '../../alerts';
 import { KIND_NAMES } from '../../alerts/live';
+import { frames } from '../../live';
 import { Link } from '../../components/link';
 import { ListFilter } from '../../components/list-filter';
 import { ListPage } from '../../components/list-page';
@@ -87,6 +88,8 @@ export function AlertsView({ admin }: { admin: boolean }) {
   useEffect(() => setChanged(new Map()), [list.page]);
   // A live alert that belongs on this list: show the list again.
   useEffect(() => alertBus.subscribe(() => list.reload()), []);
+  // Missed alerts older than those replayed live are only in the API.
+  useEffect(() => frames.on('replay.truncated', () => list.reload()), []);
 
   const customers = useChoices(
     async (signal) =>
