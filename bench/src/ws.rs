@@ -176,6 +176,15 @@ async fn run_in(args: &WsBenchArgs, suffix: &str, database: &str) -> anyhow::Res
 
     eprintln!("opening {} connections ...", args.connections);
     let users: Vec<Uuid> = (0..args.connections).map(|_| Uuid::new_v4()).collect();
+    // The notifier accepts tokens of existing accounts only.
+    sqlx::query(
+        "INSERT INTO users (id, username, display_name, password_hash) \
+         SELECT id, replace(id::text, '-', ''), 'Bench', 'x' FROM unnest($1::uuid[]) AS id",
+    )
+    .bind(&users)
+    .execute(&pool)
+    .await
+    .context("adding the connections' accounts")?;
     let (arrivals, mut arrived) = mpsc::unbounded_channel::<Duration>();
     let mut opened = 0usize;
     let mut opening = FuturesUnordered::new();

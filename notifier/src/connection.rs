@@ -77,6 +77,13 @@ pub async fn upgrade(
         None => Err("no access token: connect to /ws?access_token=<token>".to_owned()),
         Some(token) => state.jwt.verify(&token).map_err(|error| error.to_string()),
     };
+    // A token of a deleted account, or one issued before its role or password changed, is refused.
+    let verified = match verified {
+        Ok(claims) => {
+            state.accounts.check(&state.pool, &claims).await.map(|()| claims).map_err(|error| error.to_string())
+        }
+        Err(reason) => Err(reason),
+    };
     websocket
         .read_buffer_size(state.settings.buffer_bytes)
         .write_buffer_size(0)
@@ -136,6 +143,11 @@ async fn serve(socket: WebSocket, state: NotifierState, claims: Claims, last_ale
         tokio::select! {
             () = state.shutdown.requested() => {
                 close_with(&mut sink, &mut stream, 1001, "the server is restarting; reconnect", &state).await;
+                break;
+            }
+            () = registration.revoked.notified() => {
+                let reason = "your account was changed; sign in again";
+                close_with(&mut sink, &mut stream, close::UNAUTHORIZED, reason, &state).await;
                 break;
             }
             frame = registration.frames.recv() => match frame {

@@ -15,10 +15,11 @@ use axum::extract::ws::Utf8Bytes;
 use ems_common::{
     Role, Shutdown,
     broker::Names,
-    contracts::{AlertEvent, ChatEvent},
+    contracts::{AlertEvent, ChatEvent, UserChanged},
 };
+use ems_web::accounts::Accounts;
 use futures::StreamExt;
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc};
 use uuid::Uuid;
 
 use crate::protocol::ServerFrame;
@@ -26,6 +27,8 @@ use crate::protocol::ServerFrame;
 struct Connection {
     id: u64,
     sender: mpsc::Sender<Utf8Bytes>,
+    /// Told when the user's account changed: the connection closes and the client signs in again.
+    revoked: Arc<Notify>,
 }
 
 #[derive(Default)]
@@ -49,6 +52,8 @@ pub struct Registration {
     pub frames: mpsc::Receiver<Utf8Bytes>,
     /// True when this is the user's first open connection on this instance.
     pub first: bool,
+    /// Notified when the user's account changed (role, password, deleted).
+    pub revoked: Arc<Notify>,
     user: Uuid,
     hub: Hub,
 }
@@ -79,13 +84,14 @@ impl Hub {
         let mut registry = self.registry.lock().expect("hub lock");
         let connections = registry.by_user.entry(user).or_default();
         let first = connections.is_empty();
-        connections.push(Connection { id, sender: sender.clone() });
+        let revoked = Arc::new(Notify::new());
+        connections.push(Connection { id, sender: sender.clone(), revoked: revoked.clone() });
         if role == Role::Admin {
-            registry.admins.push((user, Connection { id, sender }));
+            registry.admins.push((user, Connection { id, sender, revoked: revoked.clone() }));
         }
         drop(registry);
         metrics::gauge!("notifier_connections").increment(1.0);
-        Registration { id, frames, first, user, hub: self.clone() }
+        Registration { id, frames, first, revoked, user, hub: self.clone() }
     }
 
     /// Removes a connection (if still there: the fan-out removes those it cuts off); true when
@@ -106,6 +112,15 @@ impl Hub {
 
     pub fn connections(&self) -> usize {
         self.registry.lock().expect("hub lock").by_user.values().map(Vec::len).sum()
+    }
+
+    /// Tells every connection of `user` on this instance that the account changed.
+    pub fn revoke_user(&self, user: Uuid) {
+        let registry = self.registry.lock().expect("hub lock");
+        for connection in registry.by_user.get(&user).into_iter().flatten() {
+            // A stored permit: the connection sees it even if it is not waiting right now.
+            connection.revoked.notify_one();
+        }
     }
 
     /// Queues a frame for every connection of `user`.
@@ -141,31 +156,40 @@ impl Hub {
         }
     }
 
-    /// Subscribes to the alert and chat subjects (one wildcard subscription per family), then
-    /// routes what arrives to local connections by the user id in the subject, until shutdown.
-    /// Returns once subscribed, with the routing task.
+    /// Subscribes to the alert and chat subjects (one wildcard subscription per family) and to
+    /// account changes, then routes what arrives to local connections by the user id in the
+    /// subject, until shutdown; a changed account is forgotten by `accounts` and its connections
+    /// are closed. Returns once subscribed, with the routing task.
     pub async fn follow(
         self,
         nats: async_nats::Client,
         names: Names,
+        accounts: Accounts,
         shutdown: Shutdown,
     ) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<()>>> {
-        let alerts = nats.subscribe(names.alerts_wildcard()).await?;
-        let chats = nats.subscribe(names.chat_user_wildcard()).await?;
-        let admins = nats.subscribe(names.chat_admins_subject()).await?;
-        Ok(tokio::spawn(self.route(alerts, chats, admins, shutdown)))
+        let subscriptions = Subscriptions {
+            alerts: nats.subscribe(names.alerts_wildcard()).await?,
+            chats: nats.subscribe(names.chat_user_wildcard()).await?,
+            admins: nats.subscribe(names.chat_admins_subject()).await?,
+            users: nats.subscribe(names.users_changed_subject()).await?,
+        };
+        Ok(tokio::spawn(self.route(subscriptions, accounts, shutdown)))
     }
 
-    async fn route(
-        self,
-        mut alerts: async_nats::Subscriber,
-        mut chats: async_nats::Subscriber,
-        mut admins: async_nats::Subscriber,
-        shutdown: Shutdown,
-    ) -> anyhow::Result<()> {
+    async fn route(self, subscriptions: Subscriptions, accounts: Accounts, shutdown: Shutdown) -> anyhow::Result<()> {
+        let Subscriptions { mut alerts, mut chats, mut admins, mut users } = subscriptions;
         loop {
             tokio::select! {
                 () = shutdown.requested() => return Ok(()),
+                Some(message) = users.next() => {
+                    match serde_json::from_slice::<UserChanged>(&message.payload) {
+                        Ok(UserChanged { user_id }) => {
+                            accounts.forget(user_id);
+                            self.revoke_user(user_id);
+                        }
+                        Err(error) => tracing::warn!(%error, "ignoring a malformed account change"),
+                    }
+                }
                 Some(message) = alerts.next() => {
                     match (user_in(&message.subject), serde_json::from_slice::<AlertEvent>(&message.payload)) {
                         (Some(user), Ok(alert)) => self.to_user(user, &ServerFrame::Alert { alert }),
@@ -188,6 +212,13 @@ impl Hub {
             }
         }
     }
+}
+
+struct Subscriptions {
+    alerts: async_nats::Subscriber,
+    chats: async_nats::Subscriber,
+    admins: async_nats::Subscriber,
+    users: async_nats::Subscriber,
 }
 
 /// Offers a frame to each connection; returns the ids of those to cut off (dropping their sender

@@ -86,6 +86,8 @@ pub struct NotifierState {
     pub names: Names,
     pub settings: Arc<Settings>,
     pub shutdown: Shutdown,
+    /// Accounts' current token versions: a token of a deleted or changed account cannot connect.
+    pub accounts: ems_web::accounts::Accounts,
 }
 
 impl NotifierState {
@@ -108,12 +110,14 @@ impl NotifierState {
             replay_limit: args.ws_replay_limit,
         };
         let hub = Hub::new(args.ws_queue as usize);
-        Ok(Self { hub, jwt, pool, nats, jetstream, names, settings: Arc::new(settings), shutdown })
+        let accounts = Default::default();
+        Ok(Self { hub, jwt, pool, nats, jetstream, names, settings: Arc::new(settings), shutdown, accounts })
     }
 
     /// Subscribes and starts the fan-out from NATS to this instance's connections.
     pub async fn follow(&self) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<()>>> {
-        self.hub.clone().follow(self.nats.clone(), self.names.clone(), self.shutdown.clone()).await
+        let (nats, names, accounts) = (self.nats.clone(), self.names.clone(), self.accounts.clone());
+        self.hub.clone().follow(nats, names, accounts, self.shutdown.clone()).await
     }
 
     async fn publish_event(&self, subject: &str, event: &ChatEvent) {

@@ -48,9 +48,9 @@ async fn a_customer_flooding_typing_frames_is_closed_and_cuts_off_no_administrat
     let notifier = setup.notifier(args()).await;
     let mut admins = Vec::new();
     for _ in 0..2 {
-        admins.push(connect(&notifier, &setup.token(Uuid::new_v4(), Role::Admin), "").await);
+        admins.push(connect(&notifier, &setup.token(Uuid::new_v4(), Role::Admin).await, "").await);
     }
-    let mut flooder = connect(&notifier, &setup.token(Uuid::new_v4(), Role::Client), "").await;
+    let mut flooder = connect(&notifier, &setup.token(Uuid::new_v4(), Role::Client).await, "").await;
 
     // The administrators read nothing meanwhile: their queues (64 events) would fill at once.
     for index in 0..1000 {
@@ -74,9 +74,9 @@ async fn a_customer_flooding_typing_frames_is_closed_and_cuts_off_no_administrat
 async fn typing_is_forwarded_once_a_second_per_conversation_ending_in_the_latest_state() {
     let setup = Setup::new().await;
     let notifier = setup.notifier(args()).await;
-    let mut admin = connect(&notifier, &setup.token(Uuid::new_v4(), Role::Admin), "").await;
+    let mut admin = connect(&notifier, &setup.token(Uuid::new_v4(), Role::Admin).await, "").await;
     let customer = Uuid::new_v4();
-    let mut client = connect(&notifier, &setup.token(customer, Role::Client), "").await;
+    let mut client = connect(&notifier, &setup.token(customer, Role::Client).await, "").await;
 
     let started = Instant::now();
     for index in 0..10 {
@@ -101,7 +101,7 @@ async fn typing_is_forwarded_once_a_second_per_conversation_ending_in_the_latest
 async fn chat_messages_past_the_burst_are_refused_with_an_error_and_accepted_when_sent_again_later() {
     let setup = Setup::new().await;
     let notifier = setup.notifier(args()).await;
-    let mut client = connect(&notifier, &setup.token(Uuid::new_v4(), Role::Client), "").await;
+    let mut client = connect(&notifier, &setup.token(Uuid::new_v4(), Role::Client).await, "").await;
 
     for index in 0..15 {
         send(&mut client, json!({"type": "chat.send", "client_id": format!("m-{index}"), "text": "hello"})).await;
@@ -142,7 +142,7 @@ async fn chat_messages_past_the_burst_are_refused_with_an_error_and_accepted_whe
 async fn typing_and_presence_for_a_full_queue_are_dropped_without_cutting_the_administrator_off() {
     let setup = Setup::new().await;
     let notifier = setup.notifier(args().with_queue(1)).await;
-    let mut admin = connect(&notifier, &setup.token(Uuid::new_v4(), Role::Admin), "").await;
+    let mut admin = connect(&notifier, &setup.token(Uuid::new_v4(), Role::Admin).await, "").await;
 
     // As many customers typing and coming online at once, from every notifier instance.
     for index in 0..1000 {

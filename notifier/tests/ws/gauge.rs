@@ -44,10 +44,10 @@ async fn the_connection_gauge_counts_each_connection_down_whether_closed_cut_off
     settings.ws_send_timeout = Duration::from_secs(1);
     let notifier = setup.notifier(settings).await;
     let slow_user = Uuid::new_v4();
-    let mut leaving = connect(&notifier, &setup.token(Uuid::new_v4(), Role::Client), "").await;
-    let _slow = connect(&notifier, &setup.token(slow_user, Role::Client), "").await;
-    let mut flooder = connect(&notifier, &setup.token(Uuid::new_v4(), Role::Client), "").await;
-    let mut staying = connect(&notifier, &setup.token(Uuid::new_v4(), Role::Admin), "").await;
+    let mut leaving = connect(&notifier, &setup.token(Uuid::new_v4(), Role::Client).await, "").await;
+    let _slow = connect(&notifier, &setup.token(slow_user, Role::Client).await, "").await;
+    let mut flooder = connect(&notifier, &setup.token(Uuid::new_v4(), Role::Client).await, "").await;
+    let mut staying = connect(&notifier, &setup.token(Uuid::new_v4(), Role::Admin).await, "").await;
     gauge_reaches(&metrics, 4.0).await;
 
     leaving.close(None).await.unwrap();

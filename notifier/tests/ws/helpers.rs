@@ -82,7 +82,18 @@ impl Setup {
         Notifier { address, shutdown }
     }
 
-    pub fn token(&self, user: Uuid, role: Role) -> String {
+    /// An access token for `user`, whose account is created with `role` if it does not exist
+    /// yet (the notifier accepts tokens of existing accounts only).
+    pub async fn token(&self, user: Uuid, role: Role) -> String {
+        sqlx::query(
+            "INSERT INTO users (id, username, display_name, password_hash, role) \
+             VALUES ($1, replace($1::text, '-', ''), 'Test User', 'x', $2) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(user)
+        .bind(role)
+        .execute(&self.pool)
+        .await
+        .unwrap();
         self.jwt.issue(user, role, "Test User").unwrap()
     }
 

@@ -1,6 +1,7 @@
 //! The notifier with real WebSocket clients, real NATS (with JetStream) and PostgreSQL.
 
 mod abuse;
+mod accounts;
 mod gauge;
 mod helpers;
 mod replay;
@@ -49,9 +50,9 @@ async fn an_alert_reaches_every_connection_of_its_user_and_no_one_else() {
     let setup = Setup::new().await;
     let notifier = setup.notifier(args()).await;
     let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
-    let mut tab = connect(&notifier, &setup.token(ana, Role::Client), "").await;
-    let mut phone = connect(&notifier, &setup.token(ana, Role::Client), "").await;
-    let mut other = connect(&notifier, &setup.token(ben, Role::Client), "").await;
+    let mut tab = connect(&notifier, &setup.token(ana, Role::Client).await, "").await;
+    let mut phone = connect(&notifier, &setup.token(ana, Role::Client).await, "").await;
+    let mut other = connect(&notifier, &setup.token(ben, Role::Client).await, "").await;
 
     publish_alert(&setup, ana, &alert(1, ana, "for ana")).await;
     publish_alert(&setup, ben, &alert(2, ben, "for ben")).await;
@@ -68,9 +69,9 @@ async fn a_customer_forging_ids_in_frames_only_ever_acts_in_their_own_conversati
     let setup = Setup::new().await;
     let notifier = setup.notifier(args()).await;
     let (ana, mallory, admin) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
-    let mut victim = connect(&notifier, &setup.token(ana, Role::Client), "").await;
-    let mut attacker = connect(&notifier, &setup.token(mallory, Role::Client), "").await;
-    let mut administrator = connect(&notifier, &setup.token(admin, Role::Admin), "").await;
+    let mut victim = connect(&notifier, &setup.token(ana, Role::Client).await, "").await;
+    let mut attacker = connect(&notifier, &setup.token(mallory, Role::Client).await, "").await;
+    let mut administrator = connect(&notifier, &setup.token(admin, Role::Admin).await, "").await;
     let names = setup.broker.names();
     let mut inbound = setup.nats.subscribe(names.chat_inbound_subject()).await.unwrap();
     setup.nats.flush().await.unwrap();
@@ -104,7 +105,7 @@ async fn a_resent_chat_message_is_acknowledged_again_but_stored_once() {
     let setup = Setup::new().await;
     let notifier = setup.notifier(args()).await;
     let ana = Uuid::new_v4();
-    let mut client = connect(&notifier, &setup.token(ana, Role::Client), "").await;
+    let mut client = connect(&notifier, &setup.token(ana, Role::Client).await, "").await;
     for _ in 0..2 {
         send(&mut client, json!({"type": "chat.send", "client_id": "m-1", "text": "hello"})).await;
         assert_eq!(next_frame(&mut client).await["type"], "ack");
@@ -144,7 +145,7 @@ async fn a_reconnecting_client_gets_the_alerts_it_missed_in_order() {
         ids.push((id, user));
     }
     let seen = ids[0].0;
-    let mut client = connect(&notifier, &setup.token(ana, Role::Client), &format!("&last_alert_id={seen}")).await;
+    let mut client = connect(&notifier, &setup.token(ana, Role::Client).await, &format!("&last_alert_id={seen}")).await;
     let first = next_frame(&mut client).await;
     let second = next_frame(&mut client).await;
     assert_eq!((first["alert"]["id"].as_i64(), second["alert"]["id"].as_i64()), (Some(ids[2].0), Some(ids[3].0)));
@@ -160,8 +161,8 @@ async fn a_client_that_stops_reading_is_cut_off_while_a_fast_one_keeps_receiving
     settings.ws_send_timeout = Duration::from_secs(30);
     let notifier = setup.notifier(settings).await;
     let ana = Uuid::new_v4();
-    let mut slow = connect(&notifier, &setup.token(ana, Role::Client), "").await;
-    let mut fast = connect(&notifier, &setup.token(ana, Role::Client), "").await;
+    let mut slow = connect(&notifier, &setup.token(ana, Role::Client).await, "").await;
+    let mut fast = connect(&notifier, &setup.token(ana, Role::Client).await, "").await;
 
     // 24 MB of events: more than the slow client's socket buffers can absorb. The publisher stays
     // a few frames ahead of the fast reader, so the fast one is never the bottleneck.
@@ -210,7 +211,7 @@ async fn a_silent_client_is_closed_after_the_idle_timeout() {
     let (mut client, _) = tokio_tungstenite::connect_async(format!(
         "{}?access_token={}",
         notifier.address,
-        setup.token(Uuid::new_v4(), Role::Client)
+        setup.token(Uuid::new_v4(), Role::Client).await
     ))
     .await
     .unwrap();
@@ -226,9 +227,9 @@ async fn two_notifier_instances_both_deliver_to_their_own_connections() {
     let first = setup.notifier(args()).await;
     let second = setup.notifier(args()).await;
     let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
-    let mut ana_on_first = connect(&first, &setup.token(ana, Role::Client), "").await;
-    let mut ana_on_second = connect(&second, &setup.token(ana, Role::Client), "").await;
-    let mut ben_on_second = connect(&second, &setup.token(ben, Role::Client), "").await;
+    let mut ana_on_first = connect(&first, &setup.token(ana, Role::Client).await, "").await;
+    let mut ana_on_second = connect(&second, &setup.token(ana, Role::Client).await, "").await;
+    let mut ben_on_second = connect(&second, &setup.token(ben, Role::Client).await, "").await;
     publish_alert(&setup, ana, &alert(1, ana, "both")).await;
     publish_alert(&setup, ben, &alert(2, ben, "ben only")).await;
     assert_eq!(next_frame(&mut ana_on_first).await["alert"]["message"], "both");

@@ -43,7 +43,7 @@ async fn a_client_far_behind_gets_the_newest_alerts_in_order_and_is_told_that_ol
     let (ana, ids) = stored_alerts(&setup, 5).await;
 
     for last_alert_id in [0, ids[0]] {
-        let token = setup.token(ana, Role::Client);
+        let token = setup.token(ana, Role::Client).await;
         let mut client = connect(&notifier, &token, &format!("&last_alert_id={last_alert_id}")).await;
         assert_eq!(
             next_frame(&mut client).await,
@@ -59,7 +59,8 @@ async fn a_client_far_behind_gets_the_newest_alerts_in_order_and_is_told_that_ol
     }
 
     // Within the limit, nothing is left out and nothing is said about it.
-    let mut client = connect(&notifier, &setup.token(ana, Role::Client), &format!("&last_alert_id={}", ids[1])).await;
+    let mut client =
+        connect(&notifier, &setup.token(ana, Role::Client).await, &format!("&last_alert_id={}", ids[1])).await;
     assert_eq!(next_frame(&mut client).await["alert"]["id"].as_i64(), Some(ids[2]));
 }
 
@@ -72,7 +73,7 @@ fn json_body(content_type: Option<&str>, body: &[u8]) -> Value {
 async fn a_malformed_last_alert_id_or_a_request_that_is_no_websocket_gets_the_apis_json_error() {
     let setup = Setup::new().await;
     let notifier = setup.notifier(args()).await;
-    let token = setup.token(Uuid::new_v4(), Role::Client);
+    let token = setup.token(Uuid::new_v4(), Role::Client).await;
 
     let refused =
         tokio_tungstenite::connect_async(format!("{}?access_token={token}&last_alert_id=abc", notifier.address))
