@@ -22,16 +22,18 @@ pub async fn readiness(port: u16) -> Option<bool> {
     Some(response.status().is_success())
 }
 
-/// Waits until `/readyz` of each of `ports` reports `ready`; returns how long that took.
+/// Waits until `/readyz` of every one of `ports` (asked together) reports `ready`; returns how
+/// long that took.
 pub async fn wait_for_readiness(what: &str, ports: &[u16], ready: bool, within: Duration) -> Duration {
     let started = Instant::now();
-    for port in ports {
-        while readiness(*port).await != Some(ready) {
-            assert!(started.elapsed() < within, "{what}: /readyz on port {port} not {ready} within {within:?}");
-            tokio::time::sleep(Duration::from_millis(100)).await;
+    loop {
+        let states = futures::future::join_all(ports.iter().map(|port| readiness(*port))).await;
+        if states.iter().all(|state| *state == Some(ready)) {
+            return started.elapsed();
         }
+        assert!(started.elapsed() < within, "{what}: /readyz not {ready} within {within:?}: {ports:?} {states:?}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    started.elapsed()
 }
 
 /// Waits until `condition` holds, checking every 100 ms; returns how long that took.

@@ -52,8 +52,12 @@ async fn postgres_down_for_30s_while_readings_flow_loses_and_doubles_nothing() {
     let mut pipeline = Pipeline::on(Services { database_url: postgres.url(), ..Services::shared() }).await;
     let devices = pipeline.devices(&[5.0; 20]).await;
     pipeline.run(2, &[]).await;
-    let monitors = [pipeline.port("monitor-1"), pipeline.port("monitor-2")];
-    wait_for_readiness("monitors before the outage", &monitors, true, Duration::from_secs(60)).await;
+    // Besides the monitors, the other services that need PostgreSQL say whether they can work.
+    pipeline.spawn("notifier", &["notifier"]);
+    pipeline.spawn("support", &["support"]);
+    let names = ["monitor-1", "monitor-2", "notifier", "support"];
+    let ports: Vec<u16> = names.iter().map(|name| pipeline.port(name)).collect();
+    wait_for_readiness("services before the outage", &ports, true, Duration::from_secs(60)).await;
 
     let readings = series(&devices, start_hours_ago(60), 288, value);
     let (feeding, published) = feed(&pipeline, readings.clone());
@@ -64,11 +68,10 @@ async fn postgres_down_for_30s_while_readings_flow_loses_and_doubles_nothing() {
 
     postgres.down().await;
     let down_at = Instant::now();
-    let not_ready = wait_for_readiness("monitors while PostgreSQL is down", &monitors, false, OUTAGE).await;
-    eprintln!("postgres outage: monitors report not ready {} after PostgreSQL stopped", seconds(not_ready));
+    let not_ready = wait_for_readiness("services while PostgreSQL is down", &ports, false, OUTAGE).await;
     // The outage itself lasts its full length while the feed goes on.
     tokio::time::sleep(OUTAGE.saturating_sub(down_at.elapsed())).await;
-    for port in monitors {
+    for &port in &ports {
         assert_eq!(readiness(port).await, Some(false), "not ready for as long as PostgreSQL is down");
     }
 
@@ -81,7 +84,7 @@ async fn postgres_down_for_30s_while_readings_flow_loses_and_doubles_nothing() {
         at_restart = stored(&pipeline).await;
     }
     let backlog = published.load(std::sync::atomic::Ordering::SeqCst) as i64 - at_restart;
-    let ready = wait_for_readiness("monitors after PostgreSQL is back", &monitors, true, Duration::from_secs(60)).await;
+    let ready = wait_for_readiness("services after PostgreSQL is back", &ports, true, Duration::from_secs(60)).await;
     let moving = wait_until("readings stored again after PostgreSQL is back", Duration::from_secs(60), || async {
         stored(&pipeline).await > at_restart
     })
@@ -91,14 +94,15 @@ async fn postgres_down_for_30s_while_readings_flow_loses_and_doubles_nothing() {
     let caught_up = up_at.elapsed();
     assert_same_totals(&totals, &ground_truth(&readings));
     assert_eq!(stored(&pipeline).await, readings.len() as i64, "every reading stored once");
-    for name in ["balancer", "monitor-1", "monitor-2"] {
+    for name in ["balancer"].iter().chain(&names) {
         assert!(pipeline.is_running(name), "{name} kept running through the outage");
     }
 
     eprintln!(
-        "outage summary: postgres down {}; ready again after {}; storing again after {}; \
+        "outage summary: postgres down {}; services not ready after {}, ready again {} after the restart; storing again after {}; \
          backlog of {backlog} readings drained, all {} stored exactly once {} after restart",
         seconds(OUTAGE),
+        seconds(not_ready),
         seconds(ready),
         seconds(moving),
         readings.len(),

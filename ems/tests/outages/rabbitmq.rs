@@ -49,6 +49,8 @@ async fn rabbitmq_restarted_mid_stream_everyone_reconnects_and_every_reading_cou
     rabbitmq.down().await;
     let stopped = restart.elapsed();
     let at_stop = stored(&pipeline).await;
+    let not_ready =
+        wait_for_readiness("services while RabbitMQ is down", &processes, false, Duration::from_secs(30)).await;
     rabbitmq.up().await;
     let up_at = Instant::now();
     let ready = wait_for_readiness("services after RabbitMQ is back", &processes, true, Duration::from_secs(60)).await;
@@ -92,11 +94,13 @@ async fn rabbitmq_restarted_mid_stream_everyone_reconnects_and_every_reading_cou
     }
     let backlog = expected - at_stop;
     eprintln!(
-        "outage summary: rabbitmq stopped in {} and back {} later; services ready again after {}; \
+        "outage summary: rabbitmq stopped in {} and back {} later; services not ready {} after the stop, \
+         ready again {} after the restart; \
          storing again after {}; {backlog} readings still to store at the stop, all {expected} stored \
          exactly once {} after restart; simulator: {summary}",
         seconds(stopped),
         seconds(up_at.duration_since(restart) - stopped),
+        seconds(not_ready),
         seconds(ready),
         seconds(moving),
         seconds(caught_up)
