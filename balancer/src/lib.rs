@@ -8,12 +8,12 @@ mod membership;
 pub mod strategy;
 mod worker;
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use clap::Args;
 use ems_common::{
     Shutdown,
-    broker::{BrokerArgs, Names},
+    broker::{Amqp, BrokerArgs, Names},
     config::{HttpArgs, LivenessArgs, duration_between},
     ops,
     service::Service,
@@ -65,7 +65,7 @@ pub struct BalancerConfig {
 pub fn service(
     args: &BalancerArgs,
     liveness: &LivenessArgs,
-    amqp: Arc<lapin::Connection>,
+    amqp: Amqp,
     nats: async_nats::Client,
     names: Names,
     shutdown: Shutdown,
@@ -79,11 +79,11 @@ pub fn service(
 
 /// `ems balancer`, with its own operations endpoints.
 pub async fn run(config: BalancerConfig, shutdown: Shutdown) -> anyhow::Result<()> {
-    let amqp = Arc::new(config.broker.amqp("ems-balancer").await?);
+    let amqp = config.broker.amqp_reconnecting("ems-balancer").await?;
     let nats = config.broker.nats("ems-balancer").await?;
     let balancer =
         service(&config.balancer, &config.liveness, amqp.clone(), nats, config.broker.names(), shutdown.clone());
     let result = ems_common::service::serve(&config.http, vec![balancer], shutdown).await;
-    amqp.close(200, "balancer stopped".into()).await.ok();
+    amqp.close("balancer stopped").await;
     result
 }

@@ -8,7 +8,11 @@ use std::{
 
 use anyhow::Context;
 use chrono::Utc;
-use ems_common::{Shutdown, broker::Names, contracts::Heartbeat};
+use ems_common::{
+    Shutdown,
+    broker::{self, Amqp, Names},
+    contracts::Heartbeat,
+};
 use ems_ingress::{Reading, reading, topology};
 use futures::{FutureExt, StreamExt, future::BoxFuture, stream::FuturesUnordered};
 use lapin::{
@@ -70,13 +74,40 @@ struct Balancer {
     next_drain: u64,
 }
 
+/// Runs the balancer until `shutdown`, starting again on a new connection whenever RabbitMQ is
+/// lost: readings not yet acknowledged return to `readings` and are routed again (a batch that was
+/// stored but not confirmed reaches its replica twice, and the replica counts it once).
 pub async fn run_worker(
+    args: &BalancerArgs,
+    replica_timeout: Duration,
+    amqp: &Amqp,
+    nats: async_nats::Client,
+    names: Names,
+    shutdown: Shutdown,
+) -> anyhow::Result<()> {
+    let mut connection = amqp.connection();
+    loop {
+        let outcome = session(args, replica_timeout, &connection, nats.clone(), names.clone(), &shutdown).await;
+        let Err(error) = outcome else { return Ok(()) };
+        if shutdown.is_triggered() || !broker::is_lost(&connection).await {
+            return Err(error);
+        }
+        tracing::warn!(error = format!("{error:#}"), "lost RabbitMQ; reconnecting");
+        match amqp.reconnect(&connection, &shutdown).await {
+            Some(fresh) => connection = fresh,
+            None => return Ok(()),
+        }
+    }
+}
+
+/// One connection's worth of balancing; returns at shutdown or when something fails.
+async fn session(
     args: &BalancerArgs,
     replica_timeout: Duration,
     amqp: &Connection,
     nats: async_nats::Client,
     names: Names,
-    shutdown: Shutdown,
+    shutdown: &Shutdown,
 ) -> anyhow::Result<()> {
     let source = amqp.create_channel().await.context("opening a RabbitMQ channel")?;
     let publisher = amqp.create_channel().await?;

@@ -1,7 +1,10 @@
 //! Connections to RabbitMQ and NATS, and the names of queues and subjects. All names pass through
 //! [`Names`], so one broker can host several isolated systems (each test uses its own namespace).
 
-use std::time::Duration;
+use std::{
+    sync::{Arc, RwLock},
+    time::Duration,
+};
 
 use anyhow::Context;
 use clap::Args;
@@ -71,6 +74,18 @@ impl BrokerArgs {
             })
     }
 
+    /// Connects to RabbitMQ like [`BrokerArgs::amqp`], as an [`Amqp`] that can replace its
+    /// connection when it is lost.
+    pub async fn amqp_reconnecting(&self, connection_name: &str) -> anyhow::Result<Amqp> {
+        let connection = self.amqp(connection_name).await?;
+        Ok(Amqp {
+            args: self.clone(),
+            name: connection_name.to_owned(),
+            current: Arc::new(RwLock::new(Arc::new(connection))),
+            reconnecting: Arc::new(tokio::sync::Mutex::new(())),
+        })
+    }
+
     /// Connects to NATS. The client reconnects by itself after a later disconnection.
     pub async fn nats(&self, connection_name: &str) -> anyhow::Result<async_nats::Client> {
         let options = async_nats::ConnectOptions::new()
@@ -84,6 +99,86 @@ impl BrokerArgs {
             Err(_) => Err(anyhow::anyhow!(nats_unreachable(&self.nats_url))),
         }
     }
+}
+
+/// A RabbitMQ connection shared by a process's services, replaced by a fresh one when RabbitMQ
+/// goes away (lapin does not reconnect by itself). Consumers and publishers open their channels
+/// on [`Amqp::connection`], and when their work fails on a [lost](is_lost) connection they call
+/// [`Amqp::reconnect`] and start again: whatever was not acknowledged is redelivered, and every
+/// consumer is idempotent.
+#[derive(Clone)]
+pub struct Amqp {
+    args: BrokerArgs,
+    name: String,
+    current: Arc<RwLock<Arc<Connection>>>,
+    /// Held while connecting, so that tasks which lost the connection together open one new one.
+    reconnecting: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl Amqp {
+    /// The connection now in use (possibly lost: see [`Amqp::reconnect`]).
+    pub fn connection(&self) -> Arc<Connection> {
+        self.current.read().expect("the connection lock").clone()
+    }
+
+    pub fn is_connected(&self) -> bool {
+        self.connection().status().connected()
+    }
+
+    /// A working connection in place of `lost`: the one another task opened already, or a new
+    /// one, trying with backoff for as long as it takes. `None` when shutdown comes first.
+    pub async fn reconnect(&self, lost: &Arc<Connection>, shutdown: &crate::Shutdown) -> Option<Arc<Connection>> {
+        let _connecting = tokio::select! {
+            guard = self.reconnecting.lock() => guard,
+            () = shutdown.requested() => return None,
+        };
+        let current = self.connection();
+        if !Arc::ptr_eq(&current, lost) && current.status().connected() {
+            return Some(current);
+        }
+        let started = std::time::Instant::now();
+        let mut failures = crate::retry::Failures::new(Duration::from_millis(200), Duration::from_secs(5));
+        let properties = ConnectionProperties::default().with_connection_name(self.name.as_str().into());
+        loop {
+            let attempt = tokio::select! {
+                attempt = Connection::connect(&self.args.amqp_url, properties.clone()) => attempt,
+                () = shutdown.requested() => return None,
+            };
+            match attempt {
+                Ok(connection) => {
+                    let connection = Arc::new(connection);
+                    *self.current.write().expect("the connection lock") = connection.clone();
+                    metrics::counter!("amqp_reconnects_total").increment(1);
+                    tracing::info!(after = ?started.elapsed(), "reconnected to RabbitMQ");
+                    return Some(connection);
+                }
+                Err(error) => {
+                    let pause = failures.failed();
+                    tracing::warn!(%error, "RabbitMQ is not reachable yet; retrying in {pause:?}");
+                    if !crate::retry::pause(pause, shutdown).await {
+                        return None;
+                    }
+                }
+            }
+        }
+    }
+
+    pub async fn close(&self, reason: &str) {
+        self.connection().close(200, reason.into()).await.ok();
+    }
+}
+
+/// Whether `connection` is gone, so that work which failed on it should start again on a new
+/// one. An error on a channel can arrive a moment before the connection's own state changes, so
+/// a connection that still looks open is watched for a second before it counts as fine.
+pub async fn is_lost(connection: &Connection) -> bool {
+    for _ in 0..20 {
+        if !connection.status().connected() {
+            return true;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    false
 }
 
 /// Creates (or finds) the JetStream stream behind `ems.chat.inbound`: file storage, so nothing a

@@ -72,9 +72,9 @@ impl Readiness {
     }
 
     /// Ready while the RabbitMQ connection is open.
-    pub fn with_amqp(self, connection: std::sync::Arc<lapin::Connection>) -> Self {
+    pub fn with_amqp(self, connection: impl AmqpStatus) -> Self {
         self.with_check("rabbitmq", move || {
-            let connected = connection.status().connected();
+            let connected = connection.connected();
             async move { if connected { Ok(()) } else { Err("the RabbitMQ connection is closed".to_owned()) } }
         })
     }
@@ -111,6 +111,23 @@ impl Readiness {
             report.insert((*name).to_owned(), value);
         }
         (ready, report)
+    }
+}
+
+/// A RabbitMQ connection whose state readiness reports: a fixed one, or one replaced on loss.
+pub trait AmqpStatus: Send + Sync + 'static {
+    fn connected(&self) -> bool;
+}
+
+impl AmqpStatus for Arc<lapin::Connection> {
+    fn connected(&self) -> bool {
+        self.status().connected()
+    }
+}
+
+impl AmqpStatus for crate::broker::Amqp {
+    fn connected(&self) -> bool {
+        self.is_connected()
     }
 }
 

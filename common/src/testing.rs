@@ -21,7 +21,12 @@ impl TestDatabase {
     /// local one), panicking with the reason if it cannot: tests need it.
     pub async fn create() -> Self {
         let base = std::env::var("EMS_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.into());
-        let server = parse_database_url(&base).expect("EMS_TEST_DATABASE_URL is a PostgreSQL URL naming a database");
+        Self::create_on(&base).await
+    }
+
+    /// Creates and migrates a database on the server of `base` (a URL naming any database there).
+    pub async fn create_on(base: &str) -> Self {
+        let server = parse_database_url(base).expect("a PostgreSQL URL naming a database");
         let name = format!("ems_test_{}", uuid::Uuid::new_v4().simple());
         let options = server.options.clone().database(&name);
         db::ensure_database_exists(&DatabaseUrl::new(options.clone())).await.expect("create the test database");

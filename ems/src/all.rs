@@ -3,8 +3,6 @@
 //! monitor replicas as tasks. Each service is built by the same constructor its own subcommand
 //! uses; if any fails, the others are stopped and the error is returned.
 
-use std::sync::Arc;
-
 use clap::Args;
 use ems_common::{
     Shutdown,
@@ -44,24 +42,14 @@ pub struct AllConfig {
 pub async fn run(config: AllConfig, shutdown: Shutdown) -> anyhow::Result<()> {
     let jwt = config.jwt.keys()?;
     let pool = db::connect_and_migrate(&config.database).await?;
-    let amqp = Arc::new(config.broker.amqp("ems-all").await?);
+    let amqp = config.broker.amqp_reconnecting("ems-all").await?;
     let nats = config.broker.nats("ems-all").await?;
     let names = config.broker.names();
 
+    // The balancer first: `/readyz` keeps the first check of each name, and the balancer's
+    // RabbitMQ check follows the connection as it is replaced after a loss, whereas the web
+    // service holds the connection of the start.
     let mut services = vec![
-        ems_web::service(
-            &config.web,
-            &config.liveness,
-            &config.jwt,
-            jwt.clone(),
-            pool.clone(),
-            amqp.clone(),
-            ems_web::Events { nats: nats.clone(), names: names.clone() },
-            shutdown.clone(),
-        ),
-        ems_notifier::service(&config.notifier, jwt, pool.clone(), nats.clone(), names.clone(), shutdown.clone())
-            .await?,
-        ems_support::service(&config.support, pool.clone(), nats.clone(), names.clone(), shutdown.clone()),
         ems_balancer::service(
             &config.balancer,
             &config.liveness,
@@ -70,6 +58,19 @@ pub async fn run(config: AllConfig, shutdown: Shutdown) -> anyhow::Result<()> {
             names.clone(),
             shutdown.clone(),
         ),
+        ems_web::service(
+            &config.web,
+            &config.liveness,
+            &config.jwt,
+            jwt.clone(),
+            pool.clone(),
+            amqp.connection(),
+            ems_web::Events { nats: nats.clone(), names: names.clone() },
+            shutdown.clone(),
+        ),
+        ems_notifier::service(&config.notifier, jwt, pool.clone(), nats.clone(), names.clone(), shutdown.clone())
+            .await?,
+        ems_support::service(&config.support, pool.clone(), nats.clone(), names.clone(), shutdown.clone()),
     ];
     for replica in 1..=config.monitors {
         services.push(ems_monitors::service(
@@ -83,7 +84,7 @@ pub async fn run(config: AllConfig, shutdown: Shutdown) -> anyhow::Result<()> {
         ));
     }
     let result = service::serve(&config.http, services, shutdown).await;
-    amqp.close(200, "stopped".into()).await.ok();
+    amqp.close("stopped").await;
     pool.close().await;
     result
 }

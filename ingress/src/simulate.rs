@@ -9,13 +9,17 @@
 
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
 use chrono::{DateTime, TimeDelta, Utc};
 use clap::Args;
-use ems_common::{Shutdown, broker::BrokerArgs, config::DatabaseArgs, db};
-use futures::{StreamExt, stream::FuturesUnordered};
+use ems_common::{
+    Shutdown,
+    broker::{self, Amqp, BrokerArgs},
+    config::DatabaseArgs,
+    db,
+};
+use futures::{FutureExt, StreamExt, future::BoxFuture, stream::FuturesUnordered};
 use indicatif::{ProgressBar, ProgressStyle};
-use lapin::{Channel, PublisherConfirm, options::ConfirmSelectOptions};
+use lapin::{Channel, Confirmation, options::ConfirmSelectOptions};
 use sqlx::PgPool;
 
 use crate::{
@@ -81,6 +85,8 @@ pub struct Summary {
     pub sent: u64,
     pub confirmed: u64,
     pub refused: u64,
+    /// Readings sent again on a new connection after RabbitMQ was lost before confirming them.
+    pub resent: u64,
     pub elapsed: Duration,
 }
 
@@ -89,11 +95,12 @@ impl std::fmt::Display for Summary {
         let seconds = self.elapsed.as_secs_f64().max(1e-9);
         write!(
             formatter,
-            "{} devices: sent {} readings, {} confirmed, {} refused, in {:.1}s ({:.0} readings/s)",
+            "{} devices: sent {} readings, {} confirmed, {} refused, {} resent after reconnecting, in {:.1}s ({:.0} readings/s)",
             self.devices,
             self.sent,
             self.confirmed,
             self.refused,
+            self.resent,
             seconds,
             self.confirmed as f64 / seconds
         )
@@ -104,12 +111,17 @@ pub async fn run(args: SimulateArgs, shutdown: Shutdown) -> anyhow::Result<Summa
     let pool = db::connect_and_migrate(&args.database).await?;
     let profile = Profile::bundled();
     let devices = load_devices(&pool, &args.devices, args.load, &profile).await?;
-    let amqp = args.broker.amqp("ems-simulate").await?;
-    let channel = amqp.create_channel().await?;
-    channel.confirm_select(ConfirmSelectOptions::default()).await?;
+    let amqp = args.broker.amqp_reconnecting("ems-simulate").await?;
+    let channel = confirming_channel(&amqp.connection()).await?;
     topology::declare(&channel, &args.broker.names()).await?;
-    let mut publisher =
-        Publisher::new(channel, args.broker.names().readings_queue(), args.max_in_flight, devices.len());
+    let mut publisher = Publisher::new(
+        amqp.clone(),
+        channel,
+        args.broker.names().readings_queue(),
+        args.max_in_flight,
+        devices.len(),
+        shutdown.clone(),
+    );
 
     let started = Instant::now();
     let now = step_floor(Utc::now());
@@ -160,11 +172,9 @@ pub async fn run(args: SimulateArgs, shutdown: Shutdown) -> anyhow::Result<Summa
             }
         }
     }
-    let channel = publisher.channel.clone();
     let mut summary = publisher.finish().await?;
     summary.elapsed = started.elapsed();
-    channel.close(200, "simulation finished".into()).await.ok();
-    amqp.close(200, "simulation finished".into()).await.ok();
+    amqp.close("simulation finished").await;
     Ok(summary)
 }
 
@@ -198,26 +208,47 @@ async fn load_devices(
         .collect())
 }
 
-/// Publishes readings with pipelined publisher confirms and keeps the counts.
+async fn confirming_channel(connection: &lapin::Connection) -> lapin::Result<Channel> {
+    let channel = connection.create_channel().await?;
+    channel.confirm_select(ConfirmSelectOptions::default()).await?;
+    Ok(channel)
+}
+
+type Confirming = BoxFuture<'static, (Reading, lapin::Result<Confirmation>)>;
+
+/// Publishes readings with pipelined publisher confirms and keeps the counts. Each reading is
+/// kept until RabbitMQ confirms it, so that when the connection is lost the unconfirmed ones are
+/// sent again on a new one (at least once: the monitors count a reading that arrives twice once).
 struct Publisher {
+    amqp: Amqp,
     channel: Channel,
     queue: String,
     max_in_flight: usize,
-    in_flight: FuturesUnordered<PublisherConfirm>,
+    in_flight: FuturesUnordered<Confirming>,
     summary: Summary,
     bar: ProgressBar,
+    shutdown: Shutdown,
 }
 
 impl Publisher {
-    fn new(channel: Channel, queue: String, max_in_flight: usize, devices: usize) -> Self {
+    fn new(
+        amqp: Amqp,
+        channel: Channel,
+        queue: String,
+        max_in_flight: usize,
+        devices: usize,
+        shutdown: Shutdown,
+    ) -> Self {
         let summary = Summary { devices, ..Summary::default() };
         Self {
+            amqp,
             channel,
             queue,
             max_in_flight: max_in_flight.max(1),
             in_flight: FuturesUnordered::new(),
             summary,
             bar: ProgressBar::hidden(),
+            shutdown,
         }
     }
 
@@ -239,23 +270,76 @@ impl Publisher {
         while self.in_flight.len() >= self.max_in_flight {
             self.settle_one().await?;
         }
-        let confirm =
-            topology::publish(&self.channel, &self.queue, &reading.to_json()).await.context("publishing a reading")?;
-        self.in_flight.push(confirm);
         self.summary.sent += 1;
         self.bar.inc(1);
+        if let Err(error) = self.publish(reading.clone()).await {
+            self.recover(vec![reading], anyhow::Error::new(error).context("publishing a reading")).await?;
+        }
+        Ok(())
+    }
+
+    async fn publish(&mut self, reading: Reading) -> lapin::Result<()> {
+        let confirm = topology::publish(&self.channel, &self.queue, &reading.to_json()).await?;
+        self.in_flight.push(async move { (reading, confirm.await) }.boxed());
         Ok(())
     }
 
     async fn settle_one(&mut self) -> anyhow::Result<()> {
-        if let Some(confirmation) = self.in_flight.next().await {
-            if confirmation.context("waiting for a publisher confirm")?.is_ack() {
-                self.summary.confirmed += 1;
-            } else {
-                self.summary.refused += 1;
+        let Some((reading, outcome)) = self.in_flight.next().await else { return Ok(()) };
+        match outcome {
+            Ok(confirmation) if confirmation.is_ack() => self.summary.confirmed += 1,
+            Ok(_) => self.summary.refused += 1,
+            Err(error) => {
+                let error = anyhow::Error::new(error).context("waiting for a publisher confirm");
+                self.recover(vec![reading], error).await?;
             }
         }
         Ok(())
+    }
+
+    /// After `error`: if the connection is lost, waits for every reading still in flight, then
+    /// sends `unsent` and the unconfirmed ones again on a new connection, for as long as it takes.
+    /// Any other error is returned, as is a shutdown before RabbitMQ is back.
+    async fn recover(&mut self, mut unsent: Vec<Reading>, error: anyhow::Error) -> anyhow::Result<()> {
+        let mut connection = self.amqp.connection();
+        if !broker::is_lost(&connection).await {
+            return Err(error);
+        }
+        tracing::warn!(
+            error = format!("{error:#}"),
+            "lost RabbitMQ; reconnecting to send the unconfirmed readings again"
+        );
+        loop {
+            while let Some((reading, outcome)) = self.in_flight.next().await {
+                match outcome {
+                    Ok(confirmation) if confirmation.is_ack() => self.summary.confirmed += 1,
+                    Ok(_) => self.summary.refused += 1,
+                    Err(_) => unsent.push(reading),
+                }
+            }
+            let Some(fresh) = self.amqp.reconnect(&connection, &self.shutdown).await else {
+                return Err(
+                    error.context(format!("stopped before RabbitMQ was back; {} readings unsent", unsent.len()))
+                );
+            };
+            connection = fresh;
+            match confirming_channel(&connection).await {
+                Ok(channel) => self.channel = channel,
+                Err(_) => continue,
+            }
+            self.summary.resent += unsent.len() as u64;
+            let mut readings = std::mem::take(&mut unsent).into_iter();
+            while let Some(reading) = readings.next() {
+                if self.publish(reading.clone()).await.is_err() {
+                    unsent.push(reading);
+                    unsent.extend(readings);
+                    break;
+                }
+            }
+            if unsent.is_empty() {
+                return Ok(());
+            }
+        }
     }
 
     async fn finish(mut self) -> anyhow::Result<Summary> {
@@ -263,6 +347,7 @@ impl Publisher {
             self.settle_one().await?;
         }
         self.bar.finish_and_clear();
+        self.channel.close(200, "simulation finished".into()).await.ok();
         Ok(self.summary)
     }
 }

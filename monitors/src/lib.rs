@@ -7,12 +7,12 @@ pub mod devices;
 pub mod store;
 mod worker;
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use clap::Args;
 use ems_common::{
     Shutdown,
-    broker::{BrokerArgs, Names},
+    broker::{Amqp, BrokerArgs, Names},
     config::{DatabaseArgs, HttpArgs, duration_between},
     db, ops,
     service::Service,
@@ -60,7 +60,7 @@ pub fn service(
     args: &MonitorArgs,
     replica: u32,
     pool: PgPool,
-    amqp: Arc<lapin::Connection>,
+    amqp: Amqp,
     nats: async_nats::Client,
     names: Names,
     shutdown: Shutdown,
@@ -76,7 +76,7 @@ pub fn service(
 pub async fn run(config: MonitorConfig, shutdown: Shutdown) -> anyhow::Result<()> {
     let name = format!("ems-monitor-{}", config.replica);
     let pool = db::connect_and_migrate(&config.database).await?;
-    let amqp = Arc::new(config.broker.amqp(&name).await?);
+    let amqp = config.broker.amqp_reconnecting(&name).await?;
     let nats = config.broker.nats(&name).await?;
     let monitor = service(
         &config.monitor,
@@ -88,7 +88,7 @@ pub async fn run(config: MonitorConfig, shutdown: Shutdown) -> anyhow::Result<()
         shutdown.clone(),
     );
     let result = ems_common::service::serve(&config.http, vec![monitor], shutdown).await;
-    amqp.close(200, "monitor stopped".into()).await.ok();
+    amqp.close("monitor stopped").await;
     pool.close().await;
     result
 }

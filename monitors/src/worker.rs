@@ -10,7 +10,11 @@ use std::{
 };
 
 use anyhow::Context;
-use ems_common::{Shutdown, broker::Names, contracts::Heartbeat};
+use ems_common::{
+    Shutdown,
+    broker::{self, Amqp, Names},
+    contracts::Heartbeat,
+};
 use ems_ingress::{Reading, topology};
 use futures::{FutureExt, StreamExt};
 use lapin::{
@@ -30,7 +34,6 @@ const STAGE: &str = "monitor";
 struct Monitor {
     replica: u32,
     pool: PgPool,
-    channel: Channel,
     names: Names,
     nats: async_nats::Client,
     devices: DeviceCache,
@@ -38,22 +41,18 @@ struct Monitor {
 }
 
 /// Runs one replica until `shutdown`: the batch in hand is finished and acknowledged; batches
-/// prefetched but not started go back to the queue when the channel closes.
+/// prefetched but not started go back to the queue when the channel closes. When RabbitMQ is lost
+/// the replica consumes again on a new connection; what it had not acknowledged is redelivered and
+/// counted once.
 pub async fn run_worker(
     args: &MonitorArgs,
     replica: u32,
     pool: PgPool,
-    amqp: &Connection,
+    amqp: &Amqp,
     nats: async_nats::Client,
     names: Names,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
-    let channel = amqp.create_channel().await.context("opening a RabbitMQ channel")?;
-    channel.confirm_select(ConfirmSelectOptions::default()).await?;
-    topology::declare(&channel, &names).await.context("declaring the reading queues")?;
-    topology::declare_ingest(&channel, &names, replica).await?;
-    channel.basic_qos(args.prefetch, BasicQosOptions::default()).await?;
-
     let devices = DeviceCache::load(pool.clone()).await.context("loading devices")?;
     let follower =
         tokio::spawn(devices.clone().follow(nats.clone(), names.devices_changed_subject(), shutdown.clone()));
@@ -67,66 +66,97 @@ pub async fn run_worker(
         shutdown.clone(),
     ));
 
-    let queue = names.ingest_queue(replica);
-    let mut consumer = channel
-        .basic_consume(
-            queue.as_str().into(),
-            format!("monitor-{replica}").as_str().into(),
-            BasicConsumeOptions::default(),
-            FieldTable::default(),
-        )
-        .await?;
-    tracing::info!(replica, %queue, "monitor consuming");
-    let monitor = Monitor { replica, pool, channel: channel.clone(), names, nats, devices, processed };
-
-    let mut failures = ems_common::retry::Failures::new(Duration::from_millis(400), Duration::from_secs(6));
-    loop {
-        let first = tokio::select! {
-            () = shutdown.requested() => break,
-            next = consumer.next() => match next {
-                Some(delivery) => delivery.context("the ingest consumer failed")?,
-                None => anyhow::bail!("RabbitMQ closed the ingest consumer of replica {replica}"),
-            },
+    let mut connection = amqp.connection();
+    let result = loop {
+        let monitor = Monitor {
+            replica,
+            pool: pool.clone(),
+            names: names.clone(),
+            nats: nats.clone(),
+            devices: devices.clone(),
+            processed: processed.clone(),
         };
-        let mut deliveries = vec![first];
-        while deliveries.len() < DELIVERIES_PER_TRANSACTION {
-            match consumer.next().now_or_never() {
-                Some(Some(Ok(delivery))) => deliveries.push(delivery),
-                _ => break,
-            }
+        let Err(error) = monitor.consume(args, &connection, &shutdown).await else { break Ok(()) };
+        if shutdown.is_triggered() || !broker::is_lost(&connection).await {
+            break Err(error);
         }
-        let last_tag = deliveries.last().map(|delivery| delivery.delivery_tag).unwrap_or_default();
-        match monitor.process(deliveries).await {
-            Ok(()) => {
-                failures.succeeded();
-                // This channel's deliveries are processed in order, so one ack covers them all.
-                channel.basic_ack(last_tag, BasicAckOptions { multiple: true }).await?;
-            }
-            Err(error) => {
-                let pause = failures.failed();
-                tracing::error!(
-                    error = format!("{error:#}"),
-                    replica,
-                    ?pause,
-                    "storing a batch failed; it goes back to the queue"
-                );
-                metrics::counter!("monitor_batch_failures_total").increment(1);
-                channel.basic_nack(last_tag, BasicNackOptions { multiple: true, requeue: true }).await?;
-                // The batch is back in the queue, so a stop during the pause loses nothing.
-                ems_common::retry::pause(pause, &shutdown).await;
-            }
+        tracing::warn!(error = format!("{error:#}"), replica, "lost RabbitMQ; reconnecting");
+        match amqp.reconnect(&connection, &shutdown).await {
+            Some(fresh) => connection = fresh,
+            None => break Ok(()),
         }
-    }
+    };
     tracing::info!(replica, "monitor stopping");
     shutdown.trigger();
     let _ = heartbeat.await;
     let _ = follower.await;
-    channel.close(200, "monitor stopped".into()).await.ok();
-    Ok(())
+    result
 }
 
 impl Monitor {
-    async fn process(&self, deliveries: Vec<Delivery>) -> anyhow::Result<()> {
+    /// Consumes `ingest.<replica>` on one connection until shutdown or a failure.
+    async fn consume(&self, args: &MonitorArgs, amqp: &Connection, shutdown: &Shutdown) -> anyhow::Result<()> {
+        let (replica, names) = (self.replica, &self.names);
+        let channel = amqp.create_channel().await.context("opening a RabbitMQ channel")?;
+        channel.confirm_select(ConfirmSelectOptions::default()).await?;
+        topology::declare(&channel, names).await.context("declaring the reading queues")?;
+        topology::declare_ingest(&channel, names, replica).await?;
+        channel.basic_qos(args.prefetch, BasicQosOptions::default()).await?;
+
+        let queue = names.ingest_queue(replica);
+        let mut consumer = channel
+            .basic_consume(
+                queue.as_str().into(),
+                format!("monitor-{replica}").as_str().into(),
+                BasicConsumeOptions::default(),
+                FieldTable::default(),
+            )
+            .await?;
+        tracing::info!(replica, %queue, "monitor consuming");
+
+        let mut failures = ems_common::retry::Failures::new(Duration::from_millis(400), Duration::from_secs(6));
+        loop {
+            let first = tokio::select! {
+                () = shutdown.requested() => break,
+                next = consumer.next() => match next {
+                    Some(delivery) => delivery.context("the ingest consumer failed")?,
+                    None => anyhow::bail!("RabbitMQ closed the ingest consumer of replica {replica}"),
+                },
+            };
+            let mut deliveries = vec![first];
+            while deliveries.len() < DELIVERIES_PER_TRANSACTION {
+                match consumer.next().now_or_never() {
+                    Some(Some(Ok(delivery))) => deliveries.push(delivery),
+                    _ => break,
+                }
+            }
+            let last_tag = deliveries.last().map(|delivery| delivery.delivery_tag).unwrap_or_default();
+            match self.process(&channel, deliveries).await {
+                Ok(()) => {
+                    failures.succeeded();
+                    // This channel's deliveries are processed in order, so one ack covers them all.
+                    channel.basic_ack(last_tag, BasicAckOptions { multiple: true }).await?;
+                }
+                Err(error) => {
+                    let pause = failures.failed();
+                    tracing::error!(
+                        error = format!("{error:#}"),
+                        replica,
+                        ?pause,
+                        "storing a batch failed; it goes back to the queue"
+                    );
+                    metrics::counter!("monitor_batch_failures_total").increment(1);
+                    channel.basic_nack(last_tag, BasicNackOptions { multiple: true, requeue: true }).await?;
+                    // The batch is back in the queue, so a stop during the pause loses nothing.
+                    ems_common::retry::pause(pause, shutdown).await;
+                }
+            }
+        }
+        channel.close(200, "monitor stopped".into()).await.ok();
+        Ok(())
+    }
+
+    async fn process(&self, channel: &Channel, deliveries: Vec<Delivery>) -> anyhow::Result<()> {
         let started = Instant::now();
         let mut readings: Vec<Reading> = Vec::new();
         let mut confirms = Vec::new();
@@ -135,8 +165,7 @@ impl Monitor {
                 Ok(batch) => readings.extend(batch),
                 Err(error) => {
                     let reason = format!("an ingest batch is not a JSON list of readings: {error}");
-                    confirms
-                        .push(topology::dead_letter(&self.channel, &self.names, &delivery.data, &reason, STAGE).await?);
+                    confirms.push(topology::dead_letter(channel, &self.names, &delivery.data, &reason, STAGE).await?);
                 }
             }
         }
@@ -147,7 +176,7 @@ impl Monitor {
             readings.into_iter().partition(|reading| known.contains_key(&reading.device_id));
         for reading in &unknown {
             let reason = format!("unknown device {}: no device has this id", reading.device_id);
-            confirms.push(topology::dead_letter(&self.channel, &self.names, &reading.to_json(), &reason, STAGE).await?);
+            confirms.push(topology::dead_letter(channel, &self.names, &reading.to_json(), &reason, STAGE).await?);
         }
 
         let stored = match store::store(&self.pool, &readings, &known).await {

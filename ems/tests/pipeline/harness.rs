@@ -1,5 +1,6 @@
 //! A pipeline under test: a fresh database, a random broker namespace, the real `ems balancer`
-//! and `ems monitor` processes (so they can be SIGKILLed), and a confirming publisher.
+//! and `ems monitor` processes (so they can be SIGKILLed), and a confirming publisher. By default
+//! on the shared local services; [`Pipeline::on`] takes others (the outage tests' own servers).
 
 use std::{
     collections::{BTreeMap, HashMap},
@@ -20,6 +21,28 @@ use uuid::Uuid;
 
 pub const WAIT: Duration = Duration::from_secs(90);
 
+/// The JWT secret of every process a pipeline starts, for tests that mint their own tokens.
+pub const JWT_SECRET: &str = "pipeline-test-secret-pipeline-test-secret";
+
+/// Where the pipeline's PostgreSQL, RabbitMQ and NATS are.
+pub struct Services {
+    /// A URL naming any database on the server; each pipeline creates its own database there.
+    pub database_url: String,
+    pub amqp_url: String,
+    pub nats_url: String,
+}
+
+impl Services {
+    /// The shared local services (or those of `EMS_TEST_DATABASE_URL`, `EMS_AMQP_URL` and
+    /// `EMS_NATS_URL`).
+    pub fn shared() -> Self {
+        let broker = BrokerArgs::local("");
+        let database_url =
+            std::env::var("EMS_TEST_DATABASE_URL").unwrap_or_else(|_| ems_common::config::DEFAULT_DATABASE_URL.into());
+        Self { database_url, amqp_url: broker.amqp_url, nats_url: broker.nats_url }
+    }
+}
+
 pub struct Pipeline {
     pub pool: PgPool,
     pub broker: BrokerArgs,
@@ -29,8 +52,10 @@ pub struct Pipeline {
     _amqp: Connection,
     pub nats: async_nats::Client,
     processes: HashMap<String, Child>,
-    /// The HTTP port of each running balancer, to read its metrics.
-    balancer_ports: HashMap<String, u16>,
+    /// The HTTP port of each running process, to read its metrics and readiness.
+    ports: HashMap<String, u16>,
+    /// The names of the running balancers.
+    balancers: std::collections::HashSet<String>,
     /// A device whose readings mark how far the pipeline has got; left out of the totals.
     sentinel: Uuid,
     sentinels_sent: i64,
@@ -46,10 +71,15 @@ pub struct Device {
 
 impl Pipeline {
     pub async fn new() -> Self {
-        let database = TestDatabase::create().await;
+        Self::on(Services::shared()).await
+    }
+
+    pub async fn on(services: Services) -> Self {
+        let database = TestDatabase::create_on(&services.database_url).await;
         let (pool, database_url) = (database.pool.clone(), database.url.clone());
 
-        let broker = BrokerArgs::local(&format!("t{}", &Uuid::new_v4().simple().to_string()[..12]));
+        let mut broker = BrokerArgs::local(&format!("t{}", &Uuid::new_v4().simple().to_string()[..12]));
+        (broker.amqp_url, broker.nats_url) = (services.amqp_url, services.nats_url);
         let amqp = broker.amqp("pipeline-test").await.unwrap();
         let channel = amqp.create_channel().await.unwrap();
         channel.confirm_select(ConfirmSelectOptions::default()).await.unwrap();
@@ -69,7 +99,8 @@ impl Pipeline {
             _amqp: amqp,
             nats,
             processes: HashMap::new(),
-            balancer_ports: HashMap::new(),
+            ports: HashMap::new(),
+            balancers: Default::default(),
             sentinel,
             sentinels_sent: 0,
             _database: database,
@@ -133,20 +164,27 @@ impl Pipeline {
         devices
     }
 
-    fn command(&self, args: &[&str], port: u16) -> Command {
+    /// An `ems` command on this pipeline's database and broker namespace; `--listen` when a port
+    /// is given.
+    pub fn command(&self, args: &[&str], port: Option<u16>) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_ems"));
+        command.args(args).args(["--namespace", &self.broker.namespace, "--log-format", "json"]);
+        if let Some(port) = port {
+            command.args(["--listen", &format!("127.0.0.1:{port}")]);
+        }
         command
-            .args(args)
-            .args(["--namespace", &self.broker.namespace, "--log-format", "json"])
-            .args(["--listen", &format!("127.0.0.1:{port}")])
             .env("EMS_DATABASE_URL", &self.database_url)
+            .env("EMS_AMQP_URL", &self.broker.amqp_url)
+            .env("EMS_NATS_URL", &self.broker.nats_url)
+            .env("EMS_JWT_SECRET", JWT_SECRET)
             .env("EMS_LOG", "warn,ems_balancer=info,ems_monitors=info")
             .stdout(Stdio::null())
             .stderr(if std::env::var_os("EMS_TEST_LOGS").is_some() { Stdio::inherit() } else { Stdio::null() });
         command
     }
 
-    /// Starts (or restarts) a named process: `balancer` with extra flags, or `monitor-K`.
+    /// Starts (or restarts) a named process: `monitor-K`, or else a balancer with extra flags
+    /// (which may replace `--replica-timeout`).
     pub fn start(&mut self, name: &str, extra: &[&str]) {
         let mut args: Vec<&str> = Vec::new();
         let replica;
@@ -154,26 +192,43 @@ impl Pipeline {
             replica = number.to_owned();
             args.extend(["monitor", "--replica", &replica, "--heartbeat-interval", "300ms"]);
         } else {
-            args.extend(["balancer", "--replica-timeout", "1500ms", "--batch-linger", "10ms"]);
+            self.balancers.insert(name.to_owned());
+            args.extend(["balancer", "--batch-linger", "10ms"]);
+            if !extra.contains(&"--replica-timeout") {
+                args.extend(["--replica-timeout", "1500ms"]);
+            }
         }
         args.extend(extra);
-        let port = if name.starts_with("monitor-") {
-            0
-        } else {
-            // A free port now, for the balancer to bind, so that its metrics can be read.
-            let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-            self.balancer_ports.insert(name.to_owned(), port);
-            port
-        };
-        let child = self.command(&args, port).spawn().expect("start ems");
+        self.spawn(name, &args);
+    }
+
+    /// Starts (or restarts) a named `ems` process with these arguments on a free HTTP port.
+    pub fn spawn(&mut self, name: &str, args: &[&str]) {
+        // A free port now, for the process to bind, so that its metrics and readiness can be read.
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        self.ports.insert(name.to_owned(), port);
+        let child = self.command(args, Some(port)).spawn().expect("start ems");
         if let Some(mut old) = self.processes.insert(name.to_owned(), child) {
             let _ = old.kill();
             let _ = old.wait();
         }
     }
 
+    /// The HTTP port of a running process.
+    #[allow(dead_code)] // for the outage tests, which share this harness
+    pub fn port(&self, name: &str) -> u16 {
+        self.ports[name]
+    }
+
+    /// Whether the named process is still running (it has not exited on its own).
+    #[allow(dead_code)] // for the outage tests, which share this harness
+    pub fn is_running(&mut self, name: &str) -> bool {
+        self.processes.get_mut(name).is_some_and(|child| child.try_wait().unwrap().is_none())
+    }
+
     pub fn kill(&mut self, name: &str) {
-        self.balancer_ports.remove(name);
+        self.ports.remove(name);
+        self.balancers.remove(name);
         let mut child = self.processes.remove(name).expect("a running process");
         child.kill().expect("SIGKILL"); // std's kill is SIGKILL on Unix
         child.wait().unwrap();
@@ -204,7 +259,7 @@ impl Pipeline {
         }
         // Heard here is not yet in the rotation: wait until every running balancer counts them
         // among its live replicas.
-        let names: Vec<String> = self.balancer_ports.keys().cloned().collect();
+        let names: Vec<String> = self.balancers.iter().cloned().collect();
         for name in names {
             self.wait_for_metric(&name, "balancer_live_replicas ", |live| live >= replicas.len() as f64).await;
         }
@@ -213,7 +268,7 @@ impl Pipeline {
     /// Waits until the value of the metric line starting with `line` (name and labels, then a
     /// space) on the named balancer's `/metrics` satisfies `wanted`; returns that value.
     pub async fn wait_for_metric(&self, balancer: &str, line: &str, wanted: impl Fn(f64) -> bool) -> f64 {
-        let port = self.balancer_ports[balancer];
+        let port = self.ports[balancer];
         let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
