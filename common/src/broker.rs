@@ -166,6 +166,20 @@ impl Amqp {
     pub async fn close(&self, reason: &str) {
         self.connection().close(200, reason.into()).await.ok();
     }
+
+    /// For a process that only uses the connection now and then (the web service's queue
+    /// depths): checks it every second and reconnects when it is lost, until `shutdown`.
+    pub async fn keep_connected(self, shutdown: crate::Shutdown) -> anyhow::Result<()> {
+        loop {
+            if !crate::retry::pause(Duration::from_secs(1), &shutdown).await {
+                return Ok(());
+            }
+            let connection = self.connection();
+            if !connection.status().connected() && self.reconnect(&connection, &shutdown).await.is_none() {
+                return Ok(());
+            }
+        }
+    }
 }
 
 /// Whether `connection` is gone, so that work which failed on it should start again on a new

@@ -46,9 +46,6 @@ pub async fn run(config: AllConfig, shutdown: Shutdown) -> anyhow::Result<()> {
     let nats = config.broker.nats("ems-all").await?;
     let names = config.broker.names();
 
-    // The balancer first: `/readyz` keeps the first check of each name, and the balancer's
-    // RabbitMQ check follows the connection as it is replaced after a loss, whereas the web
-    // service holds the connection of the start.
     let mut services = vec![
         ems_balancer::service(
             &config.balancer,
@@ -64,7 +61,7 @@ pub async fn run(config: AllConfig, shutdown: Shutdown) -> anyhow::Result<()> {
             &config.jwt,
             jwt.clone(),
             pool.clone(),
-            amqp.connection(),
+            amqp.clone(),
             ems_web::Events { nats: nats.clone(), names: names.clone() },
             shutdown.clone(),
         ),

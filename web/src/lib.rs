@@ -18,7 +18,7 @@ pub mod system;
 pub mod throttle;
 pub mod users;
 
-use std::{path::Path, sync::Arc};
+use std::path::Path;
 
 use axum::{
     Router,
@@ -151,17 +151,18 @@ pub fn service(
     jwt_args: &JwtArgs,
     jwt: JwtKeys,
     pool: PgPool,
-    amqp: Arc<lapin::Connection>,
+    amqp: ems_common::broker::Amqp,
     events: Events,
     shutdown: Shutdown,
 ) -> Service {
     let readiness =
         ops::Readiness::new().with_postgres(pool.clone()).with_amqp(amqp.clone()).with_nats(events.nats.clone());
     let heartbeats = (events.nats.clone(), events.names.clone());
-    let mut context = ApiContext::new(pool, jwt, jwt_args, &args.login, events).with_amqp(amqp);
+    let mut context = ApiContext::new(pool, jwt, jwt_args, &args.login, events).with_amqp(amqp.clone());
     context.replicas = crate::system::Replicas::new(liveness.replica_timeout);
     let replicas = context.replicas.clone().follow(heartbeats.0, heartbeats.1, shutdown.clone());
     let expiry = throttle::expire_periodically(context.pool.clone(), THROTTLE_EXPIRY_EVERY, shutdown.clone());
+    let shutdown_for_amqp = shutdown.clone();
     let account_changes = context.accounts.clone().follow(context.events.clone(), shutdown);
     Service::new("web")
         .routes(router(context, &args.ui_dir))
@@ -169,6 +170,7 @@ pub fn service(
         .task("system view", replicas)
         .task("login throttle expiry", expiry)
         .task("account changes", account_changes)
+        .task("rabbitmq connection", amqp.keep_connected(shutdown_for_amqp))
 }
 
 /// `ems web`: the API, docs and dashboard with the operations endpoints, until `shutdown`.
@@ -176,12 +178,12 @@ pub async fn run(config: WebConfig, shutdown: Shutdown) -> anyhow::Result<()> {
     let jwt = config.jwt.keys()?;
     let pool = db::connect_and_migrate(&config.database).await?;
     let nats = config.broker.nats("ems-web").await?;
-    let amqp = Arc::new(config.broker.amqp("ems-web").await?);
+    let amqp = config.broker.amqp_reconnecting("ems-web").await?;
     let events = Events { nats, names: config.broker.names() };
     let web =
         service(&config.web, &config.liveness, &config.jwt, jwt, pool.clone(), amqp.clone(), events, shutdown.clone());
     let result = ems_common::service::serve(&config.http, vec![web], shutdown).await;
-    amqp.close(200, "web stopped".into()).await.ok();
+    amqp.close("web stopped").await;
     pool.close().await;
     result
 }

@@ -108,7 +108,7 @@ pub struct ApiContext {
     /// Monitor replicas heard on NATS, for the system view.
     pub replicas: crate::system::Replicas,
     /// RabbitMQ, to read ingest queue depths for the system view.
-    pub amqp: Option<Arc<lapin::Connection>>,
+    pub amqp: Option<ems_common::broker::Amqp>,
     /// Bounds the password checks of logins running at once.
     pub hashing: crate::passwords::Hashing,
     /// Accounts' current roles and token versions, to refuse stale access tokens.
@@ -168,7 +168,7 @@ impl Settings {
 
 impl ApiContext {
     /// Adds RabbitMQ, for the queue depths of the system view.
-    pub fn with_amqp(mut self, amqp: Arc<lapin::Connection>) -> Self {
+    pub fn with_amqp(mut self, amqp: ems_common::broker::Amqp) -> Self {
         self.amqp = Some(amqp);
         self
     }

@@ -144,7 +144,8 @@ async fn replicas(_admin: AdminUser, State(context): State<ApiContext>) -> ApiRe
             })
             .collect()
     };
-    if let Some(channel) = &context.amqp {
+    if let Some(amqp) = &context.amqp {
+        let channel = amqp.connection();
         for replica in &mut listed {
             let queue = context.events.names.ingest_queue(replica.replica);
             let options = lapin::options::QueueDeclareOptions { passive: true, ..Default::default() };

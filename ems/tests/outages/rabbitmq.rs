@@ -26,8 +26,10 @@ async fn rabbitmq_restarted_mid_stream_everyone_reconnects_and_every_reading_cou
     let mut pipeline = Pipeline::on(Services { amqp_url: rabbitmq.url(), ..Services::shared() }).await;
     let devices = pipeline.devices(&[5.0; DEVICES]).await;
     pipeline.run(2, &[]).await;
+    // The web service too: it only reads queue depths, but must reconnect to be ready again.
+    pipeline.spawn("web", &["web", "--ui-dir", "no-ui-in-tests"]);
     let balancer = pipeline.port("balancer");
-    let processes = [balancer, pipeline.port("monitor-1"), pipeline.port("monitor-2")];
+    let processes = [balancer, pipeline.port("monitor-1"), pipeline.port("monitor-2"), pipeline.port("web")];
 
     // The simulator sends a reading per device every 50 ms of real time (400 a second), each
     // device's readings 10 simulated minutes apart from `start`.

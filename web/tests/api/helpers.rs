@@ -71,7 +71,8 @@ pub async fn spawn_app_with(settings: TestSettings) -> TestApp {
     let broker = BrokerArgs::local(&format!("t{}", Uuid::new_v4().simple()));
     let nats = broker.nats("ems-web-test").await.expect("NATS answers");
     let events = Events { nats, names: broker.names() };
-    let amqp = std::sync::Arc::new(broker.amqp("ems-web-test").await.expect("RabbitMQ answers"));
+    let reconnecting = broker.amqp_reconnecting("ems-web-test").await.expect("RabbitMQ answers");
+    let amqp = reconnecting.connection();
     let shutdown = Shutdown::new();
     let web_args = WebArgs { login, ui_dir: settings.ui_dir };
     let web = ems_web::service(
@@ -80,7 +81,7 @@ pub async fn spawn_app_with(settings: TestSettings) -> TestApp {
         &jwt_args,
         jwt_args.keys().unwrap(),
         pool.clone(),
-        amqp.clone(),
+        reconnecting,
         events.clone(),
         shutdown.clone(),
     );
