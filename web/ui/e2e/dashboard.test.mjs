@@ -94,7 +94,7 @@ describe('EMS dashboard', { timeout: 10 * 60_000 }, () => {
     await dialog.getByLabel('Role').selectOption('client');
     await dialog.getByLabel('Password').fill('short');
     await dialog.getByRole('button', { name: 'Create user' }).click();
-    await dialog.getByText(/Must be 8 to \d+ characters/).waitFor();
+    await dialog.getByText(/Must be 10 to \d+ characters/).waitFor();
     assert.equal(await dialog.getByLabel('Password').getAttribute('aria-invalid'), 'true');
     await assertAccessible(page, 'the new-user dialog with an error');
     await screenshot(page, 'admin-new-user-error-desktop');
