@@ -9,13 +9,14 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
+use validator::Validate;
 
 use crate::{
     error::{ApiError, ApiResult, ErrorBody},
-    extract::{ApiJson, CurrentUser},
+    extract::{ApiJson, CurrentUser, ValidJson},
     passwords, sessions,
     state::{ApiContext, Settings},
-    users::{USER_COLUMNS, User, find_user},
+    users::{MAX_USERNAME_CHARS, USER_COLUMNS, User, find_user},
 };
 
 /// Failures older than this no longer count towards a lockout.
@@ -23,10 +24,22 @@ const FAILURE_WINDOW: Duration = Duration::from_secs(15 * 60);
 /// The longest a username stays locked.
 const MAX_LOCKOUT: Duration = Duration::from_secs(15 * 60);
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 pub struct LoginRequest {
+    /// At most as long as an account's username can be (32 characters), so that no longer one
+    /// reaches the database.
+    #[validate(custom(function = "login_username_rule"))]
     pub username: String,
     pub password: String,
+}
+
+fn login_username_rule(username: &str) -> Result<(), validator::ValidationError> {
+    if username.trim().chars().count() <= MAX_USERNAME_CHARS {
+        return Ok(());
+    }
+    Err(validator::ValidationError::new("username_length").with_message(std::borrow::Cow::Owned(format!(
+        "must be at most {MAX_USERNAME_CHARS} characters, as every account's username is"
+    ))))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -62,9 +75,17 @@ struct UserWithHash {
 
 /// Sign in with a username and password.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = Session), (status = 401, body = ErrorBody, description = "wrong username or password"),
-        (status = 429, body = ErrorBody, description = "too many failures; see Retry-After")))]
-async fn login(State(context): State<ApiContext>, ApiJson(request): ApiJson<LoginRequest>) -> ApiResult<Json<Session>> {
+    responses(
+        (status = 200, body = Session),
+        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
+        (status = 401, body = ErrorBody, description = "wrong username or password"),
+        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+        (status = 429, body = ErrorBody, description = "too many failed logins for this username; try again after Retry-After seconds", headers(("Retry-After" = u64, description = "seconds until the username may try again"))),
+    ))]
+async fn login(
+    State(context): State<ApiContext>,
+    ValidJson(request): ValidJson<LoginRequest>,
+) -> ApiResult<Json<Session>> {
     let username = request.username.trim().to_lowercase();
     if username.is_empty() || request.password.is_empty() {
         return Err(ApiError::Validation(
@@ -164,7 +185,12 @@ fn lockout_after(failures: i32, settings: &Settings) -> Option<Duration> {
 
 /// Exchange a refresh token for a new session; the old token stops working.
 #[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshRequest,
-    responses((status = 200, body = Session), (status = 401, body = ErrorBody)))]
+    responses(
+        (status = 200, body = Session),
+        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
+        (status = 401, body = ErrorBody, description = "the refresh token is unknown, expired, signed out or already used; log in again"),
+        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+    ))]
 async fn refresh(
     State(context): State<ApiContext>,
     ApiJson(request): ApiJson<RefreshRequest>,
@@ -177,7 +203,11 @@ async fn refresh(
 
 /// Sign out: the refresh token and every token rotated from the same login stop working.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", request_body = RefreshRequest,
-    responses((status = 204, description = "signed out")))]
+    responses(
+        (status = 204, description = "signed out"),
+        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
+        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+    ))]
 async fn logout(State(context): State<ApiContext>, ApiJson(request): ApiJson<RefreshRequest>) -> ApiResult<StatusCode> {
     sessions::revoke(&context.pool, request.refresh_token.trim()).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -185,7 +215,10 @@ async fn logout(State(context): State<ApiContext>, ApiJson(request): ApiJson<Ref
 
 /// The signed-in user's account.
 #[utoipa::path(get, path = "/api/me", tag = "auth", security(("bearer" = [])),
-    responses((status = 200, body = User), (status = 401, body = ErrorBody)))]
+    responses(
+        (status = 200, body = User),
+        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+    ))]
 async fn me(CurrentUser(claims): CurrentUser, State(context): State<ApiContext>) -> ApiResult<Json<User>> {
     find_user(&context.pool, claims.sub)
         .await

@@ -5,6 +5,7 @@ mod auth;
 mod chat;
 mod consumption;
 mod devices;
+mod edge;
 mod helpers;
 mod openapi;
 mod operations;
