@@ -6,6 +6,7 @@ mod chat;
 mod consumption;
 mod devices;
 mod edge;
+mod fuzz;
 mod helpers;
 mod openapi;
 mod operations;
