@@ -26,9 +26,9 @@ const MAX_LOCKOUT: Duration = Duration::from_secs(15 * 60);
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]
 pub struct LoginRequest {
-    /// At most as long as an account's username can be (32 characters), so that no longer one
-    /// reaches the database.
+    /// At most 32 characters, the longest username an account can have.
     #[validate(custom(function = "login_username_rule"))]
+    #[schema(max_length = 32)]
     pub username: String,
     pub password: String,
 }

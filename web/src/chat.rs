@@ -25,6 +25,7 @@ pub struct HistoryQuery {
     pub before_id: Option<i64>,
     /// At most this many messages, 1 to 200 (default 50).
     #[serde(default = "default_limit")]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: i64,
 }
 

@@ -40,12 +40,15 @@ const DEVICE_SELECT: &str = "SELECT d.id, d.name, d.description, d.location, d.m
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct NewDevice {
     #[validate(length(min = 1, max = 100, message = "must be 1 to 100 characters"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     #[serde(default)]
     #[validate(length(max = 1000, message = "must be at most 1000 characters"))]
+    #[schema(max_length = 1000)]
     pub description: String,
     #[serde(default)]
     #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    #[schema(max_length = 200)]
     pub location: String,
     /// Must be greater than 0.
     #[validate(range(
@@ -53,6 +56,7 @@ pub struct NewDevice {
         max = 1_000_000.0,
         message = "must be a number of kWh greater than 0 and at most 1000000"
     ))]
+    #[schema(exclusive_minimum = 0.0, maximum = 1_000_000.0)]
     pub max_hourly_kwh: f64,
     /// Assign the device to this user straight away.
     pub owner_id: Option<Uuid>,
@@ -63,16 +67,20 @@ pub struct NewDevice {
 #[serde(deny_unknown_fields)]
 pub struct DeviceChanges {
     #[validate(length(min = 1, max = 100, message = "must be 1 to 100 characters"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     #[validate(length(max = 1000, message = "must be at most 1000 characters"))]
+    #[schema(max_length = 1000)]
     pub description: Option<String>,
     #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    #[schema(max_length = 200)]
     pub location: Option<String>,
     #[validate(range(
         exclusive_min = 0.0,
         max = 1_000_000.0,
         message = "must be a number of kWh greater than 0 and at most 1000000"
     ))]
+    #[schema(exclusive_minimum = 0.0, maximum = 1_000_000.0)]
     pub max_hourly_kwh: Option<f64>,
 }
 

@@ -13,9 +13,11 @@ pub const MAX_PER_PAGE: u32 = 100;
 pub struct PageQuery {
     /// Page number, from 1.
     #[serde(default = "first_page")]
+    #[param(minimum = 1)]
     pub page: u32,
     /// Items per page, 1 to 100.
     #[serde(default = "default_per_page")]
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: u32,
     /// Case-insensitive text to look for.
     pub q: Option<String>,

@@ -40,8 +40,10 @@ pub const USER_COLUMNS: &str = "id, username, display_name, role, created_at, up
 pub struct NewUser {
     /// 3 to 32 characters: letters, digits, `.`, `_`, `-`; stored in lower case.
     #[validate(custom(function = "username_rule"))]
+    #[schema(min_length = 3, max_length = 32, pattern = "^[A-Za-z0-9][A-Za-z0-9._-]*$")]
     pub username: String,
     #[validate(custom(function = "display_name_rule"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub display_name: String,
     #[validate(custom(function = "password_rule"))]
     pub password: String,
@@ -59,8 +61,10 @@ fn client_role() -> Role {
 #[serde(deny_unknown_fields)]
 pub struct UserChanges {
     #[validate(custom(function = "username_rule"))]
+    #[schema(min_length = 3, max_length = 32, pattern = "^[A-Za-z0-9][A-Za-z0-9._-]*$")]
     pub username: Option<String>,
     #[validate(custom(function = "display_name_rule"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub display_name: Option<String>,
     pub role: Option<Role>,
 }

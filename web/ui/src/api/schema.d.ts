@@ -543,10 +543,7 @@ export interface components {
         };
         LoginRequest: {
             password: string;
-            /**
-             * @description At most as long as an account's username can be (32 characters), so that no longer one
-             *     reaches the database.
-             */
+            /** @description At most 32 characters, the longest username an account can have. */
             username: string;
         };
         NewDevice: {
