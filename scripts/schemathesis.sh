@@ -23,6 +23,8 @@ if [[ ! -x $ems ]]; then
   echo "==> building ems"
   cargo build --quiet --bin ems
 fi
+command -v psql >/dev/null || apt_install postgresql-client
+command -v curl >/dev/null || apt_install curl
 install_from_pypi "$ems_tools/schemathesis" "$EMS_SCHEMATHESIS_WHEEL" || exit 1
 schemathesis=$ems_tools/schemathesis/venv/bin/schemathesis
 
