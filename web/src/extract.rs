@@ -181,3 +181,22 @@ impl FromRequestParts<ApiContext> for AdminUser {
         Ok(Self(claims))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::fields_with_nul;
+
+    #[test]
+    fn a_nul_is_found_at_any_depth_and_named_by_its_path() {
+        let body = json!({"name": "ok", "items": [{"name": "x"}, {"name": "a\u{0}b"}], "owner": {"note": "\u{0}"}});
+        let mut found = Vec::new();
+        fields_with_nul(&body, &mut String::new(), &mut found);
+        found.sort();
+        assert_eq!(found, ["items[1].name", "owner.note"]);
+        let mut whole = Vec::new();
+        fields_with_nul(&json!("\u{0}"), &mut String::new(), &mut whole);
+        assert_eq!(whole, ["body"]);
+    }
+}
