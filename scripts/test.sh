@@ -22,6 +22,7 @@ echo "==> cargo clippy"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "==> cargo test"
 cargo test --workspace
+scripts/schemathesis.sh
 
 build_ui
 ensure_chromium

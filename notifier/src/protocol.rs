@@ -115,4 +115,130 @@ mod tests {
         assert_eq!(frame, ClientFrame::ChatSend { client_id: "1".into(), text: "hi".into(), customer_id: None });
         assert!(serde_json::from_str::<ClientFrame>(r#"{"type":"subscribe","subject":"ems.alerts.*"}"#).is_err());
     }
+
+    /// Property tests of the client-frame parser (proptest on stable Rust: cargo-fuzz needs a
+    /// nightly toolchain, which CI does not have).
+    mod properties {
+        use proptest::prelude::*;
+        use serde_json::{Value, json};
+
+        use super::*;
+
+        const KNOWN_TYPES: [&str; 3] = ["chat.send", "chat.typing", "chat.read"];
+
+        fn parse(text: &str) -> Result<ClientFrame, serde_json::Error> {
+            serde_json::from_str::<ClientFrame>(text)
+        }
+
+        fn any_json() -> impl Strategy<Value = Value> {
+            let leaf = prop_oneof![
+                Just(Value::Null),
+                any::<bool>().prop_map(Value::Bool),
+                any::<i64>().prop_map(Value::from),
+                any::<f64>().prop_map(Value::from),
+                any::<String>().prop_map(Value::String),
+            ];
+            leaf.prop_recursive(3, 16, 4, |inner| {
+                prop_oneof![
+                    prop::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                    prop::collection::btree_map("type|text|client_id|customer_id|typing|up_to_id|.{0,6}", inner, 0..5)
+                        .prop_map(|map| Value::Object(map.into_iter().collect())),
+                ]
+            })
+        }
+
+        fn uuid() -> impl Strategy<Value = Option<Uuid>> {
+            prop::option::of(any::<u128>().prop_map(Uuid::from_u128))
+        }
+
+        /// A well-formed client frame and its JSON text (with the version and, sometimes, fields
+        /// the server does not know, which it ignores).
+        fn frame() -> impl Strategy<Value = (ClientFrame, Value)> {
+            prop_oneof![
+                (any::<String>(), any::<String>(), uuid()).prop_map(|(client_id, text, customer_id)| {
+                    let value =
+                        json!({"type": "chat.send", "client_id": client_id, "text": text, "customer_id": customer_id});
+                    (ClientFrame::ChatSend { client_id, text, customer_id }, value)
+                }),
+                (any::<bool>(), uuid()).prop_map(|(typing, customer_id)| {
+                    let value = json!({"type": "chat.typing", "typing": typing, "customer_id": customer_id});
+                    (ClientFrame::ChatTyping { typing, customer_id }, value)
+                }),
+                (any::<i64>(), uuid()).prop_map(|(up_to_id, customer_id)| {
+                    let value = json!({"type": "chat.read", "up_to_id": up_to_id, "customer_id": customer_id});
+                    (ClientFrame::ChatRead { up_to_id, customer_id }, value)
+                }),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 1000, failure_persistence: None, ..ProptestConfig::default() })]
+
+            #[test]
+            fn no_text_makes_the_parser_panic(text in any::<String>()) {
+                let _ = parse(&text);
+            }
+
+            #[test]
+            fn no_json_makes_the_parser_panic(value in any_json()) {
+                let _ = parse(&value.to_string());
+            }
+
+            #[test]
+            fn a_frame_of_an_unknown_type_is_an_error(value in any_json(), kind in any::<String>()) {
+                prop_assume!(!KNOWN_TYPES.contains(&kind.as_str()));
+                let mut value = value;
+                if let Value::Object(members) = &mut value {
+                    members.insert("type".into(), Value::String(kind));
+                }
+                prop_assert!(parse(&value.to_string()).is_err(), "{value} parsed");
+            }
+
+            #[test]
+            fn a_frame_without_a_type_is_an_error(value in any_json()) {
+                let mut value = value;
+                if let Value::Object(members) = &mut value {
+                    members.remove("type");
+                }
+                prop_assert!(parse(&value.to_string()).is_err(), "{value} parsed");
+            }
+
+            #[test]
+            fn a_well_formed_frame_parses_to_what_it_says((expected, value) in frame(), unknown in "[a-z]{1,8}") {
+                let mut value = value;
+                if let Value::Object(members) = &mut value {
+                    members.insert("v".into(), json!(VERSION));
+                    members.entry(format!("x_{unknown}")).or_insert(json!(unknown));
+                }
+                prop_assert_eq!(parse(&value.to_string()).unwrap(), expected);
+            }
+
+            #[test]
+            fn a_frame_with_a_field_of_the_wrong_type_is_an_error((_, value) in frame(), wrong in any_json()) {
+                let Value::Object(mut members) = value else { unreachable!("frames are objects") };
+                let field = members.keys().find(|name| *name != "type" && *name != "customer_id").cloned().unwrap();
+                let fits = match field.as_str() {
+                    "typing" => wrong.is_boolean(),
+                    "up_to_id" => wrong.as_i64().is_some(),
+                    _ => wrong.is_string(),
+                };
+                prop_assume!(!fits);
+                members.insert(field, wrong);
+                let text = Value::Object(members).to_string();
+                prop_assert!(parse(&text).is_err(), "{text} parsed");
+            }
+        }
+
+        #[test]
+        fn an_oversize_or_deeply_nested_frame_is_an_error_not_a_crash() {
+            // The socket refuses messages over 64 KiB before they reach the parser; the parser
+            // itself must still survive whatever gets through, however deep.
+            let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
+            assert!(parse(&deep).is_err());
+            let deep_object = format!(r#"{{"type":"chat.send","text":{}}}"#, "{\"a\":".repeat(10_000));
+            assert!(parse(&deep_object).is_err());
+            let unknown_and_huge = json!({"type": "chat.upload", "data": "x".repeat(1 << 20)}).to_string();
+            assert!(parse(&unknown_and_huge).is_err());
+        }
+    }
 }

@@ -254,3 +254,6 @@ impl Rules {
             .expect("handoff_answer is checked at load to use only {customer_name}")
     }
 }
+
+#[cfg(test)]
+mod properties;

@@ -8,8 +8,10 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
+use validator::Validate;
 
 use crate::{
+    consumption::storable_time,
     error::{ApiError, ApiResult, ErrorBody},
     extract::{ApiPath, ApiQuery, CurrentUser},
     pagination::{Page, PageQuery},
@@ -29,7 +31,7 @@ fn alert_select() -> String {
     AlertEvent::select("a.acknowledged_at")
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize, IntoParams, Validate)]
 #[into_params(parameter_in = Query)]
 pub struct AlertFilter {
     pub device_id: Option<Uuid>,
@@ -40,9 +42,11 @@ pub struct AlertFilter {
     pub acknowledged: Option<bool>,
     /// Only alerts with an id above this (what a client missed since the last one it saw).
     pub after_id: Option<i64>,
-    /// Only alerts about hours from this instant (RFC 3339).
+    /// Only alerts about hours from this instant (RFC 3339), from 1970 to 9999.
+    #[validate(custom(function = "storable_time"))]
     pub from: Option<DateTime<Utc>>,
-    /// Only alerts about hours before this instant (RFC 3339).
+    /// Only alerts about hours before this instant (RFC 3339), from 1970 to 9999.
+    #[validate(custom(function = "storable_time"))]
     pub to: Option<DateTime<Utc>>,
 }
 
@@ -53,7 +57,12 @@ pub fn router() -> OpenApiRouter<ApiContext> {
 /// Alerts, newest first: a client's own, or anyone's for an administrator. `q` searches the
 /// message and device name.
 #[utoipa::path(get, path = "/api/alerts", tag = "alerts", params(PageQuery, AlertFilter), security(("bearer" = [])),
-    responses((status = 200, body = Page<Alert>), (status = 401, body = ErrorBody)))]
+    responses(
+        (status = 200, body = Page<Alert>),
+        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
+        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+    ))]
 async fn list_alerts(
     CurrentUser(claims): CurrentUser,
     State(context): State<ApiContext>,
@@ -104,7 +113,11 @@ async fn list_alerts(
 
 /// Mark an alert as seen. Acknowledging again keeps the first time.
 #[utoipa::path(post, path = "/api/alerts/{id}/acknowledge", tag = "alerts", params(("id" = i64, Path)),
-    security(("bearer" = [])), responses((status = 200, body = Alert), (status = 404, body = ErrorBody)))]
+    security(("bearer" = [])), responses(
+        (status = 200, body = Alert),
+        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+        (status = 404, body = ErrorBody, description = "no alert with this id is visible to you"),
+    ))]
 async fn acknowledge(
     CurrentUser(claims): CurrentUser,
     State(context): State<ApiContext>,

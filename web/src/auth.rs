@@ -7,20 +7,33 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
+use validator::Validate;
 
 use crate::{
     error::{ApiError, ApiResult, ErrorBody},
-    extract::{ApiJson, CurrentUser},
+    extract::{ApiJson, CurrentUser, ValidJson},
     sessions,
     state::ApiContext,
     throttle::{Attempt, ClientAddress},
-    users::{USER_COLUMNS, User, find_user},
+    users::{MAX_USERNAME_CHARS, USER_COLUMNS, User, find_user},
 };
 
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema, Validate)]
 pub struct LoginRequest {
+    /// At most 32 characters, the longest username an account can have.
+    #[validate(custom(function = "login_username_rule"))]
+    #[schema(max_length = 32)]
     pub username: String,
     pub password: String,
+}
+
+fn login_username_rule(username: &str) -> Result<(), validator::ValidationError> {
+    if username.trim().chars().count() <= MAX_USERNAME_CHARS {
+        return Ok(());
+    }
+    Err(validator::ValidationError::new("username_length").with_message(std::borrow::Cow::Owned(format!(
+        "must be at most {MAX_USERNAME_CHARS} characters, as every account's username is"
+    ))))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -56,12 +69,17 @@ struct UserWithHash {
 
 /// Sign in with a username and password.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = Session), (status = 401, body = ErrorBody, description = "wrong username or password"),
-        (status = 429, body = ErrorBody, description = "too many failures; see Retry-After")))]
+    responses(
+        (status = 200, body = Session),
+        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
+        (status = 401, body = ErrorBody, description = "wrong username or password"),
+        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+        (status = 429, body = ErrorBody, description = "too many failed logins (for this username from this address, from this address, or for this username), or the server is busy checking passwords; try again after Retry-After seconds", headers(("Retry-After" = u64, description = "seconds until trying again may succeed"))),
+    ))]
 async fn login(
     State(context): State<ApiContext>,
     address: ClientAddress,
-    ApiJson(request): ApiJson<LoginRequest>,
+    ValidJson(request): ValidJson<LoginRequest>,
 ) -> ApiResult<Json<Session>> {
     let username = request.username.trim().to_lowercase();
     if username.is_empty() || request.password.is_empty() {
@@ -114,7 +132,12 @@ fn session_for(context: &ApiContext, user: User, refresh: sessions::IssuedToken)
 
 /// Exchange a refresh token for a new session; the old token stops working.
 #[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshRequest,
-    responses((status = 200, body = Session), (status = 401, body = ErrorBody)))]
+    responses(
+        (status = 200, body = Session),
+        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
+        (status = 401, body = ErrorBody, description = "the refresh token is unknown, expired, signed out or already used; log in again"),
+        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+    ))]
 async fn refresh(
     State(context): State<ApiContext>,
     ApiJson(request): ApiJson<RefreshRequest>,
@@ -127,7 +150,11 @@ async fn refresh(
 
 /// Sign out: the refresh token and every token rotated from the same login stop working.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", request_body = RefreshRequest,
-    responses((status = 204, description = "signed out")))]
+    responses(
+        (status = 204, description = "signed out"),
+        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
+        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+    ))]
 async fn logout(State(context): State<ApiContext>, ApiJson(request): ApiJson<RefreshRequest>) -> ApiResult<StatusCode> {
     sessions::revoke(&context.pool, request.refresh_token.trim()).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -135,7 +162,10 @@ async fn logout(State(context): State<ApiContext>, ApiJson(request): ApiJson<Ref
 
 /// The signed-in user's account.
 #[utoipa::path(get, path = "/api/me", tag = "auth", security(("bearer" = [])),
-    responses((status = 200, body = User), (status = 401, body = ErrorBody)))]
+    responses(
+        (status = 200, body = User),
+        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+    ))]
 async fn me(CurrentUser(claims): CurrentUser, State(context): State<ApiContext>) -> ApiResult<Json<User>> {
     find_user(&context.pool, claims.sub)
         .await

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
+use validator::Validate;
 
 use crate::{
     error::{ApiError, ApiResult, ErrorBody},
@@ -17,13 +18,14 @@ use crate::{
     state::ApiContext,
 };
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize, IntoParams, Validate)]
 #[into_params(parameter_in = Query)]
 pub struct HistoryQuery {
     /// Only messages older than this id (to page back through a long conversation).
     pub before_id: Option<i64>,
     /// At most this many messages, 1 to 200 (default 50).
     #[serde(default = "default_limit")]
+    #[param(minimum = 1, maximum = 200)]
     pub limit: i64,
 }
 
@@ -57,7 +59,7 @@ pub struct Conversation {
     pub last_at: Option<DateTime<Utc>>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize, IntoParams, Validate)]
 #[into_params(parameter_in = Query)]
 pub struct ConversationFilter {
     /// Only conversations in this mode.
@@ -100,7 +102,12 @@ async fn history(context: &ApiContext, customer_id: Uuid, query: &HistoryQuery) 
 
 /// My support conversation, oldest first.
 #[utoipa::path(get, path = "/api/chat/messages", tag = "chat", params(HistoryQuery), security(("bearer" = [])),
-    responses((status = 200, body = History), (status = 401, body = ErrorBody)))]
+    responses(
+        (status = 200, body = History),
+        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
+        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+    ))]
 async fn my_history(
     CurrentUser(claims): CurrentUser,
     State(context): State<ApiContext>,
@@ -111,7 +118,13 @@ async fn my_history(
 
 /// Every conversation, most recent first, with unread counts.
 #[utoipa::path(get, path = "/api/support/conversations", tag = "chat", params(PageQuery, ConversationFilter),
-    security(("bearer" = [])), responses((status = 200, body = Page<Conversation>), (status = 403, body = ErrorBody)))]
+    security(("bearer" = [])), responses(
+        (status = 200, body = Page<Conversation>),
+        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
+        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+    ))]
 async fn conversations(
     _admin: AdminUser,
     State(context): State<ApiContext>,
@@ -150,7 +163,14 @@ async fn conversations(
 /// One customer's conversation, oldest first.
 #[utoipa::path(get, path = "/api/support/conversations/{customer_id}/messages", tag = "chat",
     params(("customer_id" = Uuid, Path), HistoryQuery), security(("bearer" = [])),
-    responses((status = 200, body = History), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 200, body = History),
+        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
+        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        (status = 404, body = ErrorBody, description = "the customer id is not a UUID"),
+        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+    ))]
 async fn conversation_history(
     _admin: AdminUser,
     State(context): State<ApiContext>,
@@ -163,7 +183,12 @@ async fn conversation_history(
 /// Take a conversation over from the bot: the customer's messages now go to administrators.
 #[utoipa::path(post, path = "/api/support/conversations/{customer_id}/takeover", tag = "chat",
     params(("customer_id" = Uuid, Path)), security(("bearer" = [])),
-    responses((status = 200, body = History), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, body = History),
+        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        (status = 404, body = ErrorBody, description = "no customer has this id"),
+    ))]
 async fn take_over(
     AdminUser(admin): AdminUser,
     State(context): State<ApiContext>,
@@ -175,7 +200,12 @@ async fn take_over(
 /// Hand a conversation back to the bot.
 #[utoipa::path(post, path = "/api/support/conversations/{customer_id}/handback", tag = "chat",
     params(("customer_id" = Uuid, Path)), security(("bearer" = [])),
-    responses((status = 200, body = History), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, body = History),
+        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        (status = 404, body = ErrorBody, description = "no customer has this id"),
+    ))]
 async fn hand_back(
     _admin: AdminUser,
     State(context): State<ApiContext>,

@@ -2,11 +2,12 @@
 //! hour, day or month steps (zero where nothing was used), and one user's day at a glance.
 
 use axum::{Json, extract::State};
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
+use validator::{Validate, ValidationError};
 
 use crate::{
     devices::visible_device,
@@ -43,7 +44,7 @@ impl Step {
 }
 
 /// A point in time given as a date (`2026-03-01`, midnight UTC) or RFC 3339.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, Serialize)]
 pub struct Instant(pub DateTime<Utc>);
 
 impl<'de> Deserialize<'de> for Instant {
@@ -51,6 +52,32 @@ impl<'de> Deserialize<'de> for Instant {
         let text = String::deserialize(deserializer)?;
         parse_instant(&text).map(Instant).map_err(serde::de::Error::custom)
     }
+}
+
+/// The years the API accepts in dates: PostgreSQL stores 4713 BC to 294276 AD, but nothing here
+/// happens before the Unix epoch, and four-digit years are what people and programs expect.
+pub const YEARS: std::ops::RangeInclusive<i32> = 1970..=9999;
+
+fn outside_years() -> ValidationError {
+    ValidationError::new("date_range").with_message(std::borrow::Cow::Owned(format!(
+        "must be from {}-01-01 to {}-12-31 (UTC); give a date like 2026-03-01 or a time like 2026-03-01T10:00:00Z",
+        YEARS.start(),
+        YEARS.end()
+    )))
+}
+
+/// A `validator` rule: the instant lies in [`YEARS`].
+pub fn storable_time(time: &DateTime<Utc>) -> Result<(), ValidationError> {
+    storable_date(&time.date_naive())
+}
+
+/// A `validator` rule: the day lies in [`YEARS`].
+pub fn storable_date(date: &NaiveDate) -> Result<(), ValidationError> {
+    if YEARS.contains(&date.year()) { Ok(()) } else { Err(outside_years()) }
+}
+
+fn storable_instant(instant: &Instant) -> Result<(), ValidationError> {
+    storable_time(&instant.0)
 }
 
 fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
@@ -62,14 +89,17 @@ fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
         .map_err(|_| format!("{text:?} is neither a date like 2026-03-01 nor RFC 3339 like 2026-03-01T10:00:00Z"))
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize, IntoParams, Validate)]
 #[into_params(parameter_in = Query)]
 pub struct SeriesQuery {
-    /// Start, inclusive: a date (`2026-03-01`) or RFC 3339. Rounded down to the step.
+    /// Start, inclusive: a date (`2026-03-01`) or RFC 3339, from 1970 to 9999. Rounded down to
+    /// the step.
     #[param(value_type = String)]
+    #[validate(custom(function = "storable_instant"))]
     pub from: Instant,
-    /// End, exclusive: a date or RFC 3339.
+    /// End, exclusive: a date or RFC 3339, from 1970 to 9999.
     #[param(value_type = String)]
+    #[validate(custom(function = "storable_instant"))]
     pub to: Instant,
     /// `hour` (the default), `day` or `month`; all in UTC.
     #[serde(default = "hourly")]
@@ -96,10 +126,11 @@ pub struct Series {
     pub points: Vec<Point>,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize, IntoParams, Validate)]
 #[into_params(parameter_in = Query)]
 pub struct DayQuery {
-    /// The day (UTC), e.g. `2026-03-01`; today by default.
+    /// The day (UTC), e.g. `2026-03-01`, from 1970 to 9999; today by default.
+    #[validate(custom(function = "storable_date"))]
     pub date: Option<NaiveDate>,
 }
 
@@ -129,7 +160,13 @@ pub fn router() -> OpenApiRouter<ApiContext> {
 /// A device's consumption over a range, one point per step, zero-filled.
 #[utoipa::path(get, path = "/api/devices/{id}/consumption", tag = "consumption",
     params(("id" = Uuid, Path), SeriesQuery), security(("bearer" = [])),
-    responses((status = 200, body = Series), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 200, body = Series),
+        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
+        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+        (status = 404, body = ErrorBody, description = "no device with this id is visible to you"),
+        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+    ))]
 async fn device_consumption(
     CurrentUser(claims): CurrentUser,
     State(context): State<ApiContext>,
@@ -167,7 +204,12 @@ async fn device_consumption(
 
 /// The signed-in user's consumption for one day: per hour, per device and in total.
 #[utoipa::path(get, path = "/api/me/consumption", tag = "consumption", params(DayQuery), security(("bearer" = [])),
-    responses((status = 200, body = Day), (status = 401, body = ErrorBody)))]
+    responses(
+        (status = 200, body = Day),
+        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
+        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+    ))]
 async fn my_day(
     CurrentUser(claims): CurrentUser,
     State(context): State<ApiContext>,

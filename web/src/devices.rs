@@ -40,12 +40,15 @@ const DEVICE_SELECT: &str = "SELECT d.id, d.name, d.description, d.location, d.m
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct NewDevice {
     #[validate(length(min = 1, max = 100, message = "must be 1 to 100 characters"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: String,
     #[serde(default)]
     #[validate(length(max = 1000, message = "must be at most 1000 characters"))]
+    #[schema(max_length = 1000)]
     pub description: String,
     #[serde(default)]
     #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    #[schema(max_length = 200)]
     pub location: String,
     /// Must be greater than 0.
     #[validate(range(
@@ -53,6 +56,7 @@ pub struct NewDevice {
         max = 1_000_000.0,
         message = "must be a number of kWh greater than 0 and at most 1000000"
     ))]
+    #[schema(exclusive_minimum = 0.0, maximum = 1_000_000.0)]
     pub max_hourly_kwh: f64,
     /// Assign the device to this user straight away.
     pub owner_id: Option<Uuid>,
@@ -63,16 +67,20 @@ pub struct NewDevice {
 #[serde(deny_unknown_fields)]
 pub struct DeviceChanges {
     #[validate(length(min = 1, max = 100, message = "must be 1 to 100 characters"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub name: Option<String>,
     #[validate(length(max = 1000, message = "must be at most 1000 characters"))]
+    #[schema(max_length = 1000)]
     pub description: Option<String>,
     #[validate(length(max = 200, message = "must be at most 200 characters"))]
+    #[schema(max_length = 200)]
     pub location: Option<String>,
     #[validate(range(
         exclusive_min = 0.0,
         max = 1_000_000.0,
         message = "must be a number of kWh greater than 0 and at most 1000000"
     ))]
+    #[schema(exclusive_minimum = 0.0, maximum = 1_000_000.0)]
     pub max_hourly_kwh: Option<f64>,
 }
 
@@ -82,7 +90,7 @@ pub struct Assignment {
     pub user_id: Uuid,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize, IntoParams, Validate)]
 #[into_params(parameter_in = Query)]
 pub struct DeviceFilter {
     /// Only devices of this user.
@@ -144,7 +152,13 @@ async fn page_of_devices(context: &ApiContext, page: &PageQuery, filter: &Device
 
 /// List and search all devices.
 #[utoipa::path(get, path = "/api/devices", tag = "devices", params(PageQuery, DeviceFilter), security(("bearer" = [])),
-    responses((status = 200, body = Page<Device>), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 200, body = Page<Device>),
+        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
+        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+    ))]
 async fn list_devices(
     _admin: AdminUser,
     State(context): State<ApiContext>,
@@ -156,7 +170,12 @@ async fn list_devices(
 
 /// The signed-in user's own devices.
 #[utoipa::path(get, path = "/api/me/devices", tag = "devices", params(PageQuery), security(("bearer" = [])),
-    responses((status = 200, body = Page<Device>), (status = 401, body = ErrorBody)))]
+    responses(
+        (status = 200, body = Page<Device>),
+        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
+        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+    ))]
 async fn my_devices(
     CurrentUser(claims): CurrentUser,
     State(context): State<ApiContext>,
@@ -168,7 +187,13 @@ async fn my_devices(
 
 /// Register a device.
 #[utoipa::path(post, path = "/api/devices", tag = "devices", request_body = NewDevice, security(("bearer" = [])),
-    responses((status = 201, body = Device), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 201, body = Device),
+        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
+        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+    ))]
 async fn create_device(
     _admin: AdminUser,
     State(context): State<ApiContext>,
@@ -204,7 +229,11 @@ async fn fetch(context: &ApiContext, id: Uuid) -> ApiResult<Device> {
 
 /// One device: any for an administrator, only their own for a client (others are 404).
 #[utoipa::path(get, path = "/api/devices/{id}", tag = "devices", params(("id" = Uuid, Path)), security(("bearer" = [])),
-    responses((status = 200, body = Device), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, body = Device),
+        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+        (status = 404, body = ErrorBody, description = "no device with this id is visible to you"),
+    ))]
 async fn get_device(
     CurrentUser(claims): CurrentUser,
     State(context): State<ApiContext>,
@@ -216,7 +245,14 @@ async fn get_device(
 /// Change a device's name, description, location or hourly limit.
 #[utoipa::path(patch, path = "/api/devices/{id}", tag = "devices", params(("id" = Uuid, Path)),
     request_body = DeviceChanges, security(("bearer" = [])),
-    responses((status = 200, body = Device), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 200, body = Device),
+        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
+        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        (status = 404, body = ErrorBody, description = "no device has this id"),
+        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+    ))]
 async fn update_device(
     _admin: AdminUser,
     State(context): State<ApiContext>,
@@ -244,7 +280,12 @@ async fn update_device(
 
 /// Delete a device.
 #[utoipa::path(delete, path = "/api/devices/{id}", tag = "devices", params(("id" = Uuid, Path)), security(("bearer" = [])),
-    responses((status = 204, description = "deleted"), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 204, description = "deleted"),
+        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        (status = 404, body = ErrorBody, description = "no device has this id"),
+    ))]
 async fn delete_device(
     _admin: AdminUser,
     State(context): State<ApiContext>,
@@ -262,7 +303,14 @@ async fn delete_device(
 /// Assign a device to a user (replacing any previous owner).
 #[utoipa::path(put, path = "/api/devices/{id}/owner", tag = "devices", params(("id" = Uuid, Path)),
     request_body = Assignment, security(("bearer" = [])),
-    responses((status = 200, body = Device), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 200, body = Device),
+        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
+        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        (status = 404, body = ErrorBody, description = "no device has this id"),
+        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+    ))]
 async fn assign_device(
     _admin: AdminUser,
     State(context): State<ApiContext>,
@@ -274,7 +322,12 @@ async fn assign_device(
 
 /// Unassign a device from its owner.
 #[utoipa::path(delete, path = "/api/devices/{id}/owner", tag = "devices", params(("id" = Uuid, Path)),
-    security(("bearer" = [])), responses((status = 200, body = Device), (status = 404, body = ErrorBody)))]
+    security(("bearer" = [])), responses(
+        (status = 200, body = Device),
+        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        (status = 404, body = ErrorBody, description = "no device has this id"),
+    ))]
 async fn unassign_device(
     _admin: AdminUser,
     State(context): State<ApiContext>,

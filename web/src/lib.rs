@@ -88,6 +88,10 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
     api_routes().1
 }
 
+/// The largest request body the API takes (its largest bodies, chat messages, are a few KiB);
+/// a larger one is answered 413 before it is read whole.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
 /// The API with its OpenAPI document at `/api/openapi.json` and docs at `/api/docs`, plus the
 /// dashboard at `/`. Without operations endpoints or request observation: the caller adds those
 /// once for the whole process (see [`run`] and `ems all`).
@@ -97,6 +101,7 @@ pub fn router(context: ApiContext, ui_dir: &Path) -> Router {
         .route("/api", get(api_not_found))
         .route("/api/{*rest}", any(api_not_found))
         .with_state(context)
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", openapi))
         // Answers are per user and many carry tokens: no cache, shared or private, may keep them.
         .layer(SetResponseHeaderLayer::if_not_present(

@@ -2,19 +2,22 @@
 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
+use validator::Validate;
 
 use crate::error::ApiError;
 
 pub const MAX_PER_PAGE: u32 = 100;
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize, IntoParams, Validate)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Page number, from 1.
     #[serde(default = "first_page")]
+    #[param(minimum = 1)]
     pub page: u32,
     /// Items per page, 1 to 100.
     #[serde(default = "default_per_page")]
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: u32,
     /// Case-insensitive text to look for.
     pub q: Option<String>,

@@ -115,8 +115,8 @@ pub async fn seed(pool: &PgPool, options: &SeedOptions) -> anyhow::Result<SeedRe
 /// only, since the demo's are meant to be typed from the README (`ems seed` warns about a weak
 /// administrator password; accounts made in the dashboard get the whole policy).
 fn validate(user: &NewUser) -> anyhow::Result<()> {
-    let names = crate::users::username_rule(&user.username)
-        .and_then(|()| crate::users::display_name_rule(&user.display_name));
+    let names =
+        crate::users::username_rule(&user.username).and_then(|()| crate::users::display_name_rule(&user.display_name));
     if let Err(error) = names {
         anyhow::bail!("invalid seed account {}: {error}", user.username);
     }

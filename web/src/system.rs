@@ -126,7 +126,11 @@ pub fn router() -> OpenApiRouter<ApiContext> {
 
 /// The monitor replicas with their weights, throughput and ingest queue depth.
 #[utoipa::path(get, path = "/api/system/replicas", tag = "system", security(("bearer" = [])),
-    responses((status = 200, body = Vec<Replica>), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 200, body = Vec<Replica>),
+        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+    ))]
 async fn replicas(_admin: AdminUser, State(context): State<ApiContext>) -> ApiResult<Json<Vec<Replica>>> {
     let now = Instant::now();
     let live = context.replicas.live(now);

@@ -34,14 +34,19 @@ pub struct User {
     pub token_version: i32,
 }
 
+/// The longest username an account can have.
+pub const MAX_USERNAME_CHARS: usize = 32;
+
 pub const USER_COLUMNS: &str = "id, username, display_name, role, created_at, updated_at, token_version";
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct NewUser {
     /// 3 to 32 characters: letters, digits, `.`, `_`, `-`; stored in lower case.
     #[validate(custom(function = "username_rule"))]
+    #[schema(min_length = 3, max_length = 32, pattern = "^[A-Za-z0-9][A-Za-z0-9._-]*$")]
     pub username: String,
     #[validate(custom(function = "display_name_rule"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub display_name: String,
     #[validate(custom(function = "password_rule"))]
     pub password: String,
@@ -59,8 +64,10 @@ fn client_role() -> Role {
 #[serde(deny_unknown_fields)]
 pub struct UserChanges {
     #[validate(custom(function = "username_rule"))]
+    #[schema(min_length = 3, max_length = 32, pattern = "^[A-Za-z0-9][A-Za-z0-9._-]*$")]
     pub username: Option<String>,
     #[validate(custom(function = "display_name_rule"))]
+    #[schema(min_length = 1, max_length = 100)]
     pub display_name: Option<String>,
     pub role: Option<Role>,
 }
@@ -71,7 +78,7 @@ pub struct NewPassword {
     pub password: String,
 }
 
-#[derive(Debug, Deserialize, IntoParams)]
+#[derive(Debug, Deserialize, IntoParams, Validate)]
 #[into_params(parameter_in = Query)]
 pub struct RoleFilter {
     /// Only users of this role.
@@ -87,7 +94,7 @@ pub fn username_rule(username: &str) -> Result<(), ValidationError> {
     let mut chars = normalized.chars();
     let first_ok = chars.next().is_some_and(|first| first.is_ascii_alphanumeric());
     let rest_ok = chars.all(|char| char.is_ascii_alphanumeric() || matches!(char, '.' | '_' | '-'));
-    if first_ok && rest_ok && (3..=32).contains(&normalized.len()) {
+    if first_ok && rest_ok && (3..=MAX_USERNAME_CHARS).contains(&normalized.len()) {
         return Ok(());
     }
     Err(rule_failure("username", USERNAME_RULE.to_owned()))
@@ -126,7 +133,13 @@ pub fn router() -> OpenApiRouter<ApiContext> {
 /// List and search users, a page at a time.
 #[utoipa::path(get, path = "/api/users", tag = "users", params(PageQuery, RoleFilter),
     security(("bearer" = [])),
-    responses((status = 200, body = Page<User>), (status = 401, body = ErrorBody), (status = 403, body = ErrorBody)))]
+    responses(
+        (status = 200, body = Page<User>),
+        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
+        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+    ))]
 async fn list_users(
     _admin: AdminUser,
     State(context): State<ApiContext>,
@@ -155,8 +168,14 @@ async fn list_users(
 
 /// Create an account.
 #[utoipa::path(post, path = "/api/users", tag = "users", request_body = NewUser, security(("bearer" = [])),
-    responses((status = 201, body = User), (status = 409, body = ErrorBody, description = "username taken"),
-        (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 201, body = User),
+        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
+        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        (status = 409, body = ErrorBody, description = "the username is taken"),
+        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+    ))]
 async fn create_user(
     _admin: AdminUser,
     State(context): State<ApiContext>,
@@ -199,7 +218,12 @@ fn no_such_user(id: Uuid) -> ApiError {
 
 /// One user.
 #[utoipa::path(get, path = "/api/users/{id}", tag = "users", params(("id" = Uuid, Path)), security(("bearer" = [])),
-    responses((status = 200, body = User), (status = 404, body = ErrorBody)))]
+    responses(
+        (status = 200, body = User),
+        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        (status = 404, body = ErrorBody, description = "no user has this id"),
+    ))]
 async fn get_user(
     _admin: AdminUser,
     State(context): State<ApiContext>,
@@ -211,8 +235,15 @@ async fn get_user(
 /// Change a user's username, display name or role.
 #[utoipa::path(patch, path = "/api/users/{id}", tag = "users", params(("id" = Uuid, Path)), request_body = UserChanges,
     security(("bearer" = [])),
-    responses((status = 200, body = User), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 200, body = User),
+        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
+        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        (status = 404, body = ErrorBody, description = "no user has this id"),
+        (status = 409, body = ErrorBody, description = "the username is taken, or an administrator would remove their own role"),
+        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+    ))]
 async fn update_user(
     AdminUser(admin): AdminUser,
     State(context): State<ApiContext>,
@@ -247,8 +278,14 @@ async fn update_user(
 /// Set a new password for a user; their open sessions are signed out.
 #[utoipa::path(put, path = "/api/users/{id}/password", tag = "users", params(("id" = Uuid, Path)),
     request_body = NewPassword, security(("bearer" = [])),
-    responses((status = 204, description = "password changed"), (status = 404, body = ErrorBody),
-        (status = 422, body = ErrorBody)))]
+    responses(
+        (status = 204, description = "password changed"),
+        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
+        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        (status = 404, body = ErrorBody, description = "no user has this id"),
+        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+    ))]
 async fn reset_password(
     _admin: AdminUser,
     State(context): State<ApiContext>,
@@ -278,7 +315,13 @@ async fn reset_password(
 
 /// Delete a user. Their devices stay, unassigned.
 #[utoipa::path(delete, path = "/api/users/{id}", tag = "users", params(("id" = Uuid, Path)), security(("bearer" = [])),
-    responses((status = 204, description = "deleted"), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
+    responses(
+        (status = 204, description = "deleted"),
+        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        (status = 404, body = ErrorBody, description = "no user has this id"),
+        (status = 409, body = ErrorBody, description = "administrators cannot delete themselves"),
+    ))]
 async fn delete_user(
     AdminUser(admin): AdminUser,
     State(context): State<ApiContext>,

@@ -6,6 +6,8 @@ mod auth;
 mod chat;
 mod consumption;
 mod devices;
+mod edge;
+mod fuzz;
 mod helpers;
 mod openapi;
 mod operations;

@@ -182,3 +182,14 @@ async fn the_system_view_lists_replicas_from_heartbeats_with_their_queue_depth()
     assert_eq!(app.get("/api/system/replicas", &client_token).await.status(), StatusCode::FORBIDDEN);
     channel.queue_delete(names.ingest_queue(2).as_str().into(), Default::default()).await.unwrap();
 }
+
+#[tokio::test]
+async fn an_oversize_body_is_refused_with_413_in_the_api_error_shape() {
+    let app = spawn_app().await;
+    let huge = serde_json::json!({ "username": "ana", "password": "x".repeat(200 * 1024) });
+    let response = app.call(reqwest::Method::POST, "/api/auth/login", None, Some(huge)).await;
+    assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["code"], "payload_too_large");
+    assert!(body["message"].as_str().unwrap().contains("64 KiB"), "{body}");
+}

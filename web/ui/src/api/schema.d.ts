@@ -543,6 +543,7 @@ export interface components {
         };
         LoginRequest: {
             password: string;
+            /** @description At most 32 characters, the longest username an account can have. */
             username: string;
         };
         NewDevice: {
@@ -790,9 +791,9 @@ export interface operations {
                 acknowledged?: boolean;
                 /** @description Only alerts with an id above this (what a client missed since the last one it saw). */
                 after_id?: number;
-                /** @description Only alerts about hours from this instant (RFC 3339). */
+                /** @description Only alerts about hours from this instant (RFC 3339), from 1970 to 9999. */
                 from?: string;
-                /** @description Only alerts about hours before this instant (RFC 3339). */
+                /** @description Only alerts about hours before this instant (RFC 3339), from 1970 to 9999. */
                 to?: string;
             };
             header?: never;
@@ -809,7 +810,26 @@ export interface operations {
                     "application/json": components["schemas"]["Page_Alert"];
                 };
             };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -838,6 +858,16 @@ export interface operations {
                     "application/json": components["schemas"]["Alert"];
                 };
             };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no alert with this id is visible to you */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -869,6 +899,15 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description wrong username or password */
             401: {
                 headers: {
@@ -878,9 +917,20 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description too many failures; see Retry-After */
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many failed logins for this username; try again after Retry-After seconds */
             429: {
                 headers: {
+                    /** @description seconds until the username may try again */
+                    "Retry-After"?: number;
                     [name: string]: unknown;
                 };
                 content: {
@@ -909,6 +959,24 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
         };
     };
     refresh: {
@@ -932,7 +1000,26 @@ export interface operations {
                     "application/json": components["schemas"]["Session"];
                 };
             };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the refresh token is unknown, expired, signed out or already used; log in again */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -964,7 +1051,26 @@ export interface operations {
                     "application/json": components["schemas"]["History"];
                 };
             };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1002,7 +1108,35 @@ export interface operations {
                     "application/json": components["schemas"]["Page_Device"];
                 };
             };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description only administrators may do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1033,6 +1167,34 @@ export interface operations {
                     "application/json": components["schemas"]["Device"];
                 };
             };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description only administrators may do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1062,6 +1224,16 @@ export interface operations {
                     "application/json": components["schemas"]["Device"];
                 };
             };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no device with this id is visible to you */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1090,6 +1262,25 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description only administrators may do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no device has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1123,6 +1314,34 @@ export interface operations {
                     "application/json": components["schemas"]["Device"];
                 };
             };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description only administrators may do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no device has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1131,6 +1350,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1144,9 +1364,12 @@ export interface operations {
     device_consumption: {
         parameters: {
             query: {
-                /** @description Start, inclusive: a date (`2026-03-01`) or RFC 3339. Rounded down to the step. */
+                /**
+                 * @description Start, inclusive: a date (`2026-03-01`) or RFC 3339, from 1970 to 9999. Rounded down to
+                 *     the step.
+                 */
                 from: string;
-                /** @description End, exclusive: a date or RFC 3339. */
+                /** @description End, exclusive: a date or RFC 3339, from 1970 to 9999. */
                 to: string;
                 /** @description `hour` (the default), `day` or `month`; all in UTC. */
                 step?: components["schemas"]["Step"];
@@ -1167,6 +1390,25 @@ export interface operations {
                     "application/json": components["schemas"]["Series"];
                 };
             };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no device with this id is visible to you */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1175,6 +1417,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1208,6 +1451,34 @@ export interface operations {
                     "application/json": components["schemas"]["Device"];
                 };
             };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description only administrators may do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no device has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1216,6 +1487,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1245,6 +1517,25 @@ export interface operations {
                     "application/json": components["schemas"]["Device"];
                 };
             };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description only administrators may do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no device has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1272,6 +1563,7 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1285,7 +1577,7 @@ export interface operations {
     my_day: {
         parameters: {
             query?: {
-                /** @description The day (UTC), e.g. `2026-03-01`; today by default. */
+                /** @description The day (UTC), e.g. `2026-03-01`, from 1970 to 9999; today by default. */
                 date?: string;
             };
             header?: never;
@@ -1302,7 +1594,26 @@ export interface operations {
                     "application/json": components["schemas"]["Day"];
                 };
             };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1336,7 +1647,26 @@ export interface operations {
                     "application/json": components["schemas"]["Page_Device"];
                 };
             };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1372,7 +1702,35 @@ export interface operations {
                     "application/json": components["schemas"]["Page_Conversation"];
                 };
             };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description only administrators may do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1401,6 +1759,25 @@ export interface operations {
                     "application/json": components["schemas"]["History"];
                 };
             };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description only administrators may do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no customer has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1435,7 +1812,44 @@ export interface operations {
                     "application/json": components["schemas"]["History"];
                 };
             };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description only administrators may do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the customer id is not a UUID */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1464,6 +1878,25 @@ export interface operations {
                     "application/json": components["schemas"]["History"];
                 };
             };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description only administrators may do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no customer has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1491,6 +1924,16 @@ export interface operations {
                     "application/json": components["schemas"]["Replica"][];
                 };
             };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description only administrators may do this */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -1527,6 +1970,16 @@ export interface operations {
                     "application/json": components["schemas"]["Page_User"];
                 };
             };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
             401: {
                 headers: {
                     [name: string]: unknown;
@@ -1535,7 +1988,17 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description only administrators may do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1566,7 +2029,34 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
-            /** @description username taken */
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description only administrators may do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the username is taken */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1575,6 +2065,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1604,6 +2095,25 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description only administrators may do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no user has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1632,6 +2142,25 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description only administrators may do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no user has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1640,6 +2169,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description administrators cannot delete themselves */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1673,6 +2203,34 @@ export interface operations {
                     "application/json": components["schemas"]["User"];
                 };
             };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description only administrators may do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no user has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1681,6 +2239,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description the username is taken, or an administrator would remove their own role */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -1689,6 +2248,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -1721,6 +2281,34 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description only administrators may do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no user has this id */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -1729,6 +2317,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
             422: {
                 headers: {
                     [name: string]: unknown;
