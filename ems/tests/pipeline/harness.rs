@@ -267,7 +267,7 @@ impl Pipeline {
 
     pub async fn totals(&self) -> BTreeMap<(Uuid, DateTime<Utc>), f64> {
         let rows: Vec<(Uuid, DateTime<Utc>, f64)> =
-            sqlx::query_as("SELECT device_id, hour, kwh FROM hourly_consumption WHERE device_id <> $1")
+            sqlx::query_as("SELECT device_id, hour, kwh::float8 FROM hourly_consumption WHERE device_id <> $1")
                 .bind(self.sentinel)
                 .fetch_all(&self.pool)
                 .await
