@@ -76,7 +76,8 @@ async fn floating_point_energy_becomes_the_exact_decimal_it_stood_for() {
     let tiny_limit = texts(pool, "SELECT max_hourly_kwh::text FROM devices WHERE id = $1", tiny).await;
     assert_eq!(tiny_limit, ["0.000001"], "a limit below a micro-kWh stays above zero");
 
-    let zero_limit = sqlx::query("UPDATE devices SET max_hourly_kwh = 0 WHERE id = $1").bind(device).execute(pool).await;
+    let zero_limit =
+        sqlx::query("UPDATE devices SET max_hourly_kwh = 0 WHERE id = $1").bind(device).execute(pool).await;
     let error = zero_limit.expect_err("a limit of zero is refused");
     assert_eq!(error.as_database_error().and_then(|error| error.constraint()), Some("devices_max_hourly_kwh_positive"));
 }

@@ -119,7 +119,10 @@ async fn a_reading_whose_average_power_is_exactly_the_limit_is_no_peak() {
     let meter = Meter::with_limit(0.018).await;
     assert!(meter.send(&[(10, 0.003, 600)]).await.is_empty());
     let alerts = meter.send(&[(20, 0.003001, 600)]).await;
-    assert_eq!(alerts.iter().map(|(kind, value, _)| (*kind, *value)).collect::<Vec<_>>(), [(AlertKind::Peak, 0.018006)]);
+    assert_eq!(
+        alerts.iter().map(|(kind, value, _)| (*kind, *value)).collect::<Vec<_>>(),
+        [(AlertKind::Peak, 0.018006)]
+    );
     assert_eq!(
         alerts[0].2,
         "Heat pump drew 0.018006 kW on average in the 10 minutes to 2026-03-01 14:20 UTC, above its limit of 0.018 kWh per hour"
@@ -130,7 +133,10 @@ async fn a_reading_whose_average_power_is_exactly_the_limit_is_no_peak() {
     let meter = Meter::with_limit(2.0).await;
     assert!(meter.send(&[(21, 0.7, 1260)]).await.is_empty());
     let alerts = meter.send(&[(42, 0.700001, 1260)]).await;
-    assert_eq!(alerts.iter().map(|(kind, value, _)| (*kind, *value)).collect::<Vec<_>>(), [(AlertKind::Peak, 2.000003)]);
+    assert_eq!(
+        alerts.iter().map(|(kind, value, _)| (*kind, *value)).collect::<Vec<_>>(),
+        [(AlertKind::Peak, 2.000003)]
+    );
 }
 
 #[tokio::test]
