@@ -39,8 +39,8 @@ pub struct AlertEvent {
     pub kind: AlertKind,
     /// Start of the hour (UTC) the alert is about.
     pub hour: DateTime<Utc>,
-    /// kWh for an overconsumption alert (the hour's total so far); kW for a peak. Stored exactly
-    /// (see `energy`); a JSON number here, the nearest one to the stored decimal.
+    // Stored exactly (see `energy`); here the nearest JSON number to the stored decimal.
+    /// kWh for an overconsumption alert (the hour's total so far); kW for a peak.
     pub value: f64,
     pub limit_kwh: f64,
     pub message: String,
