@@ -123,7 +123,7 @@ impl Pipeline {
             sqlx::query("INSERT INTO devices (id, name, max_hourly_kwh, owner_id) VALUES ($1, $2, $3, $4)")
                 .bind(id)
                 .bind(format!("Device {index}"))
-                .bind(limit)
+                .bind(ems_common::energy::Kwh::from_f64(*limit))
                 .bind(owner)
                 .execute(&self.pool)
                 .await
