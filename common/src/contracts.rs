@@ -39,6 +39,7 @@ pub struct AlertEvent {
     pub kind: AlertKind,
     /// Start of the hour (UTC) the alert is about.
     pub hour: DateTime<Utc>,
+    // Stored exactly (see `energy`); here the nearest JSON number to the stored decimal.
     /// kWh for an overconsumption alert (the hour's total so far); kW for a peak.
     pub value: f64,
     pub limit_kwh: f64,
@@ -47,13 +48,14 @@ pub struct AlertEvent {
 }
 
 impl AlertEvent {
-    /// The query that reads stored alerts as events (`a` is `alerts`, `d` its device), with
+    /// The query that reads stored alerts as events (`a` is `alerts`, `d` its device; the exact
+    /// amounts are cast to `float8` for the event's numbers), with
     /// `extra_columns` after the event's own (empty for none); add `WHERE`, `ORDER BY`, ... after it.
     pub fn select(extra_columns: &str) -> String {
         let extra = if extra_columns.is_empty() { String::new() } else { format!(", {extra_columns}") };
         format!(
-            "SELECT a.id, a.device_id, d.name AS device_name, a.user_id, a.kind, a.hour, a.value, a.limit_kwh, \
-             a.message, a.created_at{extra} FROM alerts a JOIN devices d ON d.id = a.device_id"
+            "SELECT a.id, a.device_id, d.name AS device_name, a.user_id, a.kind, a.hour, a.value::float8 AS value, \
+             a.limit_kwh::float8 AS limit_kwh, a.message, a.created_at{extra} FROM alerts a JOIN devices d ON d.id = a.device_id"
         )
     }
 }

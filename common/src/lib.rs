@@ -6,6 +6,7 @@ pub mod broker;
 pub mod config;
 pub mod contracts;
 pub mod db;
+pub mod energy;
 pub mod http;
 pub mod jwt;
 pub mod ops;

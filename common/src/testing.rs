@@ -1,7 +1,14 @@
 //! Test support shared by every crate's integration tests: a freshly migrated PostgreSQL
 //! database per test, named `ems_test_<random>` and dropped when the value is.
 
-use sqlx::{PgPool, postgres::PgConnectOptions};
+use std::{future::Future, pin::Pin};
+
+use sqlx::{
+    PgPool,
+    error::BoxDynError,
+    migrate::{Migration, MigrationSource, Migrator},
+    postgres::PgConnectOptions,
+};
 
 use crate::{
     config::{DEFAULT_DATABASE_URL, DatabaseUrl, parse_database_url},
@@ -20,6 +27,22 @@ impl TestDatabase {
     /// Creates and migrates a database on the server of `EMS_TEST_DATABASE_URL` (by default the
     /// local one), panicking with the reason if it cannot: tests need it.
     pub async fn create() -> Self {
+        let database = Self::empty().await;
+        db::migrate(&database.pool).await.expect("migrate the test database");
+        database
+    }
+
+    /// Like [`TestDatabase::create`], but migrated only up to and including `last_version`, to
+    /// test how a later migration upgrades a database that holds data.
+    pub async fn migrated_until(last_version: i64) -> Self {
+        let database = Self::empty().await;
+        let earlier = db::MIGRATOR.iter().filter(|migration| migration.version <= last_version).cloned().collect();
+        let migrator = Migrator::new(Migrations(earlier)).await.expect("a migrator of the earlier migrations");
+        migrator.run(&database.pool).await.expect("apply the earlier migrations");
+        database
+    }
+
+    async fn empty() -> Self {
         let base = std::env::var("EMS_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.into());
         Self::create_on(&base).await
     }
@@ -35,8 +58,17 @@ impl TestDatabase {
             .connect_with(options.clone())
             .await
             .expect("connect to the test database");
-        db::migrate(&pool).await.expect("migrate the test database");
         Self { pool, url: server.url_for(&name), name, options }
+    }
+}
+
+/// A fixed list of migrations as a source, for [`TestDatabase::migrated_until`].
+#[derive(Debug)]
+struct Migrations(Vec<Migration>);
+
+impl<'s> MigrationSource<'s> for Migrations {
+    fn resolve(self) -> Pin<Box<dyn Future<Output = Result<Vec<Migration>, BoxDynError>> + Send + 's>> {
+        Box::pin(async move { Ok(self.0) })
     }
 }
 

@@ -178,7 +178,7 @@ impl Stack {
     /// (readings stored, their hourly total) for a device, as PostgreSQL has them.
     async fn counted(&self, device: Uuid) -> (i64, f64) {
         sqlx::query_as(
-            "SELECT COALESCE(sum(readings), 0)::bigint, COALESCE(sum(kwh), 0) FROM hourly_consumption WHERE device_id = $1",
+            "SELECT COALESCE(sum(readings), 0)::bigint, COALESCE(sum(kwh), 0)::float8 FROM hourly_consumption WHERE device_id = $1",
         )
         .bind(device)
         .fetch_one(&self.pool)

@@ -185,7 +185,9 @@ async fn load_devices(
     profile: &Profile,
 ) -> anyhow::Result<Vec<SimulatedDevice>> {
     let rows: Vec<(uuid::Uuid, String, f64)> =
-        sqlx::query_as("SELECT id, name, max_hourly_kwh FROM devices ORDER BY name, id").fetch_all(pool).await?;
+        sqlx::query_as("SELECT id, name, max_hourly_kwh::float8 FROM devices ORDER BY name, id")
+            .fetch_all(pool)
+            .await?;
     anyhow::ensure!(
         !rows.is_empty(),
         "there are no devices to simulate; create some first (for example with `ems seed --demo`)"

@@ -8,7 +8,7 @@ use std::{
     time::Duration,
 };
 
-use ems_common::{Shutdown, contracts::DeviceChanged};
+use ems_common::{Shutdown, contracts::DeviceChanged, energy::Kwh};
 use futures::StreamExt;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -19,7 +19,7 @@ const FULL_RELOAD_EVERY: Duration = Duration::from_secs(60);
 pub struct CachedDevice {
     pub id: Uuid,
     pub name: String,
-    pub max_hourly_kwh: f64,
+    pub max_hourly_kwh: Kwh,
     pub owner_id: Option<Uuid>,
 }
 

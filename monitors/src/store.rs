@@ -2,12 +2,19 @@
 //! before are skipped by their key), hourly totals grow by exactly the new readings, and alerts
 //! are inserted once per device, hour and kind. Only what this transaction newly inserted counts,
 //! so a batch redelivered after a crash changes nothing the second time.
+//!
+//! Energy is summed and compared as exact decimals ([`Kwh`]): a total equal to the limit is not
+//! above it, however the readings add up in binary floating point.
 
 use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
-use ems_common::contracts::{AlertEvent, AlertKind};
+use ems_common::{
+    contracts::{AlertEvent, AlertKind},
+    energy::{KWH_DECIMALS, Kwh, display_decimal},
+};
 use ems_ingress::Reading;
+use rust_decimal::{Decimal, RoundingStrategy};
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
@@ -23,12 +30,34 @@ pub struct Stored {
     pub alerts: Vec<AlertEvent>,
 }
 
+/// A reading with its energy as the exact amount that is stored.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Metered {
+    pub device_id: Uuid,
+    pub timestamp: DateTime<Utc>,
+    pub kwh: Kwh,
+    pub interval_s: u32,
+}
+
+impl Metered {
+    /// The reading's value as the decimal it was sent as, rounded to the micro-kWh; `None` for a
+    /// value no decimal holds (ingress never lets one through).
+    pub fn new(reading: &Reading) -> Option<Metered> {
+        Some(Metered {
+            device_id: reading.device_id,
+            timestamp: reading.timestamp,
+            kwh: Kwh::from_f64(reading.measurement_value)?,
+            interval_s: reading.interval_s,
+        })
+    }
+}
+
 pub fn hour_of(timestamp: DateTime<Utc>) -> DateTime<Utc> {
     timestamp.duration_trunc(TimeDelta::hours(1)).expect("an hour divides any timestamp")
 }
 
 /// Stores readings of known devices. Retries on deadlock or serialisation failure.
-pub async fn store(pool: &PgPool, readings: &[Reading], devices: &HashMap<Uuid, CachedDevice>) -> sqlx::Result<Stored> {
+pub async fn store(pool: &PgPool, readings: &[Metered], devices: &HashMap<Uuid, CachedDevice>) -> sqlx::Result<Stored> {
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -51,21 +80,21 @@ pub async fn store(pool: &PgPool, readings: &[Reading], devices: &HashMap<Uuid, 
 
 async fn store_in(
     transaction: &mut Transaction<'_, Postgres>,
-    readings: &[Reading],
+    readings: &[Metered],
     devices: &HashMap<Uuid, CachedDevice>,
 ) -> sqlx::Result<Stored> {
     // Sorted keys make every transaction lock rows in the same order, so two replicas writing the
     // same device and hour wait for each other instead of deadlocking.
-    let mut sorted: Vec<&Reading> = readings.iter().collect();
+    let mut sorted: Vec<&Metered> = readings.iter().collect();
     sorted.sort_by_key(|reading| (reading.device_id, reading.timestamp));
-    let inserted: Vec<(Uuid, DateTime<Utc>, f64, i32)> = sqlx::query_as(
+    let inserted: Vec<(Uuid, DateTime<Utc>, Kwh, i32)> = sqlx::query_as(
         "INSERT INTO readings (device_id, ts, kwh, interval_s) \
-         SELECT * FROM UNNEST($1::uuid[], $2::timestamptz[], $3::float8[], $4::int4[]) \
+         SELECT * FROM UNNEST($1::uuid[], $2::timestamptz[], $3::numeric[], $4::int4[]) \
          ON CONFLICT DO NOTHING RETURNING device_id, ts, kwh, interval_s",
     )
     .bind(sorted.iter().map(|reading| reading.device_id).collect::<Vec<_>>())
     .bind(sorted.iter().map(|reading| reading.timestamp).collect::<Vec<_>>())
-    .bind(sorted.iter().map(|reading| reading.measurement_value).collect::<Vec<_>>())
+    .bind(sorted.iter().map(|reading| reading.kwh).collect::<Vec<_>>())
     .bind(sorted.iter().map(|reading| reading.interval_s as i32).collect::<Vec<_>>())
     .fetch_all(&mut **transaction)
     .await?;
@@ -75,15 +104,15 @@ async fn store_in(
         return Ok(stored);
     }
 
-    let mut hourly: BTreeMap<(Uuid, DateTime<Utc>), (f64, i32)> = BTreeMap::new();
+    let mut hourly: BTreeMap<(Uuid, DateTime<Utc>), (Kwh, i32)> = BTreeMap::new();
     for (device_id, timestamp, kwh, _) in &inserted {
         let entry = hourly.entry((*device_id, hour_of(*timestamp))).or_default();
-        entry.0 += kwh;
+        entry.0 = entry.0 + *kwh;
         entry.1 += 1;
     }
-    let totals: Vec<(Uuid, DateTime<Utc>, f64)> = sqlx::query_as(
+    let totals: Vec<(Uuid, DateTime<Utc>, Kwh)> = sqlx::query_as(
         "INSERT INTO hourly_consumption (device_id, hour, kwh, readings) \
-         SELECT * FROM UNNEST($1::uuid[], $2::timestamptz[], $3::float8[], $4::int4[]) \
+         SELECT * FROM UNNEST($1::uuid[], $2::timestamptz[], $3::numeric[], $4::int4[]) \
          ON CONFLICT (device_id, hour) DO UPDATE SET kwh = hourly_consumption.kwh + EXCLUDED.kwh, \
            readings = hourly_consumption.readings + EXCLUDED.readings \
          RETURNING device_id, hour, kwh",
@@ -102,10 +131,11 @@ async fn store_in(
     let rows: Vec<AlertRow> = sqlx::query_as(
         "INSERT INTO alerts (device_id, user_id, kind, hour, value, limit_kwh, message) \
          SELECT device_id, user_id, kind::alert_kind, hour, value, limit_kwh, message \
-         FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::float8[], $6::float8[], $7::text[]) \
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::numeric[], $6::numeric[], $7::text[]) \
            AS candidate(device_id, user_id, kind, hour, value, limit_kwh, message) \
          ON CONFLICT ON CONSTRAINT alerts_once_per_device_hour_kind DO NOTHING \
-         RETURNING id, device_id, user_id, kind, hour, value, limit_kwh, message, created_at",
+         RETURNING id, device_id, user_id, kind, hour, value::float8 AS value, limit_kwh::float8 AS limit_kwh, \
+           message, created_at",
     )
     .bind(candidates.iter().map(|alert| alert.device_id).collect::<Vec<_>>())
     .bind(candidates.iter().map(|alert| alert.user_id).collect::<Vec<_>>())
@@ -152,16 +182,31 @@ struct Candidate {
     user_id: Option<Uuid>,
     kind: AlertKind,
     hour: DateTime<Utc>,
-    value: f64,
-    limit_kwh: f64,
+    /// kWh (overconsumption) or kW (peak), to the stored six places.
+    value: Decimal,
+    limit_kwh: Kwh,
     message: String,
+}
+
+/// Whether `kwh` used in `interval_s` seconds is an average power above `limit` kWh per hour:
+/// `kwh / (interval_s / 3600) > limit`, multiplied out so that no division rounds.
+fn average_power_above(kwh: Kwh, interval_s: i32, limit: Kwh) -> bool {
+    kwh.decimal() * Decimal::from(3600) > limit.decimal() * Decimal::from(interval_s)
+}
+
+/// Average power in kW, rounded up to the stored places, so a peak above its limit never shows
+/// (or is stored) as equal to it.
+fn average_kw(kwh: Kwh, interval_s: i32) -> Decimal {
+    (kwh.decimal() * Decimal::from(3600) / Decimal::from(interval_s))
+        .round_dp_with_strategy(KWH_DECIMALS, RoundingStrategy::ToPositiveInfinity)
+        .normalize()
 }
 
 /// Overconsumption: an hour whose total now exceeds the limit. Peak: a new reading whose average
 /// power exceeds it (the largest per device and hour). The database keeps only the first of each.
 fn alert_candidates(
-    inserted: &[(Uuid, DateTime<Utc>, f64, i32)],
-    totals: &[(Uuid, DateTime<Utc>, f64)],
+    inserted: &[(Uuid, DateTime<Utc>, Kwh, i32)],
+    totals: &[(Uuid, DateTime<Utc>, Kwh)],
     devices: &HashMap<Uuid, CachedDevice>,
 ) -> Vec<Candidate> {
     let mut candidates = Vec::new();
@@ -173,10 +218,10 @@ fn alert_candidates(
                 user_id: device.owner_id,
                 kind: AlertKind::Overconsumption,
                 hour: *hour,
-                value: *total,
+                value: total.decimal(),
                 limit_kwh: device.max_hourly_kwh,
                 message: format!(
-                    "{} used {total:.2} kWh in the hour from {} UTC, above its limit of {:.2} kWh",
+                    "{} used {total} kWh in the hour from {} UTC, above its limit of {} kWh",
                     device.name,
                     hour.format("%Y-%m-%d %H:00"),
                     device.max_hourly_kwh
@@ -184,21 +229,22 @@ fn alert_candidates(
             });
         }
     }
-    // Per device and hour: the highest average power (kW), with its reading's end and interval.
-    type Peak = (f64, DateTime<Utc>, i32);
+    // Per device and hour: the reading of the highest average power, with its end and interval.
+    type Peak = (Kwh, DateTime<Utc>, i32);
     let mut peaks: BTreeMap<(Uuid, DateTime<Utc>), Peak> = BTreeMap::new();
-    for (device_id, timestamp, kwh, interval_s) in inserted {
-        let Some(device) = devices.get(device_id) else { continue };
-        let kw = kwh / (f64::from(*interval_s) / 3600.0);
-        if kw > device.max_hourly_kwh {
-            let entry = peaks.entry((*device_id, hour_of(*timestamp))).or_insert((kw, *timestamp, *interval_s));
-            if kw > entry.0 {
-                *entry = (kw, *timestamp, *interval_s);
+    for &(device_id, timestamp, kwh, interval_s) in inserted {
+        let Some(device) = devices.get(&device_id) else { continue };
+        if average_power_above(kwh, interval_s, device.max_hourly_kwh) {
+            let entry = peaks.entry((device_id, hour_of(timestamp))).or_insert((kwh, timestamp, interval_s));
+            // kwh / interval > best kwh / best interval, multiplied out.
+            if kwh.decimal() * Decimal::from(entry.2) > entry.0.decimal() * Decimal::from(interval_s) {
+                *entry = (kwh, timestamp, interval_s);
             }
         }
     }
-    for ((device_id, hour), (kw, timestamp, interval_s)) in peaks {
+    for ((device_id, hour), (kwh, timestamp, interval_s)) in peaks {
         let device = &devices[&device_id];
+        let kw = average_kw(kwh, interval_s);
         candidates.push(Candidate {
             device_id,
             user_id: device.owner_id,
@@ -207,8 +253,9 @@ fn alert_candidates(
             value: kw,
             limit_kwh: device.max_hourly_kwh,
             message: format!(
-                "{} drew {kw:.2} kW on average in the {} minutes to {} UTC, above its limit of {:.2} kWh per hour",
+                "{} drew {} kW on average in the {} minutes to {} UTC, above its limit of {} kWh per hour",
                 device.name,
+                display_decimal(kw),
                 interval_s / 60,
                 timestamp.format("%Y-%m-%d %H:%M"),
                 device.max_hourly_kwh
@@ -230,23 +277,46 @@ mod tests {
         assert_eq!(hour_of(on_the_hour), on_the_hour);
     }
 
+    fn kwh(text: &str) -> Kwh {
+        text.parse().unwrap()
+    }
+
     #[test]
     fn candidates_follow_the_limit_strictly() {
-        let device = CachedDevice { id: Uuid::new_v4(), name: "Oven".into(), max_hourly_kwh: 2.0, owner_id: None };
+        let device = CachedDevice { id: Uuid::new_v4(), name: "Oven".into(), max_hourly_kwh: kwh("2"), owner_id: None };
         let devices = HashMap::from([(device.id, device.clone())]);
         let hour: DateTime<Utc> = "2026-03-01T14:00:00Z".parse().unwrap();
         let at = |minute: i64| hour + TimeDelta::minutes(minute);
         // 0.3 kWh in 10 minutes is 1.8 kW: no peak; 0.4 is 2.4 kW: a peak.
-        let inserted =
-            vec![(device.id, at(10), 0.3, 600), (device.id, at(20), 0.4, 600), (device.id, at(30), 0.35, 600)];
-        let exactly_at_limit = alert_candidates(&inserted, &[(device.id, hour, 2.0)], &devices);
+        let inserted = vec![
+            (device.id, at(10), kwh("0.3"), 600),
+            (device.id, at(20), kwh("0.4"), 600),
+            (device.id, at(30), kwh("0.35"), 600),
+        ];
+        let exactly_at_limit = alert_candidates(&inserted, &[(device.id, hour, kwh("2"))], &devices);
         assert_eq!(exactly_at_limit.len(), 1);
         assert_eq!(exactly_at_limit[0].kind, AlertKind::Peak);
-        assert!((exactly_at_limit[0].value - 2.4).abs() < 1e-9);
-        let above = alert_candidates(&inserted, &[(device.id, hour, 2.01)], &devices);
+        assert_eq!(exactly_at_limit[0].value, Decimal::new(24, 1));
+        assert_eq!(
+            exactly_at_limit[0].message,
+            "Oven drew 2.40 kW on average in the 10 minutes to 2026-03-01 14:20 UTC, above its limit of 2.00 kWh per hour"
+        );
+        let above = alert_candidates(&inserted, &[(device.id, hour, kwh("2.01"))], &devices);
         assert_eq!(
             above.iter().map(|candidate| candidate.kind).collect::<Vec<_>>(),
             [AlertKind::Overconsumption, AlertKind::Peak]
         );
+    }
+
+    #[test]
+    fn average_power_is_compared_without_rounding() {
+        // 0.003 kWh in 10 minutes is exactly 0.018 kW; floating point makes it 0.018000000000000002.
+        assert!(!average_power_above(kwh("0.003"), 600, kwh("0.018")));
+        assert!(!average_power_above(kwh("0.2"), 360, kwh("2")));
+        assert!(average_power_above(kwh("0.003001"), 600, kwh("0.018")));
+        // 0.00389 kWh in 7 seconds is 2.000571428... kW: rounded up, never shown as the limit.
+        assert!(average_power_above(kwh("0.003890"), 7, kwh("2")));
+        assert_eq!(average_kw(kwh("0.003890"), 7).to_string(), "2.000572");
+        assert_eq!(average_kw(kwh("0.003"), 600).to_string(), "0.018");
     }
 }

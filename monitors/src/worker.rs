@@ -179,7 +179,19 @@ impl Monitor {
             confirms.push(topology::dead_letter(channel, &self.names, &reading.to_json(), &reason, STAGE).await?);
         }
 
-        let stored = match store::store(&self.pool, &readings, &known).await {
+        let mut metered = Vec::with_capacity(readings.len());
+        for reading in &readings {
+            match store::Metered::new(reading) {
+                Some(reading) => metered.push(reading),
+                None => {
+                    let reason =
+                        format!("measurement_value {} kWh cannot be stored as a decimal", reading.measurement_value);
+                    confirms.push(topology::dead_letter(channel, &self.names, &reading.to_json(), &reason, STAGE).await?);
+                }
+            }
+        }
+
+        let stored = match store::store(&self.pool, &metered, &known).await {
             Ok(stored) => stored,
             // A device deleted since we looked it up: refresh and let the retry dead-letter it.
             Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("23503") => {

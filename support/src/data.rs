@@ -72,9 +72,9 @@ impl CustomerData for PgCustomerData {
     async fn devices(&self, customer: Uuid, today: NaiveDate) -> anyhow::Result<Vec<DeviceSummary>> {
         let midnight = today.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
         let devices = sqlx::query_as(
-            "SELECT d.name, d.max_hourly_kwh, \
-                    COALESCE(sum(h.kwh) FILTER (WHERE h.hour >= $2), 0) AS today_kwh, \
-                    COALESCE(sum(h.kwh) FILTER (WHERE h.hour < $2), 0) AS yesterday_kwh \
+            "SELECT d.name, d.max_hourly_kwh::float8 AS max_hourly_kwh, \
+                    COALESCE(sum(h.kwh) FILTER (WHERE h.hour >= $2), 0)::float8 AS today_kwh, \
+                    COALESCE(sum(h.kwh) FILTER (WHERE h.hour < $2), 0)::float8 AS yesterday_kwh \
              FROM devices d \
              LEFT JOIN hourly_consumption h ON h.device_id = d.id \
                   AND h.hour >= $2 - interval '1 day' AND h.hour < $2 + interval '1 day' \

@@ -3,7 +3,7 @@
 
 use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
-use ems_common::Claims;
+use ems_common::{Claims, energy::Kwh};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -34,7 +34,8 @@ pub struct Device {
     pub updated_at: DateTime<Utc>,
 }
 
-const DEVICE_SELECT: &str = "SELECT d.id, d.name, d.description, d.location, d.max_hourly_kwh, d.owner_id, \
+const DEVICE_SELECT: &str = "SELECT d.id, d.name, d.description, d.location, \
+     d.max_hourly_kwh::float8 AS max_hourly_kwh, d.owner_id, \
      u.username AS owner_username, d.created_at, d.updated_at FROM devices d LEFT JOIN users u ON u.id = d.owner_id";
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -105,6 +106,12 @@ pub fn router() -> OpenApiRouter<ApiContext> {
         .routes(routes!(get_device, update_device, delete_device))
         .routes(routes!(assign_device, unassign_device))
         .routes(routes!(my_devices))
+}
+
+/// A limit as the decimal it was written as (1.2 is stored as 1.2, not as the nearest binary
+/// fraction), rounded to the micro-kWh; one that rounds to 0 is refused by the database's check.
+fn exact_limit(max_hourly_kwh: f64) -> ApiResult<Kwh> {
+    Kwh::from_f64(max_hourly_kwh).ok_or_else(|| ApiError::invalid("max_hourly_kwh", "must be a number of kWh"))
 }
 
 fn no_such_device(id: Uuid) -> ApiError {
@@ -210,7 +217,7 @@ async fn create_device(
     .bind(new_device.name.trim())
     .bind(new_device.description.trim())
     .bind(new_device.location.trim())
-    .bind(new_device.max_hourly_kwh)
+    .bind(exact_limit(new_device.max_hourly_kwh)?)
     .bind(new_device.owner_id)
     .fetch_one(&context.pool)
     .await?;
@@ -268,7 +275,7 @@ async fn update_device(
     .bind(changes.name.as_deref().map(str::trim))
     .bind(changes.description.as_deref().map(str::trim))
     .bind(changes.location.as_deref().map(str::trim))
-    .bind(changes.max_hourly_kwh)
+    .bind(changes.max_hourly_kwh.map(exact_limit).transpose()?)
     .execute(&context.pool)
     .await?;
     if updated.rows_affected() == 0 {

@@ -145,7 +145,7 @@ async fn insert_device_once(pool: &PgPool, device: &DemoDevice, owner_id: Option
     .bind(name)
     .bind(location)
     .bind(description)
-    .bind(limit)
+    .bind(ems_common::energy::Kwh::from_f64(limit))
     .bind(owner_id)
     .execute(pool)
     .await?;

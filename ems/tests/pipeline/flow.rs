@@ -1,7 +1,10 @@
 use std::{collections::BTreeSet, time::Duration};
 
+use chrono::{DateTime, TimeDelta, Utc};
 use ems_common::contracts::{AlertEvent, AlertKind};
+use ems_ingress::Reading;
 use futures::StreamExt;
+use uuid::Uuid;
 
 use crate::harness::{Pipeline, assert_same_totals, ground_truth, hour_of, series, start_hours_ago};
 
@@ -81,5 +84,77 @@ async fn readings_become_exact_hourly_totals_and_one_alert_per_crossing_reaches_
     assert_same_totals(&pipeline.totals().await, &truth);
     let count: i64 = sqlx::query_scalar("SELECT count(*) FROM alerts").fetch_one(&pipeline.pool).await.unwrap();
     assert_eq!(count as usize, expected.len());
+    pipeline.kill("balancer");
+}
+
+#[tokio::test]
+async fn totals_and_peaks_at_exactly_the_limit_raise_nothing_and_a_micro_kwh_more_raises_one_alert() {
+    let mut pipeline = Pipeline::new().await;
+    // In floating point every first hour below would alert: 0.4 + 0.4 + 0.4 is 1.2000000000000002,
+    // 0.1 + 0.2 is 0.30000000000000004, and 0.003 kWh in 10 minutes is 0.018000000000000002 kW.
+    // Each reading is also exactly at its device's limit in average power (0.4 kWh in 20 minutes
+    // is 1.2 kW). In the second hour each device goes one micro-kWh above: one alert each.
+    let devices = pipeline.devices(&[1.2, 0.3, 0.018]).await;
+    pipeline.run(2, &[]).await;
+
+    let first = start_hours_ago(4);
+    let second = first + TimeDelta::hours(1);
+    let reading = |device: usize, at: DateTime<Utc>, minute: i64, kwh: f64, interval_s: u32| Reading {
+        device_id: devices[device].id,
+        timestamp: at + TimeDelta::minutes(minute),
+        measurement_value: kwh,
+        interval_s,
+    };
+    let mut readings = Vec::new();
+    for hour in [first, second] {
+        readings.extend([
+            reading(0, hour, 20, 0.4, 1200),
+            reading(0, hour, 40, 0.4, 1200),
+            reading(0, hour, 59, 0.4, 1200),
+            reading(1, hour, 20, 0.1, 1200),
+            reading(1, hour, 59, 0.2, 2400),
+        ]);
+    }
+    readings.extend([
+        reading(2, first, 10, 0.003, 600),
+        reading(0, second, 50, 0.000001, 600),
+        reading(1, second, 50, 0.000001, 600),
+        reading(2, second, 10, 0.003001, 600),
+    ]);
+    pipeline.publish(&readings).await;
+    pipeline.wait_for_readings(readings.len() as i64).await;
+
+    let totals: Vec<(Uuid, DateTime<Utc>, String)> = sqlx::query_as(
+        "SELECT device_id, hour, kwh::text FROM hourly_consumption WHERE device_id = ANY($1) ORDER BY hour",
+    )
+    .bind(devices.iter().map(|device| device.id).collect::<Vec<_>>())
+    .fetch_all(&pipeline.pool)
+    .await
+    .unwrap();
+    let total = |device: usize, hour| {
+        totals.iter().find(|(id, at, _)| *id == devices[device].id && *at == hour).map(|(.., kwh)| kwh.as_str())
+    };
+    assert_eq!(
+        [total(0, first), total(1, first), total(2, first)],
+        [Some("1.200000"), Some("0.300000"), Some("0.003000")]
+    );
+    assert_eq!(
+        [total(0, second), total(1, second), total(2, second)],
+        [Some("1.200001"), Some("0.300001"), Some("0.003001")]
+    );
+
+    let stored: BTreeSet<(Uuid, DateTime<Utc>, AlertKind, String)> =
+        sqlx::query_as("SELECT device_id, hour, kind, value::text FROM alerts")
+            .fetch_all(&pipeline.pool)
+            .await
+            .unwrap()
+            .into_iter()
+            .collect();
+    let expected = BTreeSet::from([
+        (devices[0].id, second, AlertKind::Overconsumption, "1.200001".to_owned()),
+        (devices[1].id, second, AlertKind::Overconsumption, "0.300001".to_owned()),
+        (devices[2].id, second, AlertKind::Peak, "0.018006".to_owned()),
+    ]);
+    assert_eq!(stored, expected);
     pipeline.kill("balancer");
 }

@@ -154,7 +154,7 @@ impl Pipeline {
             sqlx::query("INSERT INTO devices (id, name, max_hourly_kwh, owner_id) VALUES ($1, $2, $3, $4)")
                 .bind(id)
                 .bind(format!("Device {index}"))
-                .bind(limit)
+                .bind(ems_common::energy::Kwh::from_f64(*limit))
                 .bind(owner)
                 .execute(&self.pool)
                 .await
@@ -322,7 +322,7 @@ impl Pipeline {
 
     pub async fn totals(&self) -> BTreeMap<(Uuid, DateTime<Utc>), f64> {
         let rows: Vec<(Uuid, DateTime<Utc>, f64)> =
-            sqlx::query_as("SELECT device_id, hour, kwh FROM hourly_consumption WHERE device_id <> $1")
+            sqlx::query_as("SELECT device_id, hour, kwh::float8 FROM hourly_consumption WHERE device_id <> $1")
                 .bind(self.sentinel)
                 .fetch_all(&self.pool)
                 .await

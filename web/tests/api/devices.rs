@@ -195,3 +195,36 @@ async fn every_device_change_is_announced_to_the_monitors() {
         assert_eq!(event.device_id.to_string(), device["id"].as_str().unwrap(), "{step}");
     }
 }
+
+#[tokio::test]
+async fn a_limit_is_stored_as_the_decimal_it_was_written_as() {
+    let app = spawn_app().await;
+    let (_, token) = app.admin().await;
+    let stored = |id: String| {
+        let pool = app.pool.clone();
+        async move {
+            sqlx::query_scalar::<_, String>("SELECT max_hourly_kwh::text FROM devices WHERE id = $1::uuid")
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+        }
+    };
+
+    let device = app.create_device(&token, json!({"name": "Heat pump", "max_hourly_kwh": 1.2})).await;
+    assert_eq!(device["max_hourly_kwh"].as_f64(), Some(1.2));
+    let id = device["id"].as_str().unwrap().to_owned();
+    assert_eq!(stored(id.clone()).await, "1.200000");
+
+    // A client's float arithmetic (0.1 + 0.2) is noise below the micro-kWh stored.
+    let path = format!("/api/devices/{id}");
+    let edited = app.call(Method::PATCH, &path, Some(&token), Some(json!({"max_hourly_kwh": 0.1 + 0.2}))).await;
+    assert_eq!(edited.status(), StatusCode::OK);
+    assert_eq!(edited.json::<Value>().await.unwrap()["max_hourly_kwh"].as_f64(), Some(0.3));
+    assert_eq!(stored(id.clone()).await, "0.300000");
+
+    // Below a micro-kWh a limit would be zero, which the database refuses.
+    let too_small = app.call(Method::PATCH, &path, Some(&token), Some(json!({"max_hourly_kwh": 0.0000004}))).await;
+    assert_eq!(error_of(too_small).await.2, ["max_hourly_kwh"]);
+    assert_eq!(stored(id).await, "0.300000");
+}

@@ -1,0 +1,83 @@
+//! Schema migrations against the real PostgreSQL: a database that already holds data is upgraded
+//! without losing or bending any of it.
+
+use ems_common::{db, testing::TestDatabase};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// The last migration before energy became exact decimals.
+const BEFORE_EXACT_ENERGY: i64 = 20261124000003;
+
+async fn texts(pool: &PgPool, query: &str, device: Uuid) -> Vec<String> {
+    sqlx::query_scalar(query).bind(device).fetch_all(pool).await.unwrap()
+}
+
+async fn execute(pool: &PgPool, statement: &str, device: Uuid) {
+    sqlx::query(statement).bind(device).execute(pool).await.unwrap();
+}
+
+#[tokio::test]
+async fn floating_point_energy_becomes_the_exact_decimal_it_stood_for() {
+    let database = TestDatabase::migrated_until(BEFORE_EXACT_ENERGY).await;
+    let pool = &database.pool;
+    let (device, tiny) = (Uuid::new_v4(), Uuid::new_v4());
+    execute(pool, "INSERT INTO devices (id, name, max_hourly_kwh) VALUES ($1, 'Heat pump', 1.2)", device).await;
+    execute(pool, "INSERT INTO devices (id, name, max_hourly_kwh) VALUES ($1, 'Clock', 1e-7)", tiny).await;
+    // Hour 10: three readings of 0.4, whose float total is 1.2000000000000002. Hour 11: two
+    // readings with a seventh decimal. Hour 12: a total whose readings are no longer all there.
+    execute(
+        pool,
+        "INSERT INTO readings (device_id, ts, kwh, interval_s) VALUES \
+         ($1, '2026-03-01 10:10Z', 0.4, 600), ($1, '2026-03-01 10:20Z', 0.4, 600), ($1, '2026-03-01 10:30Z', 0.4, 600), \
+         ($1, '2026-03-01 11:10Z', 0.1234565, 600), ($1, '2026-03-01 11:20Z', 0.1234565, 600)",
+        device,
+    )
+    .await;
+    execute(
+        pool,
+        "INSERT INTO hourly_consumption (device_id, hour, kwh, readings) \
+         SELECT device_id, date_trunc('hour', ts, 'UTC'), sum(kwh), count(*) FROM readings GROUP BY 1, 2 \
+         UNION ALL SELECT $1, '2026-03-01 12:00Z', 0.30000000000000004, 3",
+        device,
+    )
+    .await;
+    let float_total: f64 =
+        sqlx::query_scalar("SELECT kwh FROM hourly_consumption WHERE device_id = $1 AND hour = '2026-03-01 10:00Z'")
+            .bind(device)
+            .fetch_one(pool)
+            .await
+            .unwrap();
+    assert_eq!(float_total, 1.2000000000000002, "the old schema sums in floating point");
+    execute(
+        pool,
+        "INSERT INTO alerts (device_id, kind, hour, value, limit_kwh, message) \
+         VALUES ($1, 'overconsumption', '2026-03-01 10:00Z', 0.4::float8 + 0.4 + 0.4, 1.2, 'used 1.20 kWh')",
+        device,
+    )
+    .await;
+
+    db::migrate(pool).await.expect("the remaining migrations apply to a database with data");
+
+    let readings = texts(pool, "SELECT kwh::text FROM readings WHERE device_id = $1 ORDER BY ts", device).await;
+    assert_eq!(readings, ["0.400000", "0.400000", "0.400000", "0.123457", "0.123457"]);
+    let totals =
+        texts(pool, "SELECT kwh::text FROM hourly_consumption WHERE device_id = $1 ORDER BY hour", device).await;
+    // Hour 11 is the sum of its rounded readings, not the rounded float total 0.246913.
+    assert_eq!(totals, ["1.200000", "0.246914", "0.300000"]);
+    let alert = texts(
+        pool,
+        "SELECT concat_ws(' ', value, limit_kwh, (value > limit_kwh)::text) FROM alerts WHERE device_id = $1",
+        device,
+    )
+    .await;
+    assert_eq!(alert, ["1.200000 1.200000 false"]);
+    let limit = texts(pool, "SELECT max_hourly_kwh::text FROM devices WHERE id = $1", device).await;
+    assert_eq!(limit, ["1.200000"]);
+    let tiny_limit = texts(pool, "SELECT max_hourly_kwh::text FROM devices WHERE id = $1", tiny).await;
+    assert_eq!(tiny_limit, ["0.000001"], "a limit below a micro-kWh stays above zero");
+
+    let zero_limit =
+        sqlx::query("UPDATE devices SET max_hourly_kwh = 0 WHERE id = $1").bind(device).execute(pool).await;
+    let error = zero_limit.expect_err("a limit of zero is refused");
+    assert_eq!(error.as_database_error().and_then(|error| error.constraint()), Some("devices_max_hourly_kwh_positive"));
+}
