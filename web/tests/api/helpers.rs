@@ -73,7 +73,7 @@ pub async fn spawn_app_with(settings: TestSettings) -> TestApp {
     let events = Events { nats, names: broker.names() };
     let amqp = std::sync::Arc::new(broker.amqp("ems-web-test").await.expect("RabbitMQ answers"));
     let shutdown = Shutdown::new();
-    let web_args = WebArgs { login, ui_dir: settings.ui_dir };
+    let web_args = WebArgs { login, ui_dir: settings.ui_dir, cookie_secure: true };
     let web = ems_web::service(
         &web_args,
         &Default::default(),
