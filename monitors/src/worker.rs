@@ -186,7 +186,8 @@ impl Monitor {
                 None => {
                     let reason =
                         format!("measurement_value {} kWh cannot be stored as a decimal", reading.measurement_value);
-                    confirms.push(topology::dead_letter(channel, &self.names, &reading.to_json(), &reason, STAGE).await?);
+                    confirms
+                        .push(topology::dead_letter(channel, &self.names, &reading.to_json(), &reason, STAGE).await?);
                 }
             }
         }

@@ -1,7 +1,16 @@
 //! Signing in and out: login (throttled, see `throttle`), refresh-token rotation, logout, and the
 //! signed-in user's own account.
+//!
+//! The refresh token travels only in an `HttpOnly` cookie scoped to `/api/auth` (see `cookie`), so
+//! no script on the page can read it; the access token is returned in the body and kept in memory
+//! by the dashboard. Why this resists cross-site request forgery: docs/architecture.md.
 
-use axum::{Json, extract::State, http::StatusCode};
+use axum::{
+    Json,
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    response::{AppendHeaders, IntoResponse, Response},
+};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -36,12 +45,17 @@ fn login_username_rule(username: &str) -> Result<(), validator::ValidationError>
     ))))
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
+/// The body of a refresh or logout: a JSON object, `{}` from a browser, whose session cookie
+/// carries the refresh token. Clients without cookies may name the token here instead.
+#[derive(Debug, Default, Deserialize, ToSchema)]
 pub struct RefreshRequest {
-    pub refresh_token: String,
+    /// The refresh token, for clients that do not keep cookies; it takes precedence over the cookie.
+    #[serde(default)]
+    pub refresh_token: Option<String>,
 }
 
-/// What a successful login or refresh returns.
+/// What a successful login or refresh returns. The refresh token is not in it: it comes as the
+/// `HttpOnly` cookie `ems_refresh` (`Set-Cookie`), sent back by the browser to `/api/auth` only.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Session {
     /// Send as `Authorization: Bearer <access_token>`; also authenticates the WebSocket.
@@ -50,11 +64,14 @@ pub struct Session {
     pub token_type: String,
     /// Seconds until the access token expires.
     pub expires_in: u64,
-    /// Exchange at `/api/auth/refresh` for a new session before it expires; each use rotates it.
-    pub refresh_token: String,
+    /// When the refresh token (the cookie) expires; refreshing before then gives a new one.
     pub refresh_expires_at: DateTime<Utc>,
     pub user: User,
 }
+
+/// The answer to a login or refresh: the session in the body and the rotated refresh token in
+/// its cookie.
+type SessionWithCookie = (AppendHeaders<[(axum::http::HeaderName, axum::http::HeaderValue); 1]>, Json<Session>);
 
 pub fn router() -> OpenApiRouter<ApiContext> {
     OpenApiRouter::new().routes(routes!(login)).routes(routes!(refresh)).routes(routes!(logout)).routes(routes!(me))
@@ -68,9 +85,13 @@ struct UserWithHash {
 }
 
 /// Sign in with a username and password.
+///
+/// The refresh token is set as the cookie `ems_refresh` (`HttpOnly; Secure; SameSite=Strict;
+/// Path=/api/auth; Max-Age=` its lifetime), never returned in the body.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
     responses(
-        (status = 200, body = Session),
+        (status = 200, body = Session, description = "signed in",
+            headers(("Set-Cookie" = String, description = "ems_refresh=<refresh token>; Path=/api/auth; Max-Age=<lifetime>; HttpOnly; Secure; SameSite=Strict"))),
         (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
         (status = 401, body = ErrorBody, description = "wrong username or password"),
         (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
@@ -80,7 +101,7 @@ async fn login(
     State(context): State<ApiContext>,
     address: ClientAddress,
     ValidJson(request): ValidJson<LoginRequest>,
-) -> ApiResult<Json<Session>> {
+) -> ApiResult<SessionWithCookie> {
     let username = request.username.trim().to_lowercase();
     if username.is_empty() || request.password.is_empty() {
         return Err(ApiError::Validation(
@@ -115,49 +136,86 @@ async fn login(
     let mut connection = context.pool.acquire().await?;
     let refresh = sessions::issue(&mut connection, user.id, Uuid::new_v4(), context.settings.refresh_token_ttl).await?;
     tracing::info!(user_id = %user.id, "logged in");
-    Ok(Json(session_for(&context, user, refresh)?))
+    session_for(&context, user, refresh)
 }
 
-fn session_for(context: &ApiContext, user: User, refresh: sessions::IssuedToken) -> ApiResult<Session> {
+fn session_for(context: &ApiContext, user: User, refresh: sessions::IssuedToken) -> ApiResult<SessionWithCookie> {
     let access_token = context.jwt.issue_version(user.id, user.role, &user.display_name, user.token_version)?;
-    Ok(Session {
+    let cookie = cookie::set(&refresh.token, context.settings.refresh_token_ttl, context.settings.cookie_secure);
+    let session = Session {
         access_token,
         token_type: "Bearer".into(),
         expires_in: context.jwt.access_ttl().as_secs(),
-        refresh_token: refresh.token,
         refresh_expires_at: refresh.expires_at,
         user,
-    })
+    };
+    Ok((AppendHeaders([cookie]), Json(session)))
 }
 
-/// Exchange a refresh token for a new session; the old token stops working.
+/// The refresh token of a refresh or logout: the body's, else the cookie's.
+fn presented_token(headers: &HeaderMap, request: &RefreshRequest) -> Option<String> {
+    request
+        .refresh_token
+        .as_deref()
+        .or_else(|| cookie::read(headers))
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+        .map(str::to_owned)
+}
+
+/// Exchange the refresh token for a new session; the old token stops working.
+///
+/// The token comes from the cookie `ems_refresh` (or the body's `refresh_token`); the body must be
+/// JSON (`{}` will do) with `Content-Type: application/json`, which a cross-site form cannot send.
+/// The rotated token is set in the same cookie; a refused one is cleared.
 #[utoipa::path(post, path = "/api/auth/refresh", tag = "auth", request_body = RefreshRequest,
     responses(
-        (status = 200, body = Session),
-        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
-        (status = 401, body = ErrorBody, description = "the refresh token is unknown, expired, signed out or already used; log in again"),
-        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+        (status = 200, body = Session, description = "a new session",
+            headers(("Set-Cookie" = String, description = "ems_refresh=<rotated refresh token>, as at login"))),
+        (status = 400, body = ErrorBody, description = "the body is not JSON"),
+        (status = 401, body = ErrorBody, description = "no session, or it is over (unknown, expired, signed out or already used): log in again",
+            headers(("Set-Cookie" = String, description = "ems_refresh=; Max-Age=0 (clears the cookie)"))),
+        (status = 422, body = ErrorBody, description = "a field is invalid; `fields` names each and says what it needs"),
     ))]
 async fn refresh(
     State(context): State<ApiContext>,
+    headers: HeaderMap,
     ApiJson(request): ApiJson<RefreshRequest>,
-) -> ApiResult<Json<Session>> {
+) -> Result<SessionWithCookie, Response> {
+    let signed_out = |error: ApiError| match error {
+        // The cookie holds a token that will never work again: the browser may as well drop it.
+        ApiError::Unauthorized(_) => {
+            (AppendHeaders([cookie::clear(context.settings.cookie_secure)]), error).into_response()
+        }
+        other => other.into_response(),
+    };
+    let token = presented_token(&headers, &request).ok_or_else(|| {
+        signed_out(ApiError::Unauthorized("not signed in: there is no session cookie; log in".into()))
+    })?;
     let (user_id, refresh) =
-        sessions::rotate(&context.pool, request.refresh_token.trim(), context.settings.refresh_token_ttl).await?;
-    let user = find_user(&context.pool, user_id).await?;
-    Ok(Json(session_for(&context, user, refresh)?))
+        sessions::rotate(&context.pool, &token, context.settings.refresh_token_ttl).await.map_err(signed_out)?;
+    let user = find_user(&context.pool, user_id).await.map_err(IntoResponse::into_response)?;
+    session_for(&context, user, refresh).map_err(IntoResponse::into_response)
 }
 
 /// Sign out: the refresh token and every token rotated from the same login stop working.
+///
+/// Takes the token as refresh does (the cookie, or the body's `refresh_token`; a JSON body is
+/// required) and clears the cookie.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", request_body = RefreshRequest,
-    responses(
-        (status = 204, description = "signed out"),
-        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
-        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
-    ))]
-async fn logout(State(context): State<ApiContext>, ApiJson(request): ApiJson<RefreshRequest>) -> ApiResult<StatusCode> {
-    sessions::revoke(&context.pool, request.refresh_token.trim()).await?;
-    Ok(StatusCode::NO_CONTENT)
+    responses((status = 204, description = "signed out",
+        headers(("Set-Cookie" = String, description = "ems_refresh=; Max-Age=0 (clears the cookie)"))),
+        (status = 400, body = ErrorBody, description = "the body is not JSON"),
+        (status = 422, body = ErrorBody, description = "a field is invalid; `fields` names each and says what it needs")))]
+async fn logout(
+    State(context): State<ApiContext>,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<RefreshRequest>,
+) -> ApiResult<impl IntoResponse> {
+    if let Some(token) = presented_token(&headers, &request) {
+        sessions::revoke(&context.pool, &token).await?;
+    }
+    Ok((StatusCode::NO_CONTENT, AppendHeaders([cookie::clear(context.settings.cookie_secure)])))
 }
 
 /// The signed-in user's account.
@@ -171,4 +229,67 @@ async fn me(CurrentUser(claims): CurrentUser, State(context): State<ApiContext>)
         .await
         .map(Json)
         .map_err(|_| ApiError::Unauthorized("this account no longer exists".into()))
+}
+
+/// The refresh token's cookie. Written by hand rather than with the `cookie` crate: EMS sets one
+/// cookie of fixed attributes whose value is base64url (no quoting or escaping ever needed), and
+/// reads it back from one header.
+mod cookie {
+    use std::time::Duration;
+
+    use axum::http::{HeaderMap, HeaderName, HeaderValue, header};
+
+    pub const NAME: &str = "ems_refresh";
+    /// Sent to refresh and logout only, never with the other API calls or the dashboard's files.
+    const PATH: &str = "/api/auth";
+
+    pub fn set(token: &str, lifetime: Duration, secure: bool) -> (HeaderName, HeaderValue) {
+        with_attributes(token, lifetime.as_secs(), secure)
+    }
+
+    /// Tells the browser to drop the cookie.
+    pub fn clear(secure: bool) -> (HeaderName, HeaderValue) {
+        with_attributes("", 0, secure)
+    }
+
+    fn with_attributes(value: &str, max_age: u64, secure: bool) -> (HeaderName, HeaderValue) {
+        let secure = if secure { "; Secure" } else { "" };
+        let cookie = format!("{NAME}={value}; Path={PATH}; Max-Age={max_age}; HttpOnly{secure}; SameSite=Strict");
+        (header::SET_COOKIE, HeaderValue::from_str(&cookie).expect("a base64url token is a valid header value"))
+    }
+
+    /// The cookie's value from the request's `Cookie` headers, if it is there and not empty.
+    pub fn read(headers: &HeaderMap) -> Option<&str> {
+        headers
+            .get_all(header::COOKIE)
+            .iter()
+            .filter_map(|value| value.to_str().ok())
+            .flat_map(|value| value.split(';'))
+            .filter_map(|pair| pair.trim().split_once('='))
+            .find(|(name, value)| *name == NAME && !value.is_empty())
+            .map(|(_, value)| value)
+    }
+
+    #[cfg(test)]
+    mod tests {
+        use super::*;
+
+        #[test]
+        fn the_token_is_found_among_other_cookies() {
+            let mut headers = HeaderMap::new();
+            headers.append(header::COOKIE, HeaderValue::from_static("theme=dark; ems_refresh=abc-_1; other=x"));
+            assert_eq!(read(&headers), Some("abc-_1"));
+            let mut cleared = HeaderMap::new();
+            cleared.append(header::COOKIE, HeaderValue::from_static("ems_refresh="));
+            assert_eq!(read(&cleared), None);
+        }
+
+        #[test]
+        fn secure_can_be_left_off_for_plain_http() {
+            let (_, on) = set("t", Duration::from_secs(60), true);
+            assert_eq!(on, "ems_refresh=t; Path=/api/auth; Max-Age=60; HttpOnly; Secure; SameSite=Strict");
+            let (_, off) = clear(false);
+            assert_eq!(off, "ems_refresh=; Path=/api/auth; Max-Age=0; HttpOnly; SameSite=Strict");
+        }
+    }
 }

@@ -163,7 +163,9 @@ pub fn service(
     let readiness =
         ops::Readiness::new().with_postgres(pool.clone()).with_amqp(amqp.clone()).with_nats(events.nats.clone());
     let heartbeats = (events.nats.clone(), events.names.clone());
-    let mut context = ApiContext::new(pool, jwt, jwt_args, &args.login, events).with_amqp(amqp.clone());
+    let mut context = ApiContext::new(pool, jwt, jwt_args, &args.login, events)
+        .with_amqp(amqp.clone())
+        .with_cookie_secure(args.cookie_secure);
     context.replicas = crate::system::Replicas::new(liveness.replica_timeout);
     let replicas = context.replicas.clone().follow(heartbeats.0, heartbeats.1, shutdown.clone());
     let expiry = throttle::expire_periodically(context.pool.clone(), THROTTLE_EXPIRY_EVERY, shutdown.clone());

@@ -43,6 +43,13 @@ pub struct WebArgs {
     /// Folder of the built web dashboard (its `index.html` and assets), served at `/`.
     #[arg(long, env = "EMS_UI_DIR", default_value = "web/ui/dist")]
     pub ui_dir: PathBuf,
+
+    /// Mark the refresh-token cookie `Secure` (sent over HTTPS only). Turn off only for a dashboard
+    /// served over plain HTTP on an address other than localhost (browsers treat http://localhost
+    /// and 127.0.0.1 as secure, so local use works with it on).
+    #[arg(long, env = "EMS_COOKIE_SECURE", default_value_t = true, action = clap::ArgAction::Set,
+        value_parser = clap::builder::BoolishValueParser::new())]
+    pub cookie_secure: bool,
 }
 
 /// How password guessing is slowed down (see `throttle`), and how much password checking may
@@ -138,9 +145,11 @@ impl Events {
     }
 }
 
-#[derive(Debug)]
+#[derive(Clone, Debug)]
 pub struct Settings {
     pub refresh_token_ttl: Duration,
+    /// Whether the refresh-token cookie is marked `Secure`.
+    pub cookie_secure: bool,
     pub login_max_failures: u32,
     pub login_max_failures_per_address: u32,
     pub login_max_failures_per_account: u32,
@@ -157,6 +166,7 @@ impl Settings {
     fn new(refresh_token_ttl: Duration, login: &LoginThrottleArgs) -> Self {
         Self {
             refresh_token_ttl,
+            cookie_secure: true,
             login_max_failures: login.login_max_failures,
             login_max_failures_per_address: login.login_max_failures_per_address,
             login_max_failures_per_account: login.login_max_failures_per_account,
@@ -170,6 +180,12 @@ impl ApiContext {
     /// Adds RabbitMQ, for the queue depths of the system view.
     pub fn with_amqp(mut self, amqp: ems_common::broker::Amqp) -> Self {
         self.amqp = Some(amqp);
+        self
+    }
+
+    /// Sets whether the refresh-token cookie is marked `Secure` (on unless told otherwise).
+    pub fn with_cookie_secure(mut self, secure: bool) -> Self {
+        Arc::make_mut(&mut self.settings).cookie_secure = secure;
         self
     }
 

@@ -74,7 +74,7 @@ pub async fn spawn_app_with(settings: TestSettings) -> TestApp {
     let reconnecting = broker.amqp_reconnecting("ems-web-test").await.expect("RabbitMQ answers");
     let amqp = reconnecting.connection();
     let shutdown = Shutdown::new();
-    let web_args = WebArgs { login, ui_dir: settings.ui_dir };
+    let web_args = WebArgs { login, ui_dir: settings.ui_dir, cookie_secure: true };
     let web = ems_web::service(
         &web_args,
         &Default::default(),

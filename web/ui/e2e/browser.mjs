@@ -102,6 +102,26 @@ export async function signIn(page, username, password) {
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
+/**
+ * An access token for calling the API from the page. The dashboard keeps its own in memory only,
+ * so this gets a fresh one from the refresh cookie, under the dashboard's refresh lock, just as a
+ * second tab would.
+ */
+export async function accessTokenOf(page) {
+  return page.evaluate(() =>
+    navigator.locks.request('ems-session-refresh', async () => {
+      const response = await fetch('/api/auth/refresh', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: '{}',
+        signal: AbortSignal.timeout(5_000),
+      });
+      if (!response.ok) throw new Error(`refresh: HTTP ${response.status}`);
+      return (await response.json()).access_token;
+    }),
+  );
+}
+
 export async function heading(page) {
   const h1 = page.getByRole('heading', { level: 1 });
   await h1.waitFor();

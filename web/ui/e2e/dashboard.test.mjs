@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
+  accessTokenOf,
   assertAccessible,
   assertNoSidewaysScroll,
   launchBrowser,
@@ -192,57 +193,91 @@ describe('EMS dashboard', { timeout: 10 * 60_000 }, () => {
         await waitForHeading(page, 'For administrators only');
         assert.equal(await page.getByRole('table').count(), 0, `${path} shows a table to a customer`);
       }
-      const status = await page.evaluate(async () => {
-        const { accessToken } = JSON.parse(localStorage.getItem('ems.session'));
-        const response = await fetch('/api/users', {
-          headers: { Authorization: `Bearer ${accessToken}` },
-          signal: AbortSignal.timeout(5_000),
-        });
-        return response.status;
-      });
+      const status = await page.evaluate(
+        async (accessToken) => {
+          const response = await fetch('/api/users', {
+            headers: { Authorization: `Bearer ${accessToken}` },
+            signal: AbortSignal.timeout(5_000),
+          });
+          return response.status;
+        },
+        await accessTokenOf(page),
+      );
       assert.equal(status, 403);
     } finally {
       await context.close();
     }
   });
 
-  it('renews the session silently: before expiry, and after a refused token', STEP, async () => {
+  it('keeps the refresh token out of reach of scripts, and stays signed in across reloads and tabs', STEP, async () => {
     const { context, page } = await newPage(browser, ems.baseUrl);
-    const stored = () => page.evaluate(() => JSON.parse(localStorage.getItem('ems.session')));
-    const rotatedFrom = (refreshToken) =>
-      page.waitForFunction(
-        (old) => {
-          const session = JSON.parse(localStorage.getItem('ems.session') ?? 'null');
-          return session !== null && session.refreshToken !== old;
-        },
-        refreshToken,
-        { timeout: WAIT_MS },
-      );
+    const refreshCookie = async () => (await context.cookies()).find((cookie) => cookie.name === 'ems_refresh');
+    const signedIn = (tab) => tab.getByRole('article', { name: 'Home office' }).waitFor();
     try {
+      // What an earlier version left behind is deleted on start.
+      await page.goto('/login');
+      await page.evaluate(() => localStorage.setItem('ems.session', '{"refreshToken":"left-over"}'));
+      await signIn(page, 'ben', 'ems-demo');
+      await signedIn(page);
+
+      const cookie = await refreshCookie();
+      assert.ok(cookie && cookie.value.length >= 40, 'the refresh token is set as a cookie');
+      assert.deepEqual(
+        { httpOnly: cookie.httpOnly, secure: cookie.secure, sameSite: cookie.sameSite, path: cookie.path },
+        { httpOnly: true, secure: true, sameSite: 'Strict', path: '/api/auth' },
+      );
+      const visible = await page.evaluate(() => ({
+        cookies: document.cookie,
+        stored: Object.entries(localStorage),
+        session: Object.entries(sessionStorage),
+      }));
+      assert.equal(visible.cookies, '', 'document.cookie shows nothing');
+      for (const [key, value] of [...visible.stored, ...visible.session]) {
+        assert.ok(!key.startsWith('ems.session'), `${key} is still stored`);
+        assert.ok(!value.includes(cookie.value) && !/eyJ[\w-]+\.eyJ/.test(value), `${key} holds a token: ${value}`);
+      }
+
+      // A reload, and a second tab, get their sessions from the cookie.
+      await page.reload();
+      await signedIn(page);
+      const other = await context.newPage();
+      await other.goto('/');
+      await signedIn(other);
+
+      // Both tabs reloading at once must not present one cookie twice, which would end the login.
+      for (let round = 1; round <= 3; round += 1) {
+        await Promise.all([page.reload(), other.reload()]);
+        await Promise.all([signedIn(page), signedIn(other)]);
+      }
+      await waitForHeading(other, 'My devices');
+
+      // Signing out in one tab signs out both, and the server clears the cookie.
+      await page.getByRole('button', { name: 'Sign out' }).click();
+      await waitForHeading(page, 'Sign in');
+      await waitForHeading(other, 'Sign in');
+      assert.equal(await refreshCookie(), undefined, 'the refresh cookie is cleared');
+      await page.reload();
+      await waitForHeading(page, 'Sign in');
+      assert.equal(await page.getByRole('alert').count(), 0, 'a signed-out start shows no error');
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('renews the access token before it expires', STEP, async () => {
+    const { context, page } = await newPage(browser, ems.baseUrl);
+    try {
+      await page.clock.install();
       await signIn(page, 'ben', 'ems-demo');
       await page.getByRole('article', { name: 'Home office' }).waitFor();
-
-      // A token about to expire is renewed before it is used, so no request fails.
-      const before = await stored();
-      await page.evaluate(() => {
-        const session = JSON.parse(localStorage.getItem('ems.session'));
-        session.expiresAt = Date.now() + 2_000;
-        localStorage.setItem('ems.session', JSON.stringify(session));
-      });
-      await page.reload();
-      await rotatedFrom(before.refreshToken);
-
-      // A token the server refuses is refreshed, and the request tried once more.
-      const current = await stored();
-      await page.evaluate(() => {
-        const session = JSON.parse(localStorage.getItem('ems.session'));
-        session.accessToken = 'not-a-valid-token';
-        localStorage.setItem('ems.session', JSON.stringify(session));
-      });
-      await page.reload();
+      const renewed = page.waitForResponse(
+        (response) => response.url().endsWith('/api/auth/refresh') && response.request().method() === 'POST',
+      );
+      // The access token lasts 15 minutes; the dashboard renews it a minute before.
+      await page.clock.fastForward('14:30');
+      assert.equal((await renewed).status(), 200);
+      await page.getByRole('link', { name: 'My devices' }).click();
       await page.getByRole('article', { name: 'Home office' }).waitFor();
-      await rotatedFrom(current.refreshToken);
-      await waitForHeading(page, 'My devices');
     } finally {
       await context.close();
     }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
+  accessTokenOf,
   assertAccessible,
   assertNoSidewaysScroll,
   launchBrowser,
@@ -123,11 +124,13 @@ describe('Live alerts and support chat', { timeout: 10 * 60_000 }, () => {
     await waitForHeading(page, 'My devices');
     const card = page.getByRole('article', { name: device.name });
     await card.waitFor();
-    deviceId = await page.evaluate(async () => {
-      const { accessToken } = JSON.parse(localStorage.getItem('ems.session'));
-      const response = await fetch('/api/me/devices', { headers: { Authorization: `Bearer ${accessToken}` } });
-      return (await response.json()).items[0].id;
-    });
+    deviceId = await page.evaluate(
+      async (accessToken) => {
+        const response = await fetch('/api/me/devices', { headers: { Authorization: `Bearer ${accessToken}` } });
+        return (await response.json()).items[0].id;
+      },
+      await accessTokenOf(page),
+    );
     await waitForConnected(page);
     assert.equal(await badge(page), 0);
     assert.equal((await connection(page).textContent()).trim(), 'Live updates: Live');

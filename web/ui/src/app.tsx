@@ -43,6 +43,8 @@ function useAlertUpkeep(userId: string | null, path: string) {
 export function App() {
   const location = useObservable(currentLocation);
   const session = useObservable(sessionStore);
+  // Until the refresh cookie has been tried, nobody is known to be signed in or out.
+  const restored = useObservable(auth.restored);
   const alertCount = useObservable(alertBadge.count);
   const connection = useObservable(live.state);
   const role = session?.user.role ?? null;
@@ -50,10 +52,11 @@ export function App() {
   const queryString = location.query.toString();
   const search = queryString ? `?${queryString}` : '';
   const resolution = resolve(routes, { path: location.path, search, next: location.query.get('next') }, role);
-  const redirect = resolution.kind === 'redirect' ? resolution.to : null;
+  const redirect = restored && resolution.kind === 'redirect' ? resolution.to : null;
 
-  const title =
-    resolution.kind === 'view'
+  const title = !restored
+    ? ''
+    : resolution.kind === 'view'
       ? resolution.route.title
       : resolution.kind === 'forbidden'
         ? 'For administrators only'
@@ -86,7 +89,9 @@ export function App() {
   }
 
   let content = null;
-  if (resolution.kind === 'view') {
+  if (!restored) {
+    // Blank for the moment the refresh takes, rather than a flash of the sign-in page.
+  } else if (resolution.kind === 'view') {
     const View = resolution.route.view;
     content = <View />;
   } else if (resolution.kind === 'forbidden') {

@@ -1,21 +1,28 @@
 // The app's single instances of the session and the API client, wired to the browser.
 import { createApiClient } from './api/client';
 import { createHttp } from './api/http';
-import { createAuth } from './session/auth';
+import { createAuth, type TabMessage } from './session/auth';
 import { scheduleRefresh } from './session/refresh-schedule';
-import { createSessionStore, SESSION_STORAGE_KEY } from './session/store';
+import { createSessionStore, forgetStoredSession } from './session/store';
+
+// Tells the other open tabs about signing in and out (never a token); absent in old browsers.
+const tabs = typeof BroadcastChannel === 'function' ? new BroadcastChannel('ems-session') : null;
 
 const http = createHttp();
-export const sessionStore = createSessionStore(window.localStorage);
-export const auth = createAuth({ http, store: sessionStore });
+export const sessionStore = createSessionStore();
+export const auth = createAuth({ http, store: sessionStore, tabs });
 export const api = createApiClient(http, auth);
+
+forgetStoredSession(window.localStorage);
+// A reload or a new tab: the session comes back from the refresh cookie, if there is one.
+void auth.restore();
 
 const refreshSchedule = scheduleRefresh(sessionStore, auth);
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible') refreshSchedule.reschedule();
 });
-window.addEventListener('online', () => refreshSchedule.reschedule());
-// Another tab signed in or out, or rotated the tokens.
-window.addEventListener('storage', (event) => {
-  if (event.key === SESSION_STORAGE_KEY || event.key === null) sessionStore.reload();
+window.addEventListener('online', () => {
+  void auth.reconnected();
+  refreshSchedule.reschedule();
 });
+tabs?.addEventListener('message', (event: MessageEvent<TabMessage>) => auth.heard(event.data));

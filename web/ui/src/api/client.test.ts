@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { MemoryStorage, sessionResponse } from '../test/fakes';
+import { sessionResponse } from '../test/fakes';
 import { createSessionStore, sessionFromResponse, type Session } from '../session/store';
 import { createApiClient } from './client';
 import { ApiError, type Http, type RequestOptions } from './http';
@@ -7,7 +7,7 @@ import { ApiError, type Http, type RequestOptions } from './http';
 const unauthorized = () => new ApiError(401, 'unauthorized', 'the access token has expired');
 
 function setup(answer: (options: RequestOptions) => unknown) {
-  const store = createSessionStore(new MemoryStorage());
+  const store = createSessionStore();
   const session = sessionFromResponse(sessionResponse(), 0);
   store.set(session);
   const renewed = sessionFromResponse(sessionResponse(), 1);

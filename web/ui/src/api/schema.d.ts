@@ -50,7 +50,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign in with a username and password. */
+        /**
+         * Sign in with a username and password.
+         * @description The refresh token is set as the cookie `ems_refresh` (`HttpOnly; Secure; SameSite=Strict;
+         *     Path=/api/auth; Max-Age=` its lifetime), never returned in the body.
+         */
         post: operations["login"];
         delete?: never;
         options?: never;
@@ -67,7 +71,11 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Sign out: the refresh token and every token rotated from the same login stop working. */
+        /**
+         * Sign out: the refresh token and every token rotated from the same login stop working.
+         * @description Takes the token as refresh does (the cookie, or the body's `refresh_token`; a JSON body is
+         *     required) and clears the cookie.
+         */
         post: operations["logout"];
         delete?: never;
         options?: never;
@@ -84,7 +92,12 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Exchange a refresh token for a new session; the old token stops working. */
+        /**
+         * Exchange the refresh token for a new session; the old token stops working.
+         * @description The token comes from the cookie `ems_refresh` (or the body's `refresh_token`); the body must be
+         *     JSON (`{}` will do) with `Content-Type: application/json`, which a cross-site form cannot send.
+         *     The rotated token is set in the same cookie; a refused one is cleared.
+         */
         post: operations["refresh"];
         delete?: never;
         options?: never;
@@ -688,8 +701,13 @@ export interface components {
              */
             start: string;
         };
+        /**
+         * @description The body of a refresh or logout: a JSON object, `{}` from a browser, whose session cookie
+         *     carries the refresh token. Clients without cookies may name the token here instead.
+         */
         RefreshRequest: {
-            refresh_token: string;
+            /** @description The refresh token, for clients that do not keep cookies; it takes precedence over the cookie. */
+            refresh_token?: string | null;
         };
         Replica: {
             /** Format: double */
@@ -728,7 +746,10 @@ export interface components {
             /** Format: double */
             total_kwh: number;
         };
-        /** @description What a successful login or refresh returns. */
+        /**
+         * @description What a successful login or refresh returns. The refresh token is not in it: it comes as the
+         *     `HttpOnly` cookie `ems_refresh` (`Set-Cookie`), sent back by the browser to `/api/auth` only.
+         */
         Session: {
             /** @description Send as `Authorization: Bearer <access_token>`; also authenticates the WebSocket. */
             access_token: string;
@@ -737,10 +758,11 @@ export interface components {
              * @description Seconds until the access token expires.
              */
             expires_in: number;
-            /** Format: date-time */
+            /**
+             * Format: date-time
+             * @description When the refresh token (the cookie) expires; refreshing before then gives a new one.
+             */
             refresh_expires_at: string;
-            /** @description Exchange at `/api/auth/refresh` for a new session before it expires; each use rotates it. */
-            refresh_token: string;
             /** @description Always `Bearer`. */
             token_type: string;
             user: components["schemas"]["User"];
@@ -891,8 +913,11 @@ export interface operations {
             };
         };
         responses: {
+            /** @description signed in */
             200: {
                 headers: {
+                    /** @description ems_refresh=<refresh token>; Path=/api/auth; Max-Age=<lifetime>; HttpOnly; Secure; SameSite=Strict */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -926,10 +951,10 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description too many failed logins for this username; try again after Retry-After seconds */
+            /** @description too many failed logins (for this username from this address, from this address, or for this username), or the server is busy checking passwords; try again after Retry-After seconds */
             429: {
                 headers: {
-                    /** @description seconds until the username may try again */
+                    /** @description seconds until trying again may succeed */
                     "Retry-After"?: number;
                     [name: string]: unknown;
                 };
@@ -955,11 +980,13 @@ export interface operations {
             /** @description signed out */
             204: {
                 headers: {
+                    /** @description ems_refresh=; Max-Age=0 (clears the cookie) */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content?: never;
             };
-            /** @description the body is not JSON, or a query parameter does not parse */
+            /** @description the body is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -968,7 +995,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
+            /** @description a field is invalid; `fields` names each and says what it needs */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -992,15 +1019,18 @@ export interface operations {
             };
         };
         responses: {
+            /** @description a new session */
             200: {
                 headers: {
+                    /** @description ems_refresh=<rotated refresh token>, as at login */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["Session"];
                 };
             };
-            /** @description the body is not JSON, or a query parameter does not parse */
+            /** @description the body is not JSON */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -1009,16 +1039,18 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description the refresh token is unknown, expired, signed out or already used; log in again */
+            /** @description no session, or it is over (unknown, expired, signed out or already used): log in again */
             401: {
                 headers: {
+                    /** @description ems_refresh=; Max-Age=0 (clears the cookie) */
+                    "Set-Cookie"?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["ErrorBody"];
                 };
             };
-            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
+            /** @description a field is invalid; `fields` names each and says what it needs */
             422: {
                 headers: {
                     [name: string]: unknown;

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { ApiError, NO_RESPONSE } from '../api/http';
-import { MemoryStorage, sessionResponse } from '../test/fakes';
+import { sessionResponse } from '../test/fakes';
 import { refreshDelay, RETRY_DELAY_MS, scheduleRefresh } from './refresh-schedule';
 import { createSessionStore, sessionFromResponse, type Session } from './store';
 
@@ -30,7 +30,7 @@ describe('scheduleRefresh', () => {
   });
 
   function setup(refresh: (stale: string) => Promise<Session | null>) {
-    const store = createSessionStore(new MemoryStorage());
+    const store = createSessionStore();
     const spy = vi.fn(refresh);
     const schedule = scheduleRefresh(store, { refresh: spy });
     return { store, spy, schedule };

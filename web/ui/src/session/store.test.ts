@@ -1,6 +1,6 @@
 import { describe, expect, it, vi } from 'vitest';
 import { MemoryStorage, sessionResponse } from '../test/fakes';
-import { createSessionStore, SESSION_STORAGE_KEY, sessionFromResponse } from './store';
+import { createSessionStore, forgetStoredSession, LEGACY_SESSION_STORAGE_KEY, sessionFromResponse } from './store';
 
 describe('sessionFromResponse', () => {
   it('times the access token from expires_in on the local clock', () => {
@@ -9,35 +9,43 @@ describe('sessionFromResponse', () => {
     expect(session.expiresAt).toBe(1_000_000 + 900_000);
     expect(session.refreshExpiresAt).toBe(Date.parse('2026-12-24T10:00:00Z'));
   });
+
+  it('keeps nothing but the access token, its timing and the user', () => {
+    const session = sessionFromResponse(sessionResponse(), 0);
+    expect(Object.keys(session).sort()).toEqual(['accessToken', 'expiresAt', 'issuedAt', 'refreshExpiresAt', 'user']);
+  });
 });
 
 describe('session store', () => {
-  it('keeps the session across a reload of the page', () => {
-    const storage = new MemoryStorage();
-    const session = sessionFromResponse(sessionResponse(), 0);
-    createSessionStore(storage).set(session);
-    expect(createSessionStore(storage).get()).toEqual(session);
+  it('starts empty: a new tab has no session until the refresh cookie gives one', () => {
+    expect(createSessionStore().get()).toBeNull();
   });
 
-  it('forgets the session on sign-out', () => {
+  it('keeps the session in memory only, never in storage', () => {
     const storage = new MemoryStorage();
-    const store = createSessionStore(storage);
-    store.set(sessionFromResponse(sessionResponse(), 0));
-    store.set(null);
-    expect(storage.getItem(SESSION_STORAGE_KEY)).toBeNull();
-    expect(createSessionStore(storage).get()).toBeNull();
-  });
-
-  it('ignores stored values that are not a session', () => {
-    const storage = new MemoryStorage();
-    for (const junk of ['not json', '{"accessToken": 3}', '[]', 'null']) {
-      storage.setItem(SESSION_STORAGE_KEY, junk);
-      expect(createSessionStore(storage).get()).toBeNull();
+    vi.stubGlobal('localStorage', storage);
+    vi.stubGlobal('sessionStorage', storage);
+    try {
+      const store = createSessionStore();
+      const session = sessionFromResponse(sessionResponse(), 0);
+      store.set(session);
+      expect(store.get()).toEqual(session);
+      expect(storage.length).toBe(0);
+      expect(createSessionStore().get()).toBeNull();
+    } finally {
+      vi.unstubAllGlobals();
     }
   });
 
+  it('forgets the session on sign-out', () => {
+    const store = createSessionStore();
+    store.set(sessionFromResponse(sessionResponse(), 0));
+    store.set(null);
+    expect(store.get()).toBeNull();
+  });
+
   it('tells subscribers about changes and stops when asked', () => {
-    const store = createSessionStore(new MemoryStorage());
+    const store = createSessionStore();
     const listener = vi.fn();
     const stop = store.subscribe(listener);
     const session = sessionFromResponse(sessionResponse(), 0);
@@ -47,30 +55,23 @@ describe('session store', () => {
     expect(listener).toHaveBeenCalledTimes(1);
     expect(listener).toHaveBeenCalledWith(session);
   });
+});
 
-  it('picks up tokens another tab stored', () => {
+describe('forgetStoredSession', () => {
+  it('deletes the tokens an earlier version kept in storage, and nothing else', () => {
     const storage = new MemoryStorage();
-    const thisTab = createSessionStore(storage);
-    const otherTab = createSessionStore(storage);
-    thisTab.set(sessionFromResponse(sessionResponse(), 0));
-    const rotated = sessionFromResponse(sessionResponse(), 1);
-    otherTab.set(rotated);
-    const listener = vi.fn();
-    thisTab.subscribe(listener);
-    expect(thisTab.reload()).toEqual(rotated);
-    expect(listener).toHaveBeenCalledWith(rotated);
-    thisTab.reload();
-    expect(listener).toHaveBeenCalledTimes(1);
+    storage.setItem(LEGACY_SESSION_STORAGE_KEY, JSON.stringify({ accessToken: 'a', refreshToken: 'r' }));
+    storage.setItem('ems.theme', 'dark');
+    forgetStoredSession(storage);
+    expect(storage.getItem(LEGACY_SESSION_STORAGE_KEY)).toBeNull();
+    expect(storage.getItem('ems.theme')).toBe('dark');
   });
 
-  it('still works for this tab when storage refuses to write', () => {
+  it('does not fail where storage is disabled', () => {
     const storage = new MemoryStorage();
-    storage.setItem = () => {
-      throw new DOMException('quota exceeded', 'QuotaExceededError');
+    storage.removeItem = () => {
+      throw new DOMException('denied', 'SecurityError');
     };
-    const store = createSessionStore(storage);
-    const session = sessionFromResponse(sessionResponse(), 0);
-    store.set(session);
-    expect(store.get()).toEqual(session);
+    expect(() => forgetStoredSession(storage)).not.toThrow();
   });
 });

@@ -1,10 +1,11 @@
-// The signed-in session, kept in localStorage so a reload or a new tab stays signed in.
+// The signed-in session, in this tab's memory only. The refresh token is an HttpOnly cookie the
+// page cannot read (docs/architecture.md, "Sessions and CSRF"); a reload or a new tab gets a new
+// session from it through /api/auth/refresh (see auth.ts).
 import type { SessionResponse, User } from '../api/types';
 import { observable, type Observable } from '../lib/observable';
 
 export interface Session {
   accessToken: string;
-  refreshToken: string;
   /**
    * When the access token arrived and when it expires, in milliseconds of this device's clock.
    * Both come from `expires_in` rather than the token's own `exp`, so a wrong clock on the device
@@ -16,12 +17,12 @@ export interface Session {
   user: User;
 }
 
-export const SESSION_STORAGE_KEY = 'ems.session';
+/** Where an earlier version of the dashboard kept the session, tokens included. */
+export const LEGACY_SESSION_STORAGE_KEY = 'ems.session';
 
 export function sessionFromResponse(response: SessionResponse, now: number): Session {
   return {
     accessToken: response.access_token,
-    refreshToken: response.refresh_token,
     issuedAt: now,
     expiresAt: now + response.expires_in * 1000,
     refreshExpiresAt: Date.parse(response.refresh_expires_at),
@@ -29,60 +30,17 @@ export function sessionFromResponse(response: SessionResponse, now: number): Ses
   };
 }
 
-export interface SessionStore extends Observable<Session | null> {
-  /** Reads storage again, for when another tab may have signed in, out, or rotated the tokens. */
-  reload(): Session | null;
+export type SessionStore = Observable<Session | null>;
+
+export function createSessionStore(): SessionStore {
+  return observable<Session | null>(null);
 }
 
-export function createSessionStore(storage: Storage, key = SESSION_STORAGE_KEY): SessionStore {
-  const value = observable(read(storage, key));
-  return {
-    get: value.get,
-    subscribe: value.subscribe,
-    set(session) {
-      try {
-        if (session) storage.setItem(key, JSON.stringify(session));
-        else storage.removeItem(key);
-      } catch {
-        // Storage full or disabled (private mode): the session still works until the tab closes.
-      }
-      value.set(session);
-    },
-    reload() {
-      const stored = read(storage, key);
-      const current = value.get();
-      if (stored?.accessToken !== current?.accessToken || stored?.refreshToken !== current?.refreshToken) {
-        value.set(stored);
-      }
-      return value.get();
-    },
-  };
-}
-
-function read(storage: Storage, key: string): Session | null {
-  let parsed: unknown;
+/** Deletes a session an earlier version left in storage: its refresh token must not linger there. */
+export function forgetStoredSession(storage: Storage): void {
   try {
-    parsed = JSON.parse(storage.getItem(key) ?? 'null');
+    storage.removeItem(LEGACY_SESSION_STORAGE_KEY);
   } catch {
-    return null;
+    // Storage disabled: then nothing was stored either.
   }
-  return isSession(parsed) ? parsed : null;
-}
-
-// What an older version of the app stored, or a hand-edited value, must not crash the app.
-function isSession(value: unknown): value is Session {
-  if (typeof value !== 'object' || value === null) return false;
-  const session = value as Record<string, unknown>;
-  const user = session['user'] as Record<string, unknown> | null | undefined;
-  return (
-    typeof session['accessToken'] === 'string' &&
-    typeof session['refreshToken'] === 'string' &&
-    typeof session['issuedAt'] === 'number' &&
-    typeof session['expiresAt'] === 'number' &&
-    typeof session['refreshExpiresAt'] === 'number' &&
-    typeof user === 'object' &&
-    user !== null &&
-    typeof user['id'] === 'string' &&
-    (user['role'] === 'admin' || user['role'] === 'client')
-  );
 }

@@ -41,7 +41,6 @@ export function sessionResponse(expiresIn = 900, user: User = ANA): SessionRespo
     access_token: `access-${issued}`,
     token_type: 'Bearer',
     expires_in: expiresIn,
-    refresh_token: `refresh-${issued}`,
     refresh_expires_at: '2026-12-24T10:00:00Z',
     user,
   };
