@@ -44,11 +44,17 @@ impl TestDatabase {
 
     async fn empty() -> Self {
         let base = std::env::var("EMS_TEST_DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.into());
-        Self::create_on(&base).await
+        Self::empty_on(&base).await
     }
 
     /// Creates and migrates a database on the server of `base` (a URL naming any database there).
     pub async fn create_on(base: &str) -> Self {
+        let database = Self::empty_on(base).await;
+        db::migrate(&database.pool).await.expect("migrate the test database");
+        database
+    }
+
+    async fn empty_on(base: &str) -> Self {
         let server = parse_database_url(base).expect("a PostgreSQL URL naming a database");
         let name = format!("ems_test_{}", uuid::Uuid::new_v4().simple());
         let options = server.options.clone().database(&name);
