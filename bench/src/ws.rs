@@ -27,7 +27,10 @@ use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message;
 use uuid::Uuid;
 
-use crate::stats::{peak_rss_kib, percentile, rss_kib};
+use crate::{
+    file_limit,
+    stats::{peak_rss_kib, percentile, rss_kib},
+};
 
 #[derive(Args, Clone, Debug)]
 pub struct WsBenchArgs {
@@ -36,9 +39,10 @@ pub struct WsBenchArgs {
     #[command(flatten)]
     pub broker: BrokerArgs,
 
-    /// Connections to open (each process needs a file descriptor per connection).
-    #[arg(long, default_value_t = 20_000)]
-    pub connections: usize,
+    /// Connections to open. Each needs a file descriptor in the bench and one in the notifier,
+    /// each process within its `ulimit -n`: by default 20,000, or as many as the limit allows.
+    #[arg(long)]
+    pub connections: Option<usize>,
 
     /// Alerts per second during the fan-out measurement.
     #[arg(long, default_value_t = 1000)]
@@ -118,32 +122,28 @@ impl Drop for Child2 {
     }
 }
 
-fn raise_file_limit(connections: usize) -> anyhow::Result<()> {
-    let wanted = (connections as u64 + 1024).max(4096);
-    // Root may raise the hard limit; anyone may raise the soft one up to it.
-    if rlimit::setrlimit(rlimit::Resource::NOFILE, wanted, wanted).is_err() {
-        rlimit::increase_nofile_limit(wanted)?;
-    }
-    let (soft, _) = rlimit::getrlimit(rlimit::Resource::NOFILE)?;
-    anyhow::ensure!(
-        soft >= connections as u64 + 64,
-        "this process may open only {soft} files; lower --connections or raise `ulimit -n`"
-    );
-    Ok(())
+/// Raises the file limit as far as it goes and picks the number of connections within it.
+fn connections_within_file_limit(args: &WsBenchArgs) -> anyhow::Result<usize> {
+    let reserve = file_limit::reserve(args.database.db_max_connections);
+    let wanted = args.connections.unwrap_or(file_limit::DEFAULT_CONNECTIONS) as u64 + reserve;
+    let limits = file_limit::raise_and_read(wanted).context("reading the file limit")?;
+    let choice = file_limit::choose(args.connections, limits, reserve).map_err(anyhow::Error::msg)?;
+    eprintln!("connections: {} ({})", choice.connections, choice.reason);
+    Ok(choice.connections)
 }
 
 pub async fn run(args: WsBenchArgs) -> anyhow::Result<Report> {
-    raise_file_limit(args.connections)?;
+    let connections = connections_within_file_limit(&args)?;
     let suffix = Uuid::new_v4().simple().to_string()[..10].to_owned();
     let database = format!("ems_bench_{suffix}");
     let options = args.database.database_url.options.clone().database(&database);
     db::ensure_database_exists(&DatabaseUrl::new(options.clone())).await?;
-    let result = run_in(&args, &suffix, &database).await;
+    let result = run_in(&args, connections, &suffix, &database).await;
     db::drop_database(&options, &database).await.ok();
     result
 }
 
-async fn run_in(args: &WsBenchArgs, suffix: &str, database: &str) -> anyhow::Result<Report> {
+async fn run_in(args: &WsBenchArgs, connections: usize, suffix: &str, database: &str) -> anyhow::Result<Report> {
     let pool = db::connect_and_migrate(&DatabaseArgs {
         database_url: ems_common::config::parse_database_url(&args.database.database_url.url_for(database))
             .map_err(anyhow::Error::msg)?,
@@ -174,8 +174,8 @@ async fn run_in(args: &WsBenchArgs, suffix: &str, database: &str) -> anyhow::Res
     tokio::time::sleep(Duration::from_millis(500)).await;
     let rss_before = rss_kib(notifier.child.id()).unwrap_or_default();
 
-    eprintln!("opening {} connections ...", args.connections);
-    let users: Vec<Uuid> = (0..args.connections).map(|_| Uuid::new_v4()).collect();
+    eprintln!("opening {} connections ...", connections);
+    let users: Vec<Uuid> = (0..connections).map(|_| Uuid::new_v4()).collect();
     // The notifier accepts tokens of existing accounts only.
     sqlx::query(
         "INSERT INTO users (id, username, display_name, password_hash) \
@@ -188,7 +188,7 @@ async fn run_in(args: &WsBenchArgs, suffix: &str, database: &str) -> anyhow::Res
     let (arrivals, mut arrived) = mpsc::unbounded_channel::<Duration>();
     let mut opened = 0usize;
     let mut opening = FuturesUnordered::new();
-    let mut readers = Vec::with_capacity(args.connections);
+    let mut readers = Vec::with_capacity(connections);
     for user in &users {
         let (url, token, arrivals, user) =
             (url.clone(), jwt.issue(*user, Role::Client, "bench")?, arrivals.clone(), *user);
