@@ -221,7 +221,9 @@ impl Bench {
         let queue = format!("{}.bench.raw", self.broker.namespace);
         let consumer_channel = amqp.create_channel().await?;
         let durable = QueueDeclareOptions { durable: true, ..QueueDeclareOptions::default() };
-        consumer_channel.queue_declare(queue.as_str().into(), durable, FieldTable::default()).await?;
+        // The same queue type as the pipeline's queues, so that the ratio compares like with like.
+        let arguments = topology::queue_arguments(self.broker.queue_type);
+        consumer_channel.queue_declare(queue.as_str().into(), durable, arguments).await?;
         consumer_channel.basic_qos(RAW_PREFETCH, BasicQosOptions::default()).await?;
         let mut consumer = consumer_channel
             .basic_consume(queue.as_str().into(), "raw".into(), BasicConsumeOptions::default(), FieldTable::default())

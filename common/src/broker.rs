@@ -31,6 +31,47 @@ pub struct BrokerArgs {
     /// How long to keep trying to reach RabbitMQ and NATS at start before giving up.
     #[arg(long, env = "EMS_BROKER_CONNECT_TIMEOUT", default_value = "30s", value_parser = crate::config::duration_between("0s", "1h"))]
     pub broker_connect_timeout: Duration,
+
+    /// Type of the durable RabbitMQ queues (`readings`, `readings.invalid`, `ingest.N`): `classic`,
+    /// or `quorum` for queues replicated over a RabbitMQ cluster. A queue keeps the type it was
+    /// created with: to change it, delete the queues (once drained) or keep the old setting.
+    #[arg(long, env = "EMS_QUEUE_TYPE", value_enum, default_value_t = QueueType::Classic)]
+    pub queue_type: QueueType,
+}
+
+/// The RabbitMQ queue type of the project's durable queues.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum QueueType {
+    /// The broker's default queue type, declared without an `x-queue-type` argument, as queues
+    /// created before this setting existed were.
+    #[default]
+    Classic,
+    /// Replicated over the cluster's nodes (Raft); always durable, never exclusive or auto-delete.
+    Quorum,
+}
+
+impl QueueType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Classic => "classic",
+            Self::Quorum => "quorum",
+        }
+    }
+
+    /// The other type: with two types, the one an existing queue has when a declare of this
+    /// type is refused for its `x-queue-type`.
+    pub fn other(self) -> Self {
+        match self {
+            Self::Classic => Self::Quorum,
+            Self::Quorum => Self::Classic,
+        }
+    }
+}
+
+impl std::fmt::Display for QueueType {
+    fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        out.write_str(self.as_str())
+    }
 }
 
 fn parse_namespace(value: &str) -> Result<String, String> {
@@ -48,11 +89,12 @@ impl BrokerArgs {
             nats_url: std::env::var("EMS_NATS_URL").unwrap_or_else(|_| DEFAULT_NATS_URL.into()),
             namespace: namespace.into(),
             broker_connect_timeout: Duration::from_secs(10),
+            queue_type: QueueType::Classic,
         }
     }
 
     pub fn names(&self) -> Names {
-        Names { namespace: self.namespace.clone() }
+        Names { namespace: self.namespace.clone(), queue_type: self.queue_type }
     }
 
     /// Connects to RabbitMQ, retrying with backoff until the connect timeout.
@@ -250,15 +292,26 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// Queue and subject names, optionally inside a namespace.
+/// Queue and subject names, optionally inside a namespace, and the type the queues are declared
+/// with (carried here so that every declarer, which already holds the names, declares alike).
 #[derive(Clone, Debug, Default)]
 pub struct Names {
     namespace: String,
+    queue_type: QueueType,
 }
 
 impl Names {
     pub fn new(namespace: &str) -> Self {
-        Self { namespace: namespace.to_owned() }
+        Self { namespace: namespace.to_owned(), queue_type: QueueType::Classic }
+    }
+
+    /// The same names, with queues declared as `queue_type`.
+    pub fn with_queue_type(self, queue_type: QueueType) -> Self {
+        Self { queue_type, ..self }
+    }
+
+    pub fn queue_type(&self) -> QueueType {
+        self.queue_type
     }
 
     fn queue(&self, name: &str) -> String {

@@ -6,12 +6,17 @@
 //! - `readings.invalid` (durable): every rejected message, its body unchanged, with the reason
 //!   in the `x-ems-reason` header and the stage that rejected it in `x-ems-stage`.
 //! - `ingest.<replica>` (durable): batches the balancer hands to one monitor replica.
+//!
+//! All three are declared with the configured queue type (`EMS_QUEUE_TYPE`): classic, or quorum
+//! (replicated over a RabbitMQ cluster). Quorum queues must be durable, non-exclusive and not
+//! auto-delete, which these declares are, and take single active consumer as classic ones do.
 
-use ems_common::broker::Names;
+use ems_common::broker::{Names, QueueType};
 use futures::StreamExt;
 use lapin::{
     BasicProperties, Channel, PublisherConfirm,
     options::{BasicPublishOptions, QueueDeclareOptions},
+    protocol::{AMQPErrorKind, AMQPSoftError},
     types::{AMQPValue, FieldTable, LongString},
 };
 
@@ -24,19 +29,57 @@ fn durable() -> QueueDeclareOptions {
     QueueDeclareOptions { durable: true, ..QueueDeclareOptions::default() }
 }
 
+/// The arguments a durable queue of `queue_type` is declared with. Classic queues carry no
+/// `x-queue-type`, exactly as they were declared before the setting existed, so existing queues
+/// still match.
+pub fn queue_arguments(queue_type: QueueType) -> FieldTable {
+    let mut arguments = FieldTable::default();
+    if queue_type == QueueType::Quorum {
+        arguments.insert("x-queue-type".into(), AMQPValue::LongString(LongString::from(queue_type.as_str())));
+    }
+    arguments
+}
+
+/// Declares one durable queue of the configured type. A queue that exists with the other type
+/// makes RabbitMQ refuse the declare and close the channel: the error says which queue, which type
+/// it has and what to do.
+async fn declare_durable(channel: &Channel, names: &Names, queue: &str, arguments: FieldTable) -> anyhow::Result<()> {
+    let queue_type = names.queue_type();
+    match channel.queue_declare(queue.into(), durable(), arguments).await {
+        Ok(_) => Ok(()),
+        Err(error) if is_queue_type_mismatch(&error) => Err(anyhow::anyhow!(
+            "RabbitMQ queue `{queue}` already exists as a {existing} queue, but EMS_QUEUE_TYPE \
+             (--queue-type) is `{queue_type}`: keep the old setting (EMS_QUEUE_TYPE={existing}), \
+             or delete the queue once it is drained (`rabbitmqctl delete_queue {queue}`) so that it \
+             is declared again as {queue_type} ({error})",
+            existing = queue_type.other(),
+        )),
+        Err(error) => Err(anyhow::Error::new(error).context(format!("declaring RabbitMQ queue `{queue}`"))),
+    }
+}
+
+/// RabbitMQ's PRECONDITION_FAILED for a declare whose `x-queue-type` differs from the queue's.
+fn is_queue_type_mismatch(error: &lapin::Error) -> bool {
+    match error.kind() {
+        lapin::ErrorKind::ProtocolError(amqp) => {
+            *amqp.kind() == AMQPErrorKind::Soft(AMQPSoftError::PRECONDITIONFAILED)
+                && amqp.get_message().as_str().contains("'x-queue-type'")
+        }
+        _ => false,
+    }
+}
+
 /// Declares `readings` and `readings.invalid`.
-pub async fn declare(channel: &Channel, names: &Names) -> lapin::Result<()> {
-    let mut readings_arguments = FieldTable::default();
+pub async fn declare(channel: &Channel, names: &Names) -> anyhow::Result<()> {
+    let mut readings_arguments = queue_arguments(names.queue_type());
     readings_arguments.insert("x-single-active-consumer".into(), AMQPValue::Boolean(true));
-    channel.queue_declare(names.readings_queue().as_str().into(), durable(), readings_arguments).await?;
-    channel.queue_declare(names.invalid_queue().as_str().into(), durable(), FieldTable::default()).await?;
-    Ok(())
+    declare_durable(channel, names, &names.readings_queue(), readings_arguments).await?;
+    declare_durable(channel, names, &names.invalid_queue(), queue_arguments(names.queue_type())).await
 }
 
 /// Declares one replica's ingest queue.
-pub async fn declare_ingest(channel: &Channel, names: &Names, replica: u32) -> lapin::Result<()> {
-    channel.queue_declare(names.ingest_queue(replica).as_str().into(), durable(), FieldTable::default()).await?;
-    Ok(())
+pub async fn declare_ingest(channel: &Channel, names: &Names, replica: u32) -> anyhow::Result<()> {
+    declare_durable(channel, names, &names.ingest_queue(replica), queue_arguments(names.queue_type())).await
 }
 
 /// Messages now waiting in a queue (passive declare: fails if the queue does not exist).

@@ -9,7 +9,10 @@ use std::{
 };
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
-use ems_common::{broker::BrokerArgs, testing::TestDatabase};
+use ems_common::{
+    broker::{BrokerArgs, QueueType},
+    testing::TestDatabase,
+};
 use ems_ingress::{Reading, topology};
 use futures::StreamExt;
 use lapin::{
@@ -75,11 +78,17 @@ impl Pipeline {
     }
 
     pub async fn on(services: Services) -> Self {
+        Self::with_queue_type(services, QueueType::Classic).await
+    }
+
+    /// A pipeline whose queues, and those of every process it starts, are of `queue_type`.
+    pub async fn with_queue_type(services: Services, queue_type: QueueType) -> Self {
         let database = TestDatabase::create_on(&services.database_url).await;
         let (pool, database_url) = (database.pool.clone(), database.url.clone());
 
         let mut broker = BrokerArgs::local(&format!("t{}", &Uuid::new_v4().simple().to_string()[..12]));
         (broker.amqp_url, broker.nats_url) = (services.amqp_url, services.nats_url);
+        broker.queue_type = queue_type;
         let amqp = broker.amqp("pipeline-test").await.unwrap();
         let channel = amqp.create_channel().await.unwrap();
         channel.confirm_select(ConfirmSelectOptions::default()).await.unwrap();
@@ -176,6 +185,7 @@ impl Pipeline {
             .env("EMS_DATABASE_URL", &self.database_url)
             .env("EMS_AMQP_URL", &self.broker.amqp_url)
             .env("EMS_NATS_URL", &self.broker.nats_url)
+            .env("EMS_QUEUE_TYPE", self.broker.queue_type.as_str())
             .env("EMS_JWT_SECRET", JWT_SECRET)
             .env("EMS_LOG", "warn,ems_balancer=info,ems_monitors=info")
             .stdout(Stdio::null())

@@ -7,4 +7,5 @@ mod faults;
 mod flow;
 mod harness;
 mod invalid;
+mod quorum;
 mod simulator;
