@@ -8,7 +8,6 @@
 
 use std::{
     process::{Child, Command, Stdio},
-    sync::Arc,
     time::{Duration, Instant},
 };
 
@@ -303,49 +302,52 @@ async fn read_alerts(user: Uuid, mut socket: Socket, arrivals: mpsc::UnboundedSe
 }
 
 /// Customers (real users, since chat is stored) each send a question a rule answers and wait for
-/// the answer frame.
+/// the answer frame. The notifier lets one connection send only a burst of chat messages before
+/// it refuses them (`rate_limited`), so each burst goes over its own customer's connection, one
+/// connection at a time (it needs no more descriptors than one).
 async fn rule_round_trips(
     pool: &sqlx::PgPool,
     jwt: &JwtKeys,
     url: &str,
     chats: usize,
 ) -> anyhow::Result<Vec<Duration>> {
-    let customer = Uuid::new_v4();
-    sqlx::query(
-        "INSERT INTO users (id, username, display_name, password_hash) VALUES ($1, 'bench-chat', 'Bench', 'x')",
-    )
-    .bind(customer)
-    .execute(pool)
-    .await?;
-    let token = jwt.issue(customer, Role::Client, "Bench")?;
-    let (mut socket, _) = tokio_tungstenite::connect_async(format!("{url}?access_token={token}")).await?;
+    let per_connection = ems_notifier::limits::SENDS.burst_size().get() as usize;
     let mut latencies = Vec::with_capacity(chats);
-    let timeouts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
-    for index in 0..chats {
-        let started = Instant::now();
-        let frame = serde_json::json!({"type": "chat.send", "client_id": format!("bench-{index}"), "text": "hello"});
-        socket.send(Message::Text(frame.to_string().into())).await?;
-        let answered = tokio::time::timeout(Duration::from_secs(10), async {
-            while let Some(Ok(message)) = socket.next().await {
-                if let Message::Text(text) = message
-                    && let Ok(frame) = serde_json::from_str::<serde_json::Value>(&text)
-                    && frame["type"] == "chat.message"
-                    && frame["message"]["source"] == "rule"
-                {
-                    return true;
+    let mut missed = 0usize;
+    for (batch, first) in (0..chats).step_by(per_connection).enumerate() {
+        let customer = Uuid::new_v4();
+        sqlx::query("INSERT INTO users (id, username, display_name, password_hash) VALUES ($1, $2, 'Bench', 'x')")
+            .bind(customer)
+            .bind(format!("bench-chat-{batch}"))
+            .execute(pool)
+            .await?;
+        let token = jwt.issue(customer, Role::Client, "Bench")?;
+        let (mut socket, _) = tokio_tungstenite::connect_async(format!("{url}?access_token={token}")).await?;
+        for index in first..(first + per_connection).min(chats) {
+            let started = Instant::now();
+            let frame =
+                serde_json::json!({"type": "chat.send", "client_id": format!("bench-{index}"), "text": "hello"});
+            socket.send(Message::Text(frame.to_string().into())).await?;
+            let answered = tokio::time::timeout(Duration::from_secs(10), async {
+                while let Some(Ok(message)) = socket.next().await {
+                    if let Message::Text(text) = message
+                        && let Ok(frame) = serde_json::from_str::<serde_json::Value>(&text)
+                        && frame["type"] == "chat.message"
+                        && frame["message"]["source"] == "rule"
+                    {
+                        return true;
+                    }
                 }
-            }
-            false
-        })
-        .await;
-        match answered {
-            Ok(true) => latencies.push(started.elapsed()),
-            _ => {
-                timeouts.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                false
+            })
+            .await;
+            match answered {
+                Ok(true) => latencies.push(started.elapsed()),
+                _ => missed += 1,
             }
         }
+        socket.close(None).await.ok();
     }
-    let missed = timeouts.load(std::sync::atomic::Ordering::Relaxed);
     if missed > 0 {
         eprintln!("  {missed} chats got no rule answer within 10s");
     }
