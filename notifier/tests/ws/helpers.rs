@@ -97,6 +97,33 @@ impl Setup {
         self.jwt.issue(user, role, "Test User").unwrap()
     }
 
+    /// A new device ("Oven", 2 kWh an hour) owned by `owner`.
+    pub async fn device(&self, owner: Uuid) -> Uuid {
+        let device = Uuid::new_v4();
+        sqlx::query("INSERT INTO devices (id, name, max_hourly_kwh, owner_id) VALUES ($1, 'Oven', 2, $2)")
+            .bind(device)
+            .bind(owner)
+            .execute(&self.pool)
+            .await
+            .unwrap();
+        device
+    }
+
+    /// Stores a peak alert of `device` for `user`, `hours_ago` hours back, as a monitor would
+    /// (without publishing it): what a reconnecting client has missed. Returns its id.
+    pub async fn stored_alert(&self, device: Uuid, user: Uuid, hours_ago: i32) -> i64 {
+        sqlx::query_scalar(
+            "INSERT INTO alerts (device_id, user_id, kind, hour, value, limit_kwh, message) \
+             VALUES ($1, $2, 'peak', now() - make_interval(hours => $3), 3, 2, 'missed') RETURNING id",
+        )
+        .bind(device)
+        .bind(user)
+        .bind(hours_ago)
+        .fetch_one(&self.pool)
+        .await
+        .unwrap()
+    }
+
     pub async fn user(&self, username: &str, role: Role) -> Uuid {
         let id = Uuid::new_v4();
         sqlx::query("INSERT INTO users (id, username, display_name, password_hash, role) VALUES ($1, $2, $2, 'x', $3)")

@@ -123,26 +123,10 @@ async fn a_reconnecting_client_gets_the_alerts_it_missed_in_order() {
     let notifier = setup.notifier(args()).await;
     let ana = setup.user("ana", Role::Client).await;
     let ben = setup.user("ben", Role::Client).await;
-    let device = Uuid::new_v4();
-    sqlx::query("INSERT INTO devices (id, name, max_hourly_kwh, owner_id) VALUES ($1, 'Oven', 2, $2)")
-        .bind(device)
-        .bind(ana)
-        .execute(&setup.pool)
-        .await
-        .unwrap();
+    let device = setup.device(ana).await;
     let mut ids = Vec::new();
-    for (hour, user) in [(1, ana), (2, ben), (3, ana), (4, ana)] {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO alerts (device_id, user_id, kind, hour, value, limit_kwh, message) \
-             VALUES ($1, $2, 'peak', now() - make_interval(hours => $3), 3, 2, 'missed') RETURNING id",
-        )
-        .bind(device)
-        .bind(user)
-        .bind(hour)
-        .fetch_one(&setup.pool)
-        .await
-        .unwrap();
-        ids.push((id, user));
+    for (hours_ago, user) in [(1, ana), (2, ben), (3, ana), (4, ana)] {
+        ids.push((setup.stored_alert(device, user, hours_ago).await, user));
     }
     let seen = ids[0].0;
     let mut client = connect(&notifier, &setup.token(ana, Role::Client).await, &format!("&last_alert_id={seen}")).await;

@@ -10,26 +10,10 @@ use crate::helpers::{Setup, alert, args, connect, next_frame, publish_alert};
 /// `count` stored alerts of a new customer's device, oldest first: the customer and their ids.
 async fn stored_alerts(setup: &Setup, count: i32) -> (Uuid, Vec<i64>) {
     let ana = setup.user(&format!("ana-{}", &Uuid::new_v4().simple().to_string()[..8]), Role::Client).await;
-    let device = Uuid::new_v4();
-    sqlx::query("INSERT INTO devices (id, name, max_hourly_kwh, owner_id) VALUES ($1, 'Oven', 2, $2)")
-        .bind(device)
-        .bind(ana)
-        .execute(&setup.pool)
-        .await
-        .unwrap();
+    let device = setup.device(ana).await;
     let mut ids = Vec::new();
-    for hour in (1..=count).rev() {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO alerts (device_id, user_id, kind, hour, value, limit_kwh, message) \
-             VALUES ($1, $2, 'peak', now() - make_interval(hours => $3), 3, 2, 'missed') RETURNING id",
-        )
-        .bind(device)
-        .bind(ana)
-        .bind(hour)
-        .fetch_one(&setup.pool)
-        .await
-        .unwrap();
-        ids.push(id);
+    for hours_ago in (1..=count).rev() {
+        ids.push(setup.stored_alert(device, ana, hours_ago).await);
     }
     (ana, ids)
 }
