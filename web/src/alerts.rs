@@ -12,6 +12,7 @@ use validator::Validate;
 
 use crate::{
     consumption::storable_time,
+    error::documented::{Invalid, Malformed, NotSignedIn},
     error::{ApiError, ApiResult, ErrorBody},
     extract::{ApiPath, ApiQuery, CurrentUser},
     pagination::{Page, PageQuery},
@@ -59,9 +60,9 @@ pub fn router() -> OpenApiRouter<ApiContext> {
 #[utoipa::path(get, path = "/api/alerts", tag = "alerts", params(PageQuery, AlertFilter), security(("bearer" = [])),
     responses(
         (status = 200, body = Page<Alert>),
-        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
-        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
-        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+        Malformed,
+        NotSignedIn,
+        Invalid,
     ))]
 async fn list_alerts(
     CurrentUser(claims): CurrentUser,
@@ -115,7 +116,7 @@ async fn list_alerts(
 #[utoipa::path(post, path = "/api/alerts/{id}/acknowledge", tag = "alerts", params(("id" = i64, Path)),
     security(("bearer" = [])), responses(
         (status = 200, body = Alert),
-        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+        NotSignedIn,
         (status = 404, body = ErrorBody, description = "no alert with this id is visible to you"),
     ))]
 async fn acknowledge(

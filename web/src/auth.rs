@@ -19,6 +19,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::{
+    error::documented::{Invalid, Malformed, NotSignedIn},
     error::{ApiError, ApiResult, ErrorBody},
     extract::{ApiJson, CurrentUser, ValidJson},
     sessions,
@@ -92,9 +93,9 @@ struct UserWithHash {
     responses(
         (status = 200, body = Session, description = "signed in",
             headers(("Set-Cookie" = String, description = "ems_refresh=<refresh token>; Path=/api/auth; Max-Age=<lifetime>; HttpOnly; Secure; SameSite=Strict"))),
-        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
+        Malformed,
         (status = 401, body = ErrorBody, description = "wrong username or password"),
-        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+        Invalid,
         (status = 429, body = ErrorBody, description = "too many failed logins (for this username from this address, from this address, or for this username), or the server is busy checking passwords; try again after Retry-After seconds", headers(("Retry-After" = u64, description = "seconds until trying again may succeed"))),
     ))]
 async fn login(
@@ -222,7 +223,7 @@ async fn logout(
 #[utoipa::path(get, path = "/api/me", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 200, body = User),
-        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+        NotSignedIn,
     ))]
 async fn me(CurrentUser(claims): CurrentUser, State(context): State<ApiContext>) -> ApiResult<Json<User>> {
     find_user(&context.pool, claims.sub)

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::{
+    error::documented::{Invalid, Malformed, NotAdmin, NotSignedIn},
     error::{ApiError, ApiResult, ErrorBody},
     extract::{AdminUser, ApiPath, ApiQuery, CurrentUser},
     pagination::{Page, PageQuery},
@@ -104,9 +105,9 @@ async fn history(context: &ApiContext, customer_id: Uuid, query: &HistoryQuery) 
 #[utoipa::path(get, path = "/api/chat/messages", tag = "chat", params(HistoryQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = History),
-        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
-        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
-        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+        Malformed,
+        NotSignedIn,
+        Invalid,
     ))]
 async fn my_history(
     CurrentUser(claims): CurrentUser,
@@ -120,10 +121,10 @@ async fn my_history(
 #[utoipa::path(get, path = "/api/support/conversations", tag = "chat", params(PageQuery, ConversationFilter),
     security(("bearer" = [])), responses(
         (status = 200, body = Page<Conversation>),
-        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
-        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
-        (status = 403, body = ErrorBody, description = "only administrators may do this"),
-        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+        Malformed,
+        NotSignedIn,
+        NotAdmin,
+        Invalid,
     ))]
 async fn conversations(
     _admin: AdminUser,
@@ -165,11 +166,11 @@ async fn conversations(
     params(("customer_id" = Uuid, Path), HistoryQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = History),
-        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
-        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
-        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        Malformed,
+        NotSignedIn,
+        NotAdmin,
         (status = 404, body = ErrorBody, description = "the customer id is not a UUID"),
-        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+        Invalid,
     ))]
 async fn conversation_history(
     _admin: AdminUser,
@@ -185,8 +186,8 @@ async fn conversation_history(
     params(("customer_id" = Uuid, Path)), security(("bearer" = [])),
     responses(
         (status = 200, body = History),
-        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
-        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        NotSignedIn,
+        NotAdmin,
         (status = 404, body = ErrorBody, description = "no customer has this id"),
     ))]
 async fn take_over(
@@ -202,8 +203,8 @@ async fn take_over(
     params(("customer_id" = Uuid, Path)), security(("bearer" = [])),
     responses(
         (status = 200, body = History),
-        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
-        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        NotSignedIn,
+        NotAdmin,
         (status = 404, body = ErrorBody, description = "no customer has this id"),
     ))]
 async fn hand_back(

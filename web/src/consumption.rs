@@ -11,6 +11,7 @@ use validator::{Validate, ValidationError};
 
 use crate::{
     devices::visible_device,
+    error::documented::{Invalid, Malformed, NotSignedIn},
     error::{ApiError, ApiResult, ErrorBody},
     extract::{ApiPath, ApiQuery, CurrentUser},
     state::ApiContext,
@@ -162,10 +163,10 @@ pub fn router() -> OpenApiRouter<ApiContext> {
     params(("id" = Uuid, Path), SeriesQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = Series),
-        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
-        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+        Malformed,
+        NotSignedIn,
         (status = 404, body = ErrorBody, description = "no device with this id is visible to you"),
-        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+        Invalid,
     ))]
 async fn device_consumption(
     CurrentUser(claims): CurrentUser,
@@ -206,9 +207,9 @@ async fn device_consumption(
 #[utoipa::path(get, path = "/api/me/consumption", tag = "consumption", params(DayQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = Day),
-        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
-        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
-        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+        Malformed,
+        NotSignedIn,
+        Invalid,
     ))]
 async fn my_day(
     CurrentUser(claims): CurrentUser,

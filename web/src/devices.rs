@@ -11,6 +11,7 @@ use uuid::Uuid;
 use validator::Validate;
 
 use crate::{
+    error::documented::{Invalid, Malformed, NotAdmin, NotSignedIn},
     error::{ApiError, ApiResult, ErrorBody},
     extract::{AdminUser, ApiJson, ApiPath, ApiQuery, CurrentUser, ValidJson},
     pagination::{Page, PageQuery},
@@ -161,10 +162,10 @@ async fn page_of_devices(context: &ApiContext, page: &PageQuery, filter: &Device
 #[utoipa::path(get, path = "/api/devices", tag = "devices", params(PageQuery, DeviceFilter), security(("bearer" = [])),
     responses(
         (status = 200, body = Page<Device>),
-        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
-        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
-        (status = 403, body = ErrorBody, description = "only administrators may do this"),
-        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+        Malformed,
+        NotSignedIn,
+        NotAdmin,
+        Invalid,
     ))]
 async fn list_devices(
     _admin: AdminUser,
@@ -179,9 +180,9 @@ async fn list_devices(
 #[utoipa::path(get, path = "/api/me/devices", tag = "devices", params(PageQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = Page<Device>),
-        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
-        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
-        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+        Malformed,
+        NotSignedIn,
+        Invalid,
     ))]
 async fn my_devices(
     CurrentUser(claims): CurrentUser,
@@ -196,10 +197,10 @@ async fn my_devices(
 #[utoipa::path(post, path = "/api/devices", tag = "devices", request_body = NewDevice, security(("bearer" = [])),
     responses(
         (status = 201, body = Device),
-        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
-        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
-        (status = 403, body = ErrorBody, description = "only administrators may do this"),
-        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+        Malformed,
+        NotSignedIn,
+        NotAdmin,
+        Invalid,
     ))]
 async fn create_device(
     _admin: AdminUser,
@@ -238,7 +239,7 @@ async fn fetch(context: &ApiContext, id: Uuid) -> ApiResult<Device> {
 #[utoipa::path(get, path = "/api/devices/{id}", tag = "devices", params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses(
         (status = 200, body = Device),
-        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
+        NotSignedIn,
         (status = 404, body = ErrorBody, description = "no device with this id is visible to you"),
     ))]
 async fn get_device(
@@ -254,11 +255,11 @@ async fn get_device(
     request_body = DeviceChanges, security(("bearer" = [])),
     responses(
         (status = 200, body = Device),
-        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
-        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
-        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        Malformed,
+        NotSignedIn,
+        NotAdmin,
         (status = 404, body = ErrorBody, description = "no device has this id"),
-        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+        Invalid,
     ))]
 async fn update_device(
     _admin: AdminUser,
@@ -289,8 +290,8 @@ async fn update_device(
 #[utoipa::path(delete, path = "/api/devices/{id}", tag = "devices", params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses(
         (status = 204, description = "deleted"),
-        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
-        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        NotSignedIn,
+        NotAdmin,
         (status = 404, body = ErrorBody, description = "no device has this id"),
     ))]
 async fn delete_device(
@@ -312,11 +313,11 @@ async fn delete_device(
     request_body = Assignment, security(("bearer" = [])),
     responses(
         (status = 200, body = Device),
-        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
-        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
-        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        Malformed,
+        NotSignedIn,
+        NotAdmin,
         (status = 404, body = ErrorBody, description = "no device has this id"),
-        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+        Invalid,
     ))]
 async fn assign_device(
     _admin: AdminUser,
@@ -331,8 +332,8 @@ async fn assign_device(
 #[utoipa::path(delete, path = "/api/devices/{id}/owner", tag = "devices", params(("id" = Uuid, Path)),
     security(("bearer" = [])), responses(
         (status = 200, body = Device),
-        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
-        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        NotSignedIn,
+        NotAdmin,
         (status = 404, body = ErrorBody, description = "no device has this id"),
     ))]
 async fn unassign_device(

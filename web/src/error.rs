@@ -10,6 +10,35 @@ use axum::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
+/// The error answers most operations document, each named once for their `responses(...)`.
+pub mod documented {
+    use utoipa::IntoResponses;
+
+    use super::ErrorBody;
+
+    #[derive(IntoResponses)]
+    #[response(status = 400, description = "the body is not JSON, or a query parameter does not parse")]
+    pub struct Malformed(pub ErrorBody);
+
+    #[derive(IntoResponses)]
+    #[response(
+        status = 401,
+        description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"
+    )]
+    pub struct NotSignedIn(pub ErrorBody);
+
+    #[derive(IntoResponses)]
+    #[response(status = 403, description = "only administrators may do this")]
+    pub struct NotAdmin(pub ErrorBody);
+
+    #[derive(IntoResponses)]
+    #[response(
+        status = 422,
+        description = "a field or parameter is invalid; `fields` names each and says what it needs"
+    )]
+    pub struct Invalid(pub ErrorBody);
+}
+
 /// An error body: a stable machine `code`, a sentence for people, and per-field details on 422.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {

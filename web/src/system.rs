@@ -16,7 +16,8 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use crate::{
-    error::{ApiResult, ErrorBody},
+    error::ApiResult,
+    error::documented::{NotAdmin, NotSignedIn},
     extract::AdminUser,
     state::ApiContext,
 };
@@ -128,8 +129,8 @@ pub fn router() -> OpenApiRouter<ApiContext> {
 #[utoipa::path(get, path = "/api/system/replicas", tag = "system", security(("bearer" = [])),
     responses(
         (status = 200, body = Vec<Replica>),
-        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
-        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        NotSignedIn,
+        NotAdmin,
     ))]
 async fn replicas(_admin: AdminUser, State(context): State<ApiContext>) -> ApiResult<Json<Vec<Replica>>> {
     let now = Instant::now();

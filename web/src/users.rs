@@ -13,6 +13,7 @@ use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
 use crate::{
+    error::documented::{Invalid, Malformed, NotAdmin, NotSignedIn},
     error::{ApiError, ApiResult, ErrorBody, USERNAME_RULE},
     extract::{AdminUser, ApiPath, ApiQuery, ValidJson},
     pagination::{Page, PageQuery},
@@ -135,10 +136,10 @@ pub fn router() -> OpenApiRouter<ApiContext> {
     security(("bearer" = [])),
     responses(
         (status = 200, body = Page<User>),
-        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
-        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
-        (status = 403, body = ErrorBody, description = "only administrators may do this"),
-        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+        Malformed,
+        NotSignedIn,
+        NotAdmin,
+        Invalid,
     ))]
 async fn list_users(
     _admin: AdminUser,
@@ -170,11 +171,11 @@ async fn list_users(
 #[utoipa::path(post, path = "/api/users", tag = "users", request_body = NewUser, security(("bearer" = [])),
     responses(
         (status = 201, body = User),
-        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
-        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
-        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        Malformed,
+        NotSignedIn,
+        NotAdmin,
         (status = 409, body = ErrorBody, description = "the username is taken"),
-        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+        Invalid,
     ))]
 async fn create_user(
     _admin: AdminUser,
@@ -220,8 +221,8 @@ fn no_such_user(id: Uuid) -> ApiError {
 #[utoipa::path(get, path = "/api/users/{id}", tag = "users", params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses(
         (status = 200, body = User),
-        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
-        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        NotSignedIn,
+        NotAdmin,
         (status = 404, body = ErrorBody, description = "no user has this id"),
     ))]
 async fn get_user(
@@ -237,12 +238,12 @@ async fn get_user(
     security(("bearer" = [])),
     responses(
         (status = 200, body = User),
-        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
-        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
-        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        Malformed,
+        NotSignedIn,
+        NotAdmin,
         (status = 404, body = ErrorBody, description = "no user has this id"),
         (status = 409, body = ErrorBody, description = "the username is taken, or an administrator would remove their own role"),
-        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+        Invalid,
     ))]
 async fn update_user(
     AdminUser(admin): AdminUser,
@@ -280,11 +281,11 @@ async fn update_user(
     request_body = NewPassword, security(("bearer" = [])),
     responses(
         (status = 204, description = "password changed"),
-        (status = 400, body = ErrorBody, description = "the body is not JSON, or a query parameter does not parse"),
-        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
-        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        Malformed,
+        NotSignedIn,
+        NotAdmin,
         (status = 404, body = ErrorBody, description = "no user has this id"),
-        (status = 422, body = ErrorBody, description = "a field or parameter is invalid; `fields` names each and says what it needs"),
+        Invalid,
     ))]
 async fn reset_password(
     _admin: AdminUser,
@@ -317,8 +318,8 @@ async fn reset_password(
 #[utoipa::path(delete, path = "/api/users/{id}", tag = "users", params(("id" = Uuid, Path)), security(("bearer" = [])),
     responses(
         (status = 204, description = "deleted"),
-        (status = 401, body = ErrorBody, description = "no valid access token: sign in and send `Authorization: Bearer <access token>`"),
-        (status = 403, body = ErrorBody, description = "only administrators may do this"),
+        NotSignedIn,
+        NotAdmin,
         (status = 404, body = ErrorBody, description = "no user has this id"),
         (status = 409, body = ErrorBody, description = "administrators cannot delete themselves"),
     ))]
