@@ -102,12 +102,17 @@ fn panic_response(panic: Box<dyn Any + Send + 'static>) -> Response {
         .unwrap_or("a panic without a message");
     tracing::error!(panic = message, "a request handler panicked");
     metrics::counter!("http_panics_total").increment(1);
-    let body = serde_json::json!({
-        "code": "internal_error",
-        "message": "something went wrong on our side; try again, and if it persists tell an administrator",
-        "fields": [],
-    });
-    (StatusCode::INTERNAL_SERVER_ERROR, Json(body)).into_response()
+    error_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal_error",
+        "something went wrong on our side; try again, and if it persists tell an administrator",
+    )
+}
+
+/// An answer in the API's error shape (`code`, `message`, `fields`), for the few answers made
+/// below the API's own error type.
+pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
+    (status, Json(serde_json::json!({ "code": code, "message": message, "fields": [] }))).into_response()
 }
 
 async fn record_metrics(request: Request, next: Next) -> Response {

@@ -157,12 +157,11 @@ pub async fn local_only(request: axum::extract::Request, next: axum::middleware:
     if peer.is_some_and(|peer| peer.is_loopback()) && !proxied {
         return next.run(request).await;
     }
-    let body = json!({
-        "code": "not_found",
-        "message": "this route is served only to this machine, or on the operations address (EMS_METRICS_LISTEN)",
-        "fields": [],
-    });
-    (StatusCode::NOT_FOUND, Json(body)).into_response()
+    crate::http::error_response(
+        StatusCode::NOT_FOUND,
+        "not_found",
+        "this route is served only to this machine, or on the operations address (EMS_METRICS_LISTEN)",
+    )
 }
 
 async fn readyz(State(readiness): State<Readiness>) -> impl IntoResponse {

@@ -73,16 +73,13 @@ pub async fn upgrade(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::to_owned);
-    let verified = match query.access_token.or(bearer) {
-        None => Err("no access token: connect to /ws?access_token=<token>".to_owned()),
-        Some(token) => state.jwt.verify(&token).map_err(|error| error.to_string()),
-    };
     // A token of a deleted account, or one issued before its role or password changed, is refused.
-    let verified = match verified {
-        Ok(claims) => {
+    let verified = match query.access_token.or(bearer).map(|token| state.jwt.verify(&token)) {
+        None => Err("no access token: connect to /ws?access_token=<token>".to_owned()),
+        Some(Err(error)) => Err(error.to_string()),
+        Some(Ok(claims)) => {
             state.accounts.check(&state.pool, &claims).await.map(|()| claims).map_err(|error| error.to_string())
         }
-        Err(reason) => Err(reason),
     };
     websocket
         .read_buffer_size(state.settings.buffer_bytes)

@@ -169,15 +169,14 @@ pub fn service(
     context.replicas = crate::system::Replicas::new(liveness.replica_timeout);
     let replicas = context.replicas.clone().follow(heartbeats.0, heartbeats.1, shutdown.clone());
     let expiry = throttle::expire_periodically(context.pool.clone(), THROTTLE_EXPIRY_EVERY, shutdown.clone());
-    let shutdown_for_amqp = shutdown.clone();
-    let account_changes = context.accounts.clone().follow(context.events.clone(), shutdown);
+    let account_changes = context.accounts.clone().follow(context.events.clone(), shutdown.clone());
     Service::new("web")
         .routes(router(context, &args.ui_dir))
         .ready_when(readiness)
         .task("system view", replicas)
         .task("login throttle expiry", expiry)
         .task("account changes", account_changes)
-        .task("rabbitmq connection", amqp.keep_connected(shutdown_for_amqp))
+        .task("rabbitmq connection", amqp.keep_connected(shutdown))
 }
 
 /// `ems web`: the API, docs and dashboard with the operations endpoints, until `shutdown`.
