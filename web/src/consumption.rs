@@ -1,5 +1,7 @@
 //! Consumption read from the hourly totals the monitors keep: a device's series over a range at
-//! hour, day or month steps (zero where nothing was used), and one user's day at a glance.
+//! hour, day or month steps, and one user's day at a glance. No data is not zero: a step without
+//! any hourly total (nothing was measured: the future, a meter that was silent or not installed
+//! yet) is `null`, while a step whose readings add up to nothing is `0`.
 
 use axum::{Json, extract::State};
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
@@ -115,7 +117,9 @@ fn hourly() -> Step {
 pub struct Point {
     /// Start of the step (UTC).
     pub start: DateTime<Utc>,
-    pub kwh: f64,
+    /// The energy measured in the step; `null` when no reading of the device falls in it (not
+    /// measured, which is not the same as `0`: readings that add up to nothing).
+    pub kwh: Option<f64>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -123,7 +127,8 @@ pub struct Series {
     pub device_id: Uuid,
     pub step: Step,
     pub max_hourly_kwh: f64,
-    pub total_kwh: f64,
+    /// The sum of the points that have data; `null` when none has.
+    pub total_kwh: Option<f64>,
     pub points: Vec<Point>,
 }
 
@@ -140,17 +145,20 @@ pub struct DeviceDay {
     pub device_id: Uuid,
     pub name: String,
     pub max_hourly_kwh: f64,
-    pub total_kwh: f64,
-    /// 24 hourly values, from 00:00 UTC.
-    pub hours: Vec<f64>,
+    /// The day's total; `null` when the device has no reading that day.
+    pub total_kwh: Option<f64>,
+    /// 24 hourly values, from 00:00 UTC; `null` for an hour without any reading.
+    pub hours: Vec<Option<f64>>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Day {
     pub date: NaiveDate,
-    pub total_kwh: f64,
-    /// All devices together, 24 hourly values from 00:00 UTC.
-    pub hours: Vec<f64>,
+    /// All devices' total; `null` when none has a reading that day.
+    pub total_kwh: Option<f64>,
+    /// All devices together, 24 hourly values from 00:00 UTC; `null` for an hour in which no
+    /// device has a reading.
+    pub hours: Vec<Option<f64>>,
     pub devices: Vec<DeviceDay>,
 }
 
@@ -158,7 +166,7 @@ pub fn router() -> OpenApiRouter<ApiContext> {
     OpenApiRouter::new().routes(routes!(device_consumption)).routes(routes!(my_day))
 }
 
-/// A device's consumption over a range, one point per step, zero-filled.
+/// A device's consumption over a range, one point per step: `null` where nothing was measured.
 #[utoipa::path(get, path = "/api/devices/{id}/consumption", tag = "consumption",
     params(("id" = Uuid, Path), SeriesQuery), security(("bearer" = [])),
     responses(
@@ -188,7 +196,7 @@ async fn device_consumption(
     }
     let step = query.step.sql();
     let points = sqlx::query_as::<_, Point>(&format!(
-        "SELECT bucket AS start, COALESCE(sum(h.kwh), 0)::float8 AS kwh \
+        "SELECT bucket AS start, sum(h.kwh)::float8 AS kwh \
          FROM generate_series(date_trunc('{step}', $2::timestamptz, 'UTC'), $3::timestamptz - interval '1 microsecond', \
               interval '1 {step}') AS bucket \
          LEFT JOIN hourly_consumption h ON h.device_id = $1 AND h.hour >= bucket AND h.hour < bucket + interval '1 {step}' \
@@ -199,7 +207,7 @@ async fn device_consumption(
     .bind(to)
     .fetch_all(&context.pool)
     .await?;
-    let total_kwh = round(points.iter().map(|point| point.kwh).sum());
+    let total_kwh = sum_measured(points.iter().map(|point| point.kwh));
     Ok(Json(Series { device_id: id, step: query.step, max_hourly_kwh: device.max_hourly_kwh, total_kwh, points }))
 }
 
@@ -237,30 +245,39 @@ async fn my_day(
             device_id,
             name,
             max_hourly_kwh,
-            total_kwh: 0.0,
-            hours: vec![0.0; 24],
+            total_kwh: None,
+            hours: vec![None; 24],
         })
         .collect();
-    let mut hours = vec![0.0; 24];
+    let mut hours = vec![None; 24];
     for (device_id, hour, kwh) in rows {
         let index = (hour - start).num_hours() as usize;
         if let Some(device) = per_device.iter_mut().find(|device| device.device_id == device_id) {
-            device.hours[index] += kwh;
-            device.total_kwh += kwh;
+            add(&mut device.hours[index], kwh);
         }
-        hours[index] += kwh;
+        add(&mut hours[index], kwh);
     }
-    let total_kwh = hours.iter().sum();
     for device in &mut per_device {
-        device.hours.iter_mut().for_each(|value| *value = round(*value));
-        device.total_kwh = round(device.total_kwh);
+        device.hours.iter_mut().for_each(|value| *value = value.map(round));
+        device.total_kwh = sum_measured(device.hours.iter().copied());
     }
     Ok(Json(Day {
         date,
-        total_kwh: round(total_kwh),
-        hours: hours.into_iter().map(round).collect(),
+        total_kwh: sum_measured(hours.iter().copied()),
+        hours: hours.into_iter().map(|value| value.map(round)).collect(),
         devices: per_device,
     }))
+}
+
+/// Adds a measured amount to a step that may have had none yet.
+fn add(step: &mut Option<f64>, kwh: f64) {
+    *step = Some(step.unwrap_or(0.0) + kwh);
+}
+
+/// The sum of the steps that were measured, or `None` when none was: a total of no data is no
+/// data, not zero.
+fn sum_measured(steps: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
+    steps.into_iter().flatten().fold(None, |total, kwh| Some(total.unwrap_or(0.0) + kwh)).map(round)
 }
 
 /// Amounts are stored to the micro-kWh; adding their `f64` forms up carries noise below that.
@@ -270,7 +287,14 @@ fn round(kwh: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_instant;
+    use super::{parse_instant, sum_measured};
+
+    #[test]
+    fn a_total_of_no_data_is_no_data_and_of_zeros_is_zero() {
+        assert_eq!(sum_measured([None, None]), None);
+        assert_eq!(sum_measured([None, Some(0.0), None]), Some(0.0));
+        assert_eq!(sum_measured([Some(0.1), None, Some(0.2)]), Some(0.3));
+    }
 
     #[test]
     fn dates_and_rfc3339_are_both_accepted() {

@@ -3,7 +3,7 @@
 
 use axum::{Json, extract::State, http::StatusCode};
 use chrono::{DateTime, Utc};
-use ems_common::{Claims, energy::Kwh};
+use ems_common::{Claims, Role, energy::Kwh};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -16,12 +16,12 @@ use crate::{
     extract::{AdminUser, ApiJson, ApiPath, ApiQuery, CurrentUser, ValidJson},
     pagination::{Page, PageQuery},
     state::ApiContext,
-    users::find_user,
 };
 
 /// A smart-metered device.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema, PartialEq)]
 pub struct Device {
+    /// The id its meter sends as `device_id` in every reading.
     pub id: Uuid,
     pub name: String,
     pub description: String,
@@ -33,11 +33,74 @@ pub struct Device {
     pub owner_username: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The timestamp of the device's oldest stored reading; `null` when it never sent one.
+    pub first_reading_at: Option<DateTime<Utc>>,
+    /// The device's newest stored reading (by its timestamp); `null` when it never sent one.
+    pub last_reading: Option<LastReading>,
 }
 
+/// The newest reading a device sent, as stored.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema, PartialEq)]
+pub struct LastReading {
+    /// The reading's timestamp: the end of the interval it measured.
+    pub at: DateTime<Utc>,
+    /// The energy used in that interval.
+    pub kwh: f64,
+    /// The interval's length in seconds (600 for a meter sampling every 10 minutes).
+    pub interval_s: i32,
+}
+
+/// A device as selected by [`DEVICE_SELECT`], with its newest reading in flat columns.
+#[derive(sqlx::FromRow)]
+struct DeviceRow {
+    id: Uuid,
+    name: String,
+    description: String,
+    location: String,
+    max_hourly_kwh: f64,
+    owner_id: Option<Uuid>,
+    owner_username: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    first_reading_at: Option<DateTime<Utc>>,
+    last_reading_at: Option<DateTime<Utc>>,
+    last_reading_kwh: Option<f64>,
+    last_reading_interval_s: Option<i32>,
+}
+
+impl From<DeviceRow> for Device {
+    fn from(row: DeviceRow) -> Self {
+        let last_reading = match (row.last_reading_at, row.last_reading_kwh, row.last_reading_interval_s) {
+            (Some(at), Some(kwh), Some(interval_s)) => Some(LastReading { at, kwh, interval_s }),
+            _ => None,
+        };
+        Device {
+            id: row.id,
+            name: row.name,
+            description: row.description,
+            location: row.location,
+            max_hourly_kwh: row.max_hourly_kwh,
+            owner_id: row.owner_id,
+            owner_username: row.owner_username,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+            first_reading_at: row.first_reading_at,
+            last_reading,
+        }
+    }
+}
+
+/// Devices with their owner's name and their oldest and newest readings. Both readings come from
+/// the ends of the readings' primary key (device_id, ts), one index probe each, so they are exact
+/// and cost the same however many readings a device has.
 const DEVICE_SELECT: &str = "SELECT d.id, d.name, d.description, d.location, \
      d.max_hourly_kwh::float8 AS max_hourly_kwh, d.owner_id, \
-     u.username AS owner_username, d.created_at, d.updated_at FROM devices d LEFT JOIN users u ON u.id = d.owner_id";
+     u.username AS owner_username, d.created_at, d.updated_at, \
+     (SELECT r.ts FROM readings r WHERE r.device_id = d.id ORDER BY r.ts LIMIT 1) AS first_reading_at, \
+     newest.ts AS last_reading_at, newest.kwh::float8 AS last_reading_kwh, newest.interval_s AS last_reading_interval_s \
+     FROM devices d LEFT JOIN users u ON u.id = d.owner_id \
+     LEFT JOIN LATERAL (SELECT r.ts, r.kwh, r.interval_s FROM readings r WHERE r.device_id = d.id \
+                        ORDER BY r.ts DESC LIMIT 1) AS newest ON true";
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct NewDevice {
@@ -121,11 +184,12 @@ fn no_such_device(id: Uuid) -> ApiError {
 
 /// Finds a device the caller may see: any for an administrator, only their own for a client.
 pub async fn visible_device(context: &ApiContext, caller: &Claims, id: Uuid) -> ApiResult<Device> {
-    let device = sqlx::query_as::<_, Device>(&format!("{DEVICE_SELECT} WHERE d.id = $1"))
+    let device: Device = sqlx::query_as::<_, DeviceRow>(&format!("{DEVICE_SELECT} WHERE d.id = $1"))
         .bind(id)
         .fetch_optional(&context.pool)
         .await?
-        .ok_or_else(|| no_such_device(id))?;
+        .ok_or_else(|| no_such_device(id))?
+        .into();
     if caller.is_admin() || device.owner_id == Some(caller.sub) {
         return Ok(device);
     }
@@ -145,7 +209,7 @@ async fn page_of_devices(context: &ApiContext, page: &PageQuery, filter: &Device
         .bind(filter.assigned)
         .fetch_one(&context.pool)
         .await?;
-    let devices = sqlx::query_as::<_, Device>(&format!(
+    let devices = sqlx::query_as::<_, DeviceRow>(&format!(
         "{DEVICE_SELECT} WHERE {condition} ORDER BY d.name, d.id LIMIT $4 OFFSET $5"
     ))
     .bind(&pattern)
@@ -155,7 +219,7 @@ async fn page_of_devices(context: &ApiContext, page: &PageQuery, filter: &Device
     .bind(page.offset())
     .fetch_all(&context.pool)
     .await?;
-    Ok(Page::new(devices, page, total))
+    Ok(Page::new(devices.into_iter().map(Device::from).collect(), page, total))
 }
 
 /// List and search all devices.
@@ -208,7 +272,7 @@ async fn create_device(
     ValidJson(new_device): ValidJson<NewDevice>,
 ) -> ApiResult<(StatusCode, Json<Device>)> {
     if let Some(owner_id) = new_device.owner_id {
-        find_user(&context.pool, owner_id).await.map_err(|_| ApiError::invalid("owner_id", "no user has this id"))?;
+        check_owner(&context, owner_id, "owner_id").await?;
     }
     let id: Uuid = sqlx::query_scalar(
         "INSERT INTO devices (id, name, description, location, max_hourly_kwh, owner_id) \
@@ -228,10 +292,11 @@ async fn create_device(
 }
 
 async fn fetch(context: &ApiContext, id: Uuid) -> ApiResult<Device> {
-    sqlx::query_as::<_, Device>(&format!("{DEVICE_SELECT} WHERE d.id = $1"))
+    sqlx::query_as::<_, DeviceRow>(&format!("{DEVICE_SELECT} WHERE d.id = $1"))
         .bind(id)
         .fetch_optional(&context.pool)
         .await?
+        .map(Device::from)
         .ok_or_else(|| no_such_device(id))
 }
 
@@ -308,7 +373,7 @@ async fn delete_device(
     Ok(StatusCode::NO_CONTENT)
 }
 
-/// Assign a device to a user (replacing any previous owner).
+/// Assign a device to a customer (replacing any previous owner); an administrator is refused (422).
 #[utoipa::path(put, path = "/api/devices/{id}/owner", tag = "devices", params(("id" = Uuid, Path)),
     request_body = Assignment, security(("bearer" = [])),
     responses(
@@ -344,7 +409,26 @@ async fn unassign_device(
     set_owner(&context, id, None).await
 }
 
+/// Devices belong to customers: an owner must be an existing account with the client role.
+/// An administrator's account is refused, so that no device ends up where no customer sees it.
+async fn check_owner(context: &ApiContext, user_id: Uuid, field: &str) -> ApiResult<()> {
+    let role: Option<Role> =
+        sqlx::query_scalar("SELECT role FROM users WHERE id = $1").bind(user_id).fetch_optional(&context.pool).await?;
+    match role {
+        None => Err(ApiError::invalid(field, "no user has this id")),
+        Some(Role::Admin) => Err(ApiError::invalid(
+            field,
+            "is an administrator's account; devices are assigned to customers: choose a customer, \
+             or change this user's role to client first",
+        )),
+        Some(Role::Client) => Ok(()),
+    }
+}
+
 async fn set_owner(context: &ApiContext, id: Uuid, owner: Option<Uuid>) -> ApiResult<Json<Device>> {
+    if let Some(user_id) = owner {
+        check_owner(context, user_id, "user_id").await?;
+    }
     let updated = sqlx::query("UPDATE devices SET owner_id = $2, updated_at = now() WHERE id = $1")
         .bind(id)
         .bind(owner)

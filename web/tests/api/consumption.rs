@@ -1,4 +1,4 @@
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -20,7 +20,7 @@ async fn hourly(app: &TestApp, device: &str, hour: &str, kwh: f64) {
 }
 
 #[tokio::test]
-async fn a_device_series_has_one_zero_filled_point_per_step() {
+async fn a_device_series_has_one_point_per_step_null_where_nothing_was_measured() {
     let app = spawn_app().await;
     let (_, token) = app.admin().await;
     let (ana, ana_token) = app.client_user("ana").await;
@@ -40,8 +40,9 @@ async fn a_device_series_has_one_zero_filled_point_per_step() {
     let points = day["points"].as_array().unwrap();
     assert_eq!(points.len(), 24);
     assert_eq!(
-        (points[0]["kwh"].as_f64(), points[13]["kwh"].as_f64(), points[5]["kwh"].as_f64()),
-        (Some(1.25), Some(2.5), Some(0.0))
+        (points[0]["kwh"].as_f64(), points[13]["kwh"].as_f64(), &points[5]["kwh"]),
+        (Some(1.25), Some(2.5), &Value::Null),
+        "an hour without readings is not measured, so null rather than 0"
     );
     assert_eq!(points[13]["start"], "2026-03-01T13:00:00Z");
     assert_eq!((day["total_kwh"].as_f64(), day["max_hourly_kwh"].as_f64()), (Some(3.75), Some(2.0)));
@@ -52,9 +53,9 @@ async fn a_device_series_has_one_zero_filled_point_per_step() {
         .json()
         .await
         .unwrap();
-    let daily: Vec<f64> =
-        week["points"].as_array().unwrap().iter().map(|point| point["kwh"].as_f64().unwrap()).collect();
-    assert_eq!(daily, [3.75, 0.5, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    let daily: Vec<Option<f64>> =
+        week["points"].as_array().unwrap().iter().map(|point| point["kwh"].as_f64()).collect();
+    assert_eq!(daily, [Some(3.75), Some(0.5), None, None, None, None, None]);
 
     let months: Value = app
         .get(&format!("/api/devices/{id}/consumption?from=2026-01-15&to=2026-05-01&step=month"), &ana_token)
@@ -62,21 +63,79 @@ async fn a_device_series_has_one_zero_filled_point_per_step() {
         .json()
         .await
         .unwrap();
-    let monthly: Vec<(&str, f64)> = months["points"]
+    let monthly: Vec<(&str, Option<f64>)> = months["points"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|point| (point["start"].as_str().unwrap(), point["kwh"].as_f64().unwrap()))
+        .map(|point| (point["start"].as_str().unwrap(), point["kwh"].as_f64()))
         .collect();
     assert_eq!(
         monthly,
         [
-            ("2026-01-01T00:00:00Z", 0.0),
-            ("2026-02-01T00:00:00Z", 0.0),
-            ("2026-03-01T00:00:00Z", 4.25),
-            ("2026-04-01T00:00:00Z", 4.0)
+            ("2026-01-01T00:00:00Z", None),
+            ("2026-02-01T00:00:00Z", None),
+            ("2026-03-01T00:00:00Z", Some(4.25)),
+            ("2026-04-01T00:00:00Z", Some(4.0))
         ]
     );
+}
+
+#[tokio::test]
+async fn a_zero_reading_is_zero_while_no_reading_and_the_future_are_null() {
+    let app = spawn_app().await;
+    let (_, token) = app.admin().await;
+    let (ana, ana_token) = app.client_user("ana").await;
+    let idle = app.create_device(&token, json!({"name": "Idle", "max_hourly_kwh": 2.0, "owner_id": ana.id})).await;
+    let silent = app.create_device(&token, json!({"name": "Silent", "max_hourly_kwh": 2.0, "owner_id": ana.id})).await;
+    let (idle, silent) = (idle["id"].as_str().unwrap(), silent["id"].as_str().unwrap());
+    // The idle device reported, and used nothing, at 03:00 and now.
+    hourly(&app, idle, "2026-03-01T03:00:00Z", 0.0).await;
+    let this_hour = Utc::now().duration_trunc(TimeDelta::hours(1)).unwrap();
+    hourly(&app, idle, &this_hour.to_rfc3339(), 0.0).await;
+
+    let series = async |id: &str, query: String| -> Value {
+        app.get(&format!("/api/devices/{id}/consumption?{query}"), &ana_token).await.json().await.unwrap()
+    };
+    let kwh = |series: &Value| -> Vec<Option<f64>> {
+        series["points"].as_array().unwrap().iter().map(|point| point["kwh"].as_f64()).collect()
+    };
+
+    let measured = series(idle, "from=2026-03-01&to=2026-03-02".into()).await;
+    let mut expected = vec![None; 24];
+    expected[3] = Some(0.0);
+    assert_eq!(kwh(&measured), expected);
+    assert_eq!(measured["total_kwh"].as_f64(), Some(0.0), "readings that add up to nothing are 0 kWh");
+
+    let never = series(silent, "from=2026-03-01&to=2026-03-02".into()).await;
+    assert_eq!(kwh(&never), vec![None; 24]);
+    assert_eq!(never["total_kwh"], Value::Null, "no reading at all is no total, not 0 kWh");
+    let never_by_day = series(silent, "from=2026-03-01&to=2026-03-08&step=day".into()).await;
+    assert_eq!(kwh(&never_by_day), vec![None; 7]);
+
+    // From this hour to two hours on: this hour was measured, the coming ones cannot have been.
+    let ahead = series(
+        idle,
+        format!(
+            "from={}&to={}",
+            this_hour.format("%Y-%m-%dT%H:%M:%SZ"),
+            (this_hour + TimeDelta::hours(3)).format("%Y-%m-%dT%H:%M:%SZ")
+        ),
+    )
+    .await;
+    assert_eq!(kwh(&ahead), [Some(0.0), None, None]);
+
+    let day: Value = app.get("/api/me/consumption?date=2026-03-01", &ana_token).await.json().await.unwrap();
+    assert_eq!(day["total_kwh"].as_f64(), Some(0.0));
+    assert_eq!(day["hours"][3].as_f64(), Some(0.0));
+    assert_eq!((&day["hours"][2], &day["hours"][4]), (&Value::Null, &Value::Null));
+    let devices = day["devices"].as_array().unwrap();
+    assert_eq!((devices[0]["name"].as_str(), devices[0]["total_kwh"].as_f64()), (Some("Idle"), Some(0.0)));
+    assert_eq!((devices[1]["name"].as_str(), &devices[1]["total_kwh"]), (Some("Silent"), &Value::Null));
+    assert!(devices[1]["hours"].as_array().unwrap().iter().all(Value::is_null), "{}", devices[1]["hours"]);
+
+    let empty: Value = app.get("/api/me/consumption?date=2026-02-01", &ana_token).await.json().await.unwrap();
+    assert_eq!(empty["total_kwh"], Value::Null, "a day before any data");
+    assert!(empty["hours"].as_array().unwrap().iter().all(Value::is_null));
 }
 
 #[tokio::test]

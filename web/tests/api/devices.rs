@@ -228,3 +228,82 @@ async fn a_limit_is_stored_as_the_decimal_it_was_written_as() {
     assert_eq!(error_of(too_small).await.2, ["max_hourly_kwh"]);
     assert_eq!(stored(id).await, "0.300000");
 }
+
+async fn reading(app: &crate::helpers::TestApp, device: &str, ts: &str, kwh: f64) {
+    sqlx::query("INSERT INTO readings (device_id, ts, kwh, interval_s) VALUES ($1, $2, $3, 600)")
+        .bind(uuid::Uuid::parse_str(device).unwrap())
+        .bind(ts.parse::<chrono::DateTime<chrono::Utc>>().unwrap())
+        .bind(kwh)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_device_shows_its_first_and_last_reading_and_none_before_it_reports() {
+    let app = spawn_app().await;
+    let (_, token) = app.admin().await;
+    let (ana, ana_token) = app.client_user("ana").await;
+    let oven = app.create_device(&token, json!({"name": "Oven", "max_hourly_kwh": 2.0, "owner_id": ana.id})).await;
+    let spare = app.create_device(&token, json!({"name": "Spare", "max_hourly_kwh": 1.0, "owner_id": ana.id})).await;
+    let oven_id = oven["id"].as_str().unwrap();
+    assert_eq!((&oven["first_reading_at"], &oven["last_reading"]), (&Value::Null, &Value::Null));
+
+    // Out of order, as a meter catching up might send them; the newest by timestamp counts.
+    reading(&app, oven_id, "2026-03-01T10:20:00Z", 0.25).await;
+    reading(&app, oven_id, "2026-03-01T10:40:00Z", 0.0).await;
+    reading(&app, oven_id, "2026-03-01T10:30:00Z", 0.5).await;
+
+    let one: Value = app.get(&format!("/api/devices/{oven_id}"), &ana_token).await.json().await.unwrap();
+    assert_eq!(one["first_reading_at"], "2026-03-01T10:20:00Z");
+    assert_eq!(one["last_reading"], json!({"at": "2026-03-01T10:40:00Z", "kwh": 0.0, "interval_s": 600}));
+
+    let mine: Value = app.get("/api/me/devices", &ana_token).await.json().await.unwrap();
+    let listed: Vec<(&str, &Value)> = mine["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|device| (device["name"].as_str().unwrap(), &device["last_reading"]["at"]))
+        .collect();
+    assert_eq!(listed, [("Oven", &json!("2026-03-01T10:40:00Z")), ("Spare", &Value::Null)]);
+    let all: Value = app.get("/api/devices", &token).await.json().await.unwrap();
+    assert_eq!(all["items"][0]["last_reading"]["kwh"].as_f64(), Some(0.0));
+    assert_eq!(all["items"][1]["last_reading"], Value::Null, "{}", spare["name"]);
+}
+
+#[tokio::test]
+async fn a_device_is_not_assigned_to_an_administrator() {
+    let app = spawn_app().await;
+    let (admin, token) = app.admin().await;
+    let device = app.create_device(&token, json!({"name": "Kitchen", "max_hourly_kwh": 2.0})).await;
+    let path = format!("/api/devices/{}/owner", device["id"].as_str().unwrap());
+
+    let refused = app.call(Method::PUT, &path, Some(&token), Some(json!({"user_id": admin.id}))).await;
+    assert_eq!(refused.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let (code, message, fields) = error_of(refused).await;
+    assert_eq!((code.as_str(), fields), ("validation_failed", vec!["user_id".to_owned()]));
+    let body: Value =
+        app.call(Method::PUT, &path, Some(&token), Some(json!({"user_id": admin.id}))).await.json().await.unwrap();
+    let reason = body["fields"][0]["message"].as_str().unwrap();
+    assert!(reason.contains("administrator") && reason.contains("customer"), "{message}: {reason}");
+    let unchanged: Value =
+        app.get(&format!("/api/devices/{}", device["id"].as_str().unwrap()), &token).await.json().await.unwrap();
+    assert_eq!(unchanged["owner_id"], Value::Null);
+
+    let created = app
+        .call(
+            Method::POST,
+            "/api/devices",
+            Some(&token),
+            Some(json!({"name": "Office", "max_hourly_kwh": 1.0, "owner_id": admin.id})),
+        )
+        .await;
+    assert_eq!(created.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(error_of(created).await.2, ["owner_id"]);
+    let count: i64 = sqlx::query_scalar("SELECT count(*) FROM devices").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(count, 1, "the refused device was not created");
+
+    let (ana, _) = app.client_user("ana").await;
+    let assigned = app.call(Method::PUT, &path, Some(&token), Some(json!({"user_id": ana.id}))).await;
+    assert_eq!(assigned.status(), StatusCode::OK, "a customer is fine");
+}

@@ -166,7 +166,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** A device's consumption over a range, one point per step, zero-filled. */
+        /** A device's consumption over a range, one point per step: `null` where nothing was measured. */
         get: operations["device_consumption"];
         put?: never;
         post?: never;
@@ -184,7 +184,7 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        /** Assign a device to a user (replacing any previous owner). */
+        /** Assign a device to a customer (replacing any previous owner); an administrator is refused (422). */
         put: operations["assign_device"];
         post?: never;
         /** Unassign a device from its owner. */
@@ -478,18 +478,33 @@ export interface components {
             /** Format: date */
             date: string;
             devices: components["schemas"]["DeviceDay"][];
-            /** @description All devices together, 24 hourly values from 00:00 UTC. */
-            hours: number[];
-            /** Format: double */
-            total_kwh: number;
+            /**
+             * @description All devices together, 24 hourly values from 00:00 UTC; `null` for an hour in which no
+             *     device has a reading.
+             */
+            hours: (number | null)[];
+            /**
+             * Format: double
+             * @description All devices' total; `null` when none has a reading that day.
+             */
+            total_kwh?: number | null;
         };
         /** @description A smart-metered device. */
         Device: {
             /** Format: date-time */
             created_at: string;
             description: string;
-            /** Format: uuid */
+            /**
+             * Format: date-time
+             * @description The timestamp of the device's oldest stored reading; `null` when it never sent one.
+             */
+            first_reading_at?: string | null;
+            /**
+             * Format: uuid
+             * @description The id its meter sends as `device_id` in every reading.
+             */
             id: string;
+            last_reading?: null | components["schemas"]["LastReading"];
             location: string;
             /**
              * Format: double
@@ -517,13 +532,16 @@ export interface components {
         DeviceDay: {
             /** Format: uuid */
             device_id: string;
-            /** @description 24 hourly values, from 00:00 UTC. */
-            hours: number[];
+            /** @description 24 hourly values, from 00:00 UTC; `null` for an hour without any reading. */
+            hours: (number | null)[];
             /** Format: double */
             max_hourly_kwh: number;
             name: string;
-            /** Format: double */
-            total_kwh: number;
+            /**
+             * Format: double
+             * @description The day's total; `null` when the device has no reading that day.
+             */
+            total_kwh?: number | null;
         };
         /** @description An error body: a stable machine `code`, a sentence for people, and per-field details on 422. */
         ErrorBody: {
@@ -553,6 +571,24 @@ export interface components {
             has_more: boolean;
             messages: components["schemas"]["ChatMessage"][];
             mode: components["schemas"]["ConversationMode"];
+        };
+        /** @description The newest reading a device sent, as stored. */
+        LastReading: {
+            /**
+             * Format: date-time
+             * @description The reading's timestamp: the end of the interval it measured.
+             */
+            at: string;
+            /**
+             * Format: int32
+             * @description The interval's length in seconds (600 for a meter sampling every 10 minutes).
+             */
+            interval_s: number;
+            /**
+             * Format: double
+             * @description The energy used in that interval.
+             */
+            kwh: number;
         };
         LoginRequest: {
             password: string;
@@ -638,8 +674,17 @@ export interface components {
                 /** Format: date-time */
                 created_at: string;
                 description: string;
-                /** Format: uuid */
+                /**
+                 * Format: date-time
+                 * @description The timestamp of the device's oldest stored reading; `null` when it never sent one.
+                 */
+                first_reading_at?: string | null;
+                /**
+                 * Format: uuid
+                 * @description The id its meter sends as `device_id` in every reading.
+                 */
                 id: string;
+                last_reading?: null | components["schemas"]["LastReading"];
                 location: string;
                 /**
                  * Format: double
@@ -693,8 +738,12 @@ export interface components {
             total_pages: number;
         };
         Point: {
-            /** Format: double */
-            kwh: number;
+            /**
+             * Format: double
+             * @description The energy measured in the step; `null` when no reading of the device falls in it (not
+             *     measured, which is not the same as `0`: readings that add up to nothing).
+             */
+            kwh?: number | null;
             /**
              * Format: date-time
              * @description Start of the step (UTC).
@@ -743,8 +792,11 @@ export interface components {
             max_hourly_kwh: number;
             points: components["schemas"]["Point"][];
             step: components["schemas"]["Step"];
-            /** Format: double */
-            total_kwh: number;
+            /**
+             * Format: double
+             * @description The sum of the points that have data; `null` when none has.
+             */
+            total_kwh?: number | null;
         };
         /**
          * @description What a successful login or refresh returns. The refresh token is not in it: it comes as the
