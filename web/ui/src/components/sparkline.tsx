@@ -5,12 +5,21 @@ import { useId } from 'preact/hooks';
  * it says, so screen readers get its label only. Bars above the limit are drawn in the danger
  * colour and hatched, so the difference does not rest on colour alone.
  */
-export function Sparkline({ values, limit, label }: { values: readonly number[]; limit: number; label: string }) {
+export function Sparkline({
+  values,
+  limit,
+  label,
+}: {
+  /** kWh per step; null (not measured) and 0 both draw no bar. */
+  values: readonly (number | null)[];
+  limit: number;
+  label: string;
+}) {
   const hatch = `sparkline-over-${useId()}`;
   const width = 240;
   const height = 48;
   const slot = width / Math.max(values.length, 1);
-  const top = Math.max(limit, ...values) * 1.1 || 1;
+  const top = Math.max(limit, ...values.map((kwh) => kwh ?? 0)) * 1.1 || 1;
   const y = (kwh: number) => height - (kwh / top) * height;
   return (
     <svg class="sparkline" viewBox={`0 0 ${width} ${height}`} role="img" aria-label={label} preserveAspectRatio="none">
@@ -22,7 +31,7 @@ export function Sparkline({ values, limit, label }: { values: readonly number[];
       </defs>
       <line class="sparkline-base" x1="0" x2={width} y1={height - 0.5} y2={height - 0.5} />
       {values.map((kwh, index) =>
-        kwh > 0 ? (
+        kwh !== null && kwh > 0 ? (
           <rect
             key={index}
             class={kwh > limit ? 'sparkline-bar sparkline-bar--over' : 'sparkline-bar'}

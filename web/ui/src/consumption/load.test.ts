@@ -5,9 +5,16 @@ import { slotStarts, type Period, type SeriesRequest } from './period';
 
 const week: Period = { kind: 'week', start: '2026-11-23' };
 const day: Period = { kind: 'day', start: '2026-11-23' };
+const both = [
+  { id: 'a', name: 'Oven' },
+  { id: 'b', name: 'Heat pump' },
+];
 
-/** A fake API whose devices used `daily[device]` kWh on each day of the week asked for. */
-function source(daily: Record<string, number[]>) {
+/**
+ * A fake API whose devices used `daily[device]` kWh on each day of the week asked for; null (or
+ * a device not listed) is a day without readings, as the API answers it.
+ */
+function source(daily: Record<string, (number | null)[]>) {
   const asked: string[] = [];
   const fake: ConsumptionSource = {
     async deviceSeries(device: string, query: SeriesRequest): Promise<Series> {
@@ -17,17 +24,21 @@ function source(daily: Record<string, number[]>) {
         device_id: device,
         step: query.step,
         max_hourly_kwh: 2.5,
-        total_kwh: 0,
-        points: slotStarts(period).map((start, index) => ({ start, kwh: daily[device]?.[index] ?? 0 })),
+        total_kwh: null,
+        points: slotStarts(period).map((start, index) => ({ start, kwh: daily[device]?.[index] ?? null })),
       };
     },
     async myDay(date: string): Promise<MyDay> {
       asked.push(`me ${date}`);
+      const hours = (at: number, kwh: number) => Array.from({ length: 24 }, (_, hour) => (hour === at ? kwh : null));
       return {
         date,
-        total_kwh: 1,
-        hours: Array.from({ length: 24 }, (_, hour) => (hour === 3 ? 0.1 + 0.2 : 0)),
-        devices: [],
+        total_kwh: 0.3,
+        hours: hours(3, 0.1 + 0.2),
+        devices: [
+          { device_id: 'b', name: 'Heat pump', max_hourly_kwh: 2, total_kwh: 0.3, hours: hours(3, 0.1 + 0.2) },
+          { device_id: 'a', name: 'Oven', max_hourly_kwh: 3, total_kwh: null, hours: hours(-1, 0) },
+        ],
       };
     },
   };
@@ -35,31 +46,42 @@ function source(daily: Record<string, number[]>) {
 }
 
 describe('loadPeriod', () => {
-  it('shows one device with its limit', async () => {
-    const { fake, asked } = source({ a: [1, 2, 3, 4, 5, 6, 7] });
-    expect(await loadPeriod(fake, { device: 'a' }, week)).toEqual({ values: [1, 2, 3, 4, 5, 6, 7], limit: 2.5 });
+  it('shows one device with its limit, null where nothing was measured', async () => {
+    const { fake, asked } = source({ a: [1, 2, 0, null, 5, 6, 7] });
+    expect(await loadPeriod(fake, { device: 'a' }, week)).toEqual({
+      values: [1, 2, 0, null, 5, 6, 7],
+      limit: 2.5,
+      devices: null,
+    });
     expect(asked).toEqual(['a 2026-11-23 2026-11-30 day']);
   });
 
-  it('takes all devices’ day from the day endpoint', async () => {
+  it('takes all devices’ day, each device too, from the day endpoint', async () => {
     const { fake, asked } = source({});
-    const result = await loadPeriod(fake, { all: ['a', 'b'] }, day);
+    const result = await loadPeriod(fake, { all: both }, day);
     expect(result.values[3]).toBe(0.3);
+    expect(result.values[4]).toBeNull();
     expect(result.limit).toBeNull();
+    expect(result.devices?.map((device) => [device.name, device.values[3]])).toEqual([
+      ['Heat pump', 0.3],
+      ['Oven', null],
+    ]);
     expect(asked).toEqual(['me 2026-11-23']);
   });
 
-  it('adds up every device’s days for a week', async () => {
-    const { fake, asked } = source({ a: [1, 0, 0.1, 0, 0, 0, 0], b: [0.5, 2, 0.2, 0, 0, 0, 1] });
-    expect(await loadPeriod(fake, { all: ['a', 'b'] }, week)).toEqual({
-      values: [1.5, 2, 0.3, 0, 0, 0, 1],
-      limit: null,
-    });
+  it('adds up every device’s days for a week, keeping each device’s own', async () => {
+    const { fake, asked } = source({ a: [1, 0, 0.1, null, null, null, null], b: [0.5, 2, 0.2, 0, null, null, 1] });
+    const result = await loadPeriod(fake, { all: both }, week);
+    expect(result.values).toEqual([1.5, 2, 0.3, 0, null, null, 1]);
+    expect(result.devices).toEqual([
+      { id: 'a', name: 'Oven', values: [1, 0, 0.1, null, null, null, null] },
+      { id: 'b', name: 'Heat pump', values: [0.5, 2, 0.2, 0, null, null, 1] },
+    ]);
     expect(asked.sort()).toEqual(['a 2026-11-23 2026-11-30 day', 'b 2026-11-23 2026-11-30 day']);
   });
 
-  it('shows zeros for a customer without devices', async () => {
+  it('shows no data, not zeros, for a customer without devices', async () => {
     const { fake } = source({});
-    expect((await loadPeriod(fake, { all: [] }, week)).values).toEqual([0, 0, 0, 0, 0, 0, 0]);
+    expect((await loadPeriod(fake, { all: [] }, week)).values).toEqual([null, null, null, null, null, null, null]);
   });
 });

@@ -1,24 +1,35 @@
-// Fetches what the consumption view shows for one period: one device's series, or the sum of
-// all the customer's devices (their day from /api/me/consumption, or each device's daily series
-// added up for a week or a month).
+// Fetches what the consumption view shows for one period: one device's series, or all the
+// customer's devices, each on its own and added up (their day from /api/me/consumption, or each
+// device's daily series for a week or a month).
 import type { MyDay, Series } from '../api/types';
 import { seriesQuery, type Period, type SeriesRequest } from './period';
-import { roundKwh, sumSeries, valuesForPeriod } from './series';
+import { roundKwh, sumSeries, valuesForPeriod, type DeviceValues, type Measured } from './series';
 
 export interface ConsumptionSource {
   deviceSeries(deviceId: string, query: SeriesRequest, signal?: AbortSignal): Promise<Series>;
   myDay(date: string, signal?: AbortSignal): Promise<MyDay>;
 }
 
-/** One device, or all of `deviceIds` added up. */
-export type Target = { device: string } | { all: readonly string[] };
+/** A device as the view names it. */
+export interface NamedDevice {
+  id: string;
+  name: string;
+}
+
+/** One device, or all of these added up. */
+export type Target = { device: string } | { all: readonly NamedDevice[] };
 
 export interface PeriodValues {
-  /** One value per step of the period. */
-  values: number[];
+  /** One value per step of the period; null where nothing was measured. */
+  values: Measured[];
   /** The device's hourly limit; null for all devices together, where no single limit applies. */
   limit: number | null;
+  /** For all devices: each device's values, in the order given; null for one device. */
+  devices: DeviceValues[] | null;
 }
+
+const measured = (values: readonly (number | null | undefined)[]): Measured[] =>
+  values.map((value) => (value == null ? null : roundKwh(value)));
 
 export async function loadPeriod(
   source: ConsumptionSource,
@@ -28,13 +39,25 @@ export async function loadPeriod(
 ): Promise<PeriodValues> {
   if ('device' in target) {
     const series = await source.deviceSeries(target.device, seriesQuery(period), signal);
-    return { values: valuesForPeriod(series.points, period), limit: series.max_hourly_kwh };
+    return { values: valuesForPeriod(series.points, period), limit: series.max_hourly_kwh, devices: null };
   }
   if (period.kind === 'day') {
     const day = await source.myDay(period.start, signal);
-    return { values: day.hours.map(roundKwh), limit: null };
+    const devices = day.devices.map((device) => ({
+      id: device.device_id,
+      name: device.name,
+      values: measured(device.hours),
+    }));
+    return { values: measured(day.hours), limit: null, devices };
   }
-  const all = await Promise.all(target.all.map((device) => source.deviceSeries(device, seriesQuery(period), signal)));
-  const values = sumSeries(all.map((series) => valuesForPeriod(series.points, period)));
-  return { values: values.length ? values : valuesForPeriod([], period), limit: null };
+  const all = await Promise.all(
+    target.all.map((device) => source.deviceSeries(device.id, seriesQuery(period), signal)),
+  );
+  const devices = target.all.map((device, index) => ({
+    id: device.id,
+    name: device.name,
+    values: valuesForPeriod(all[index]!.points, period),
+  }));
+  const values = sumSeries(devices.map((device) => device.values));
+  return { values: values.length ? values : valuesForPeriod([], period), limit: null, devices };
 }

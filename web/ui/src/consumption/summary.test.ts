@@ -5,8 +5,14 @@ import { describeChange, summarise } from './summary';
 const day: Period = { kind: 'day', start: '2026-11-23' };
 const week: Period = { kind: 'week', start: '2026-11-23' };
 
+/** A day's hours: these measured, every other hour measured as 0. */
 function hours(values: Record<number, number>): number[] {
   return Array.from({ length: 24 }, (_, hour) => values[hour] ?? 0);
+}
+
+/** A day's hours: only these measured, the others without readings. */
+function measuredHours(values: Record<number, number>): (number | null)[] {
+  return Array.from({ length: 24 }, (_, hour) => values[hour] ?? null);
 }
 
 describe('summarise', () => {
@@ -21,6 +27,28 @@ describe('summarise', () => {
       'Total 0 kWh.',
       'Nothing was used.',
       'No hour went over the limit of 2 kWh.',
+    ]);
+  });
+
+  it('says there were no readings, which is not 0 kWh', () => {
+    expect(summarise({ period: day, values: measuredHours({}), previous: null, limit: 2 })).toEqual([
+      'No readings for this period.',
+    ]);
+    expect(summarise({ period: day, values: measuredHours({}), previous: hours({ 1: 2 }), limit: 2 })).toEqual([
+      'No readings for this period.',
+      'The previous day: 2 kWh.',
+    ]);
+  });
+
+  it('counts the steps without readings, and does not compare with a period without any', () => {
+    expect(
+      summarise({ period: day, values: measuredHours({ 8: 0, 9: 0 }), previous: measuredHours({}), limit: 2 }),
+    ).toEqual([
+      'Total 0 kWh.',
+      'Nothing was used.',
+      'No hour went over the limit of 2 kWh.',
+      'No readings for the previous day to compare with.',
+      'No readings for 22 of 24 hours.',
     ]);
   });
 

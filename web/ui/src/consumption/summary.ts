@@ -2,13 +2,14 @@
 // chart's text alternative).
 import { formatKwh, plural } from '../format/format';
 import { PREVIOUS_NAMES, slotName, slotStarts, type Period } from './period';
-import { changeFrom, peakOf, stepsOverLimit, totalOf } from './series';
+import { changeFrom, peakOf, stepsOverLimit, totalOf, type Measured } from './series';
 
 export interface SummaryInput {
   period: Period;
-  values: readonly number[];
+  /** One value per step; null where nothing was measured. */
+  values: readonly Measured[];
   /** The previous period's values, when comparing. */
-  previous: readonly number[] | null;
+  previous: readonly Measured[] | null;
   /** The device's hourly limit; null for all devices together. */
   limit: number | null;
   locale?: string;
@@ -24,8 +25,26 @@ export function describeChange(previousTotal: number, currentTotal: number, peri
   return `${amount}${percent} ${change.kwh > 0 ? 'more' : 'less'} than the ${name}`;
 }
 
+/** What the total line says: the kWh measured, or that nothing was (which is not 0 kWh). */
+export function describeTotal(values: readonly Measured[], locale?: string): string {
+  const total = totalOf(values);
+  return total === null ? NO_READINGS : formatKwh(total, locale);
+}
+
+/** Said of a period, a table's total or a chart in which no step was measured. */
+export const NO_READINGS = 'No readings for this period';
+
 export function summarise({ period, values, previous, limit, locale }: SummaryInput): string[] {
   const total = totalOf(values);
+  const name = PREVIOUS_NAMES[period.kind];
+  const previousTotal = previous ? totalOf(previous) : null;
+  if (total === null) {
+    const sentences = [`${NO_READINGS}.`];
+    if (previous && previousTotal !== null) {
+      sentences.push(`The ${name}: ${formatKwh(previousTotal, locale)}.`);
+    }
+    return sentences;
+  }
   const sentences = [`Total ${formatKwh(total, locale)}.`];
   const peak = peakOf(values);
   const stepWord = period.kind === 'day' ? 'hour' : 'day';
@@ -44,8 +63,14 @@ export function summarise({ period, values, previous, limit, locale }: SummaryIn
     );
   }
   if (previous) {
-    const change = describeChange(totalOf(previous), total, period, locale);
-    sentences.push(`${change.charAt(0).toUpperCase()}${change.slice(1)} (${formatKwh(totalOf(previous), locale)}).`);
+    if (previousTotal === null) {
+      sentences.push(`No readings for the ${name} to compare with.`);
+    } else {
+      const change = describeChange(previousTotal, total, period, locale);
+      sentences.push(`${change.charAt(0).toUpperCase()}${change.slice(1)} (${formatKwh(previousTotal, locale)}).`);
+    }
   }
+  const missing = values.filter((value) => value === null).length;
+  if (missing > 0) sentences.push(`No readings for ${missing} of ${plural(values.length, stepWord)}.`);
   return sentences;
 }

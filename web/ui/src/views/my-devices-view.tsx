@@ -18,6 +18,8 @@ const PER_PAGE = 24;
 const TODAY_REFRESH_MS = 5 * 60_000;
 
 interface Today {
+  /** Counts the loads, so that what depends on the time (the devices' last readings) loads again too. */
+  version: number;
   day: MyDay | null;
   /** Unacknowledged alerts about today's hours, per device id. */
   openAlerts: Map<string, number>;
@@ -26,7 +28,7 @@ interface Today {
 
 /** Today's consumption of every device and its open alerts; again on each live alert. */
 function useToday(): Today {
-  const [today, setToday] = useState<Today>({ day: null, openAlerts: new Map(), error: null });
+  const [today, setToday] = useState<Omit<Today, 'version'>>({ day: null, openAlerts: new Map(), error: null });
   const [version, setVersion] = useState(0);
 
   useEffect(() => {
@@ -61,14 +63,17 @@ function useToday(): Today {
     return () => controller.abort();
   }, [version]);
 
-  return today;
+  return { ...today, version };
 }
 
-/** A customer's devices, as cards with today's consumption against each limit. */
+/** A customer's devices, as cards with their last reading and today's consumption against each limit. */
 export default function MyDevicesView() {
   const page = pageParam(useObservable(currentLocation).query);
-  const list = usePagedList((signal) => listMyDevices({ page, per_page: PER_PAGE }, signal), String(page));
   const today = useToday();
+  const list = usePagedList(
+    (signal) => listMyDevices({ page, per_page: PER_PAGE }, signal),
+    JSON.stringify([page, today.version]),
+  );
 
   function todayOf(deviceId: string): DeviceToday | null {
     if (!today.day) return null;

@@ -11,7 +11,7 @@ import { ROLE_LABELS } from './roles';
 
 const SHOWN = 8;
 
-/** Gives a device to a user found by searching names. */
+/** Gives a device to a customer found by searching names. */
 export function AssignDialog({
   device,
   onClose,
@@ -25,7 +25,8 @@ export function AssignDialog({
   const [chosen, setChosen] = useState<string | null>(device.owner_id ?? null);
   const [error, setError] = useState<string | null>(null);
   const [submitting, setSubmitting] = useState(false);
-  const users = usePagedList((signal) => listUsers({ q: search, per_page: SHOWN }, signal), search);
+  // Devices belong to customers: administrators are not offered (the API refuses them too).
+  const users = usePagedList((signal) => listUsers({ q: search, role: 'client', per_page: SHOWN }, signal), search);
 
   async function assign(event: Event) {
     event.preventDefault();
@@ -53,7 +54,7 @@ export function AssignDialog({
         <fieldset class="choices" aria-busy={users.loading}>
           <legend>Owner</legend>
           {users.error && <p class="form-error">{users.error}</p>}
-          {found && found.total === 0 && <p class="empty">No user matches “{search}”.</p>}
+          {found && found.total === 0 && <p class="empty">No customer matches “{search}”.</p>}
           {found?.items.map((user) => (
             <label key={user.id} class="choice">
               <input

@@ -1,11 +1,13 @@
 import { deleteDevice, listDevices, unassignDevice } from '../../api/devices';
 import type { Device } from '../../api/types';
 import { ConfirmDialog } from '../../components/confirm-dialog';
+import { CopyableText } from '../../components/copy-button';
 import { ListFilter } from '../../components/list-filter';
 import { ListPage, useListActions } from '../../components/list-page';
 import { RowAction } from '../../components/row-action';
 import { SearchBox } from '../../components/search-box';
-import { formatKwh } from '../../format/format';
+import { formatKwh, formatTimeUtc } from '../../format/format';
+import { formatAgo, liveness } from '../../format/relative';
 import { pageParam, usePagedList } from '../../hooks/use-paged-list';
 import { useObservable } from '../../lib/use-observable';
 import { currentLocation, navigate, withParams } from '../../router/location';
@@ -81,6 +83,11 @@ export default function DevicesView() {
           { label: 'Location', cell: (device) => device.location || '—' },
           { label: 'Hourly limit', cell: (device) => formatKwh(device.max_hourly_kwh) },
           { label: 'Owner', cell: (device) => device.owner_username ?? <span class="muted">Not assigned</span> },
+          {
+            label: 'Device id',
+            cell: (device) => <CopyableText text={device.id} target={`the device id of ${device.name}`} />,
+          },
+          { label: 'Last reading', cell: (device) => <LastReadingCell device={device} /> },
         ],
         actions: (device) => (
           <>
@@ -124,5 +131,24 @@ export default function DevicesView() {
         </ConfirmDialog>
       )}
     </ListPage>
+  );
+}
+
+/** "3 h ago, 0.25 kWh" with the exact time as its tooltip, and whether the meter is reporting. */
+function LastReadingCell({ device }: { device: Device }) {
+  const last = device.last_reading ?? null;
+  if (!last) return <span class="muted">No readings yet</span>;
+  const status = liveness(last);
+  return (
+    <span class="last-reading">
+      <time dateTime={last.at} title={formatTimeUtc(last.at)}>
+        {formatAgo(last.at)}
+      </time>
+      , {formatKwh(last.kwh)}{' '}
+      <span class={`status-tag status-tag--${status.online ? 'live' : 'down'}`} title={status.rule}>
+        <span aria-hidden="true">{status.online ? 'Online' : 'Offline'}</span>
+        <span class="visually-hidden">{status.rule}</span>
+      </span>
+    </span>
   );
 }

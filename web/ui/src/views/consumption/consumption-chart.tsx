@@ -4,7 +4,7 @@
 import 'uplot/dist/uPlot.min.css';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
-import { chartColumns, yMaximum, type ChartModel } from '../../consumption/series';
+import { chartColumns, totalOf, yMaximum, type ChartModel } from '../../consumption/series';
 import { formatKwh } from '../../format/format';
 import { themeChoice } from '../../theme/theme';
 
@@ -15,7 +15,12 @@ interface Colours {
   current: string;
   previous: string;
   limit: string;
+  /** One colour per device of a breakdown, repeating after the last. */
+  devices: string[];
 }
+
+/** How many `--device-colour-N` variables the stylesheet defines. */
+const DEVICE_COLOURS = 6;
 
 /** The page's colours as the canvas needs them: CSS variables resolved for the current theme. */
 function resolveColours(host: HTMLElement): Colours {
@@ -32,6 +37,7 @@ function resolveColours(host: HTMLElement): Colours {
     current: resolve('--primary'),
     previous: resolve('--muted'),
     limit: resolve('--danger'),
+    devices: Array.from({ length: DEVICE_COLOURS }, (_, index) => resolve(`--device-colour-${index + 1}`)),
   };
   probe.remove();
   return colours;
@@ -74,18 +80,36 @@ function options(
   };
   const kwh = (_: uPlot, value: number | null) => (value === null ? '—' : formatKwh(value));
   const barSize = model.previous ? 0.4 : 0.7;
-  const series: uPlot.Series[] = [
-    { label: names.step, value: (_, index) => model.labels[index] ?? '' },
-    {
+  const bars = () => uPlot.paths.bars!({ size: [barSize, 48], align: model.previous ? 1 : 0 });
+  const series: uPlot.Series[] = [{ label: names.step, value: (_, index) => model.labels[index] ?? '' }];
+  if (model.breakdown) {
+    // Stacked: each device's column holds it and those below it (see stackedColumns), drawn
+    // opaque so that only its own share shows; its legend says its own value and total.
+    model.breakdown.forEach((device, position) => {
+      const colour = colours.devices[position % colours.devices.length]!;
+      const total = totalOf(device.values);
+      series.push({
+        label: `${device.name} (${total === null ? 'no readings' : formatKwh(total)})`,
+        stroke: colour,
+        fill: colour,
+        width: 1,
+        paths: bars(),
+        points: { show: false },
+        value: (_: uPlot, raw: number | null, _series: number, index: number | null) =>
+          raw === null || index === null ? '—' : kwh(_, device.values[index] ?? null),
+      });
+    });
+  } else {
+    series.push({
       label: names.current,
       stroke: colours.current,
       fill: withAlpha(colours.current, 0.75),
       width: 1,
-      paths: uPlot.paths.bars!({ size: [barSize, 48], align: model.previous ? 1 : 0 }),
+      paths: bars(),
       points: { show: false },
       value: kwh,
-    },
-  ];
+    });
+  }
   if (model.previous) {
     series.push({
       label: names.previous,

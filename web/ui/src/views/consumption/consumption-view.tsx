@@ -109,7 +109,7 @@ export default function ConsumptionView() {
   useEffect(() => {
     if (!period || !devices || needsDevice) return;
     const controller = new AbortController();
-    const target = deviceId === ALL ? { all: devices.map((device) => device.id) } : { device: deviceId };
+    const target = deviceId === ALL ? { all: devices } : { device: deviceId };
     Promise.all([
       loadPeriod(source, target, period, controller.signal),
       compare ? loadPeriod(source, target, previousPeriod(period), controller.signal) : null,
@@ -331,6 +331,7 @@ function ConsumptionResults({
         ready.current.values,
         previousValues,
         limit,
+        ready.current.devices,
       ),
     [ready, period.kind, period.start, previousValues, limit],
   );
@@ -386,6 +387,7 @@ function ConsumptionResults({
               values={ready.current.values}
               previous={previousValues}
               limit={limit}
+              devices={ready.current.devices}
             />
           ) : (
             <ConsumptionChart
