@@ -38,9 +38,10 @@ const YESTERDAY_HOURS = {
   14: [0.375, 0.375, 0.375, 0.375, 0.375, 0.375],
 };
 const TODAY_HOURS = { 0: [0.5, 0.5, 0.5, 0.5, 0.5, 0.5] };
+// An hour without readings was not measured: null, not 0.
 const hourTotals = (hours) =>
-  Array.from({ length: 24 }, (_, hour) => (hours[hour] ?? []).reduce((sum, kwh) => sum + kwh, 0));
-const EXPECTED_YESTERDAY = hourTotals(YESTERDAY_HOURS); // [0 ×8, 0.75, 1.5, 2.75, 0 ×3, 2.25, 0 ×9]
+  Array.from({ length: 24 }, (_, hour) => hours[hour]?.reduce((sum, kwh) => sum + kwh, 0) ?? null);
+const EXPECTED_YESTERDAY = hourTotals(YESTERDAY_HOURS); // [null ×8, 0.75, 1.5, 2.75, null ×3, 2.25, null ×9]
 const YESTERDAY_TOTAL = 7.25;
 const TODAY_TOTAL = 3;
 
@@ -201,7 +202,11 @@ describe('Consumption and alerts', { timeout: 10 * 60_000 }, () => {
         const values = await chart.locator('.u-legend .u-value').allTextContents();
         assert.deepEqual(
           values,
-          [`${String(hour).padStart(2, '0')}:00`, `${EXPECTED_YESTERDAY[hour]} kWh`, '2.5 kWh'],
+          [
+            `${String(hour).padStart(2, '0')}:00`,
+            EXPECTED_YESTERDAY[hour] === null ? '—' : `${EXPECTED_YESTERDAY[hour]} kWh`,
+            '2.5 kWh',
+          ],
           `the legend at ${hour}:00`,
         );
       }
@@ -217,7 +222,7 @@ describe('Consumption and alerts', { timeout: 10 * 60_000 }, () => {
         await tableRows(page),
         EXPECTED_YESTERDAY.map((kwh, hour) => [
           hourName(hour),
-          kwh > LIMIT ? `${kwh} kWh ⚠ over the limit` : `${kwh} kWh`,
+          kwh === null ? 'no data' : kwh > LIMIT ? `${kwh} kWh ⚠ over the limit` : `${kwh} kWh`,
         ]),
       );
       assert.equal((await table.locator('tfoot td').textContent()).trim(), '7.25 kWh');
@@ -229,8 +234,11 @@ describe('Consumption and alerts', { timeout: 10 * 60_000 }, () => {
       await page.getByLabel('Compare with the previous day').check();
       const table = page.getByRole('table', { name: new RegExp(deviceName) });
       await table.getByRole('columnheader', { name: 'Previous day' }).waitFor();
-      assert.deepEqual(await table.locator('tfoot td').allTextContents(), ['7.25 kWh', '0 kWh']);
-      await page.locator('.consumption-summary').getByText('7.25 kWh more than the previous day (0 kWh).').waitFor();
+      assert.deepEqual(await table.locator('tfoot td').allTextContents(), ['7.25 kWh', 'No readings']);
+      await page
+        .locator('.consumption-summary')
+        .getByText('No readings for the previous day to compare with.')
+        .waitFor();
 
       // Yesterday's week, and today's if it is the same one, in daily totals.
       await page.getByRole('radio', { name: 'Week' }).check();
