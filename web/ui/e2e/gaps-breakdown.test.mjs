@@ -5,7 +5,16 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { assertAccessible, launchBrowser, newPage, screenshot, signIn, waitForHeading } from './browser.mjs';
+import {
+  assertAccessible,
+  assertNoSidewaysScroll,
+  launchBrowser,
+  newPage,
+  PHONE,
+  screenshot,
+  signIn,
+  waitForHeading,
+} from './browser.mjs';
 import { ADMIN, startEms } from './ems-server.mjs';
 import { apiAs, poll, publishReadings, readingsFor } from './fixtures.mjs';
 
@@ -220,6 +229,35 @@ describe('No data is not zero', { timeout: 10 * 60_000 }, () => {
       assert.equal(weekFoot[3], '0 kWh');
       assert.match(weekFoot[2], /^2\.(25|375) kWh$/, 'yesterday, and now if it is the same week');
     });
+  });
+
+  it('fits a 360 px phone: cards, the breakdown and the device ids', STEP, async () => {
+    for (const who of [customer, ADMIN]) {
+      const phone = await newPage(browser, ems.baseUrl, { viewport: PHONE, locale: 'en-US' });
+      try {
+        await signIn(phone.page, who.username, who.password);
+        await waitForHeading(phone.page, who === customer ? 'My devices' : 'Users');
+        if (who === customer) {
+          await phone.page.getByRole('article', { name: silentName }).getByText('No readings yet').waitFor();
+          await assertNoSidewaysScroll(phone.page, 'the device cards');
+          await screenshot(phone.page, 'gaps-device-cards-phone');
+          await phone.page.goto(`/consumption?date=${yesterday}`);
+          await phone.page.locator('.chart-canvas canvas').first().waitFor();
+          await assertNoSidewaysScroll(phone.page, 'the stacked chart');
+          await screenshot(phone.page, 'gaps-all-devices-chart-phone');
+          await phone.page.getByRole('link', { name: 'Table' }).click();
+          await phone.page.getByRole('columnheader', { name: fridgeName }).waitFor();
+          await assertNoSidewaysScroll(phone.page, 'the table of all devices');
+        } else {
+          await phone.page.goto(`/admin/devices?q=${suffix}`);
+          await phone.page.locator('code', { hasText: kettle.id }).waitFor();
+          await assertNoSidewaysScroll(phone.page, 'the devices with their ids');
+          await screenshot(phone.page, 'gaps-admin-devices-phone');
+        }
+      } finally {
+        await phone.context.close();
+      }
+    }
   });
 
   describe('the administrator', () => {

@@ -1,7 +1,7 @@
 import { api } from '../services';
 import type { MyDay, Series, SeriesQuery } from './types';
 
-/** A device's consumption from `from` to `to`, one zero-filled point per step (own devices; admins any). */
+/** A device's consumption from `from` to `to`, one point per step, null where nothing was measured (own devices; admins any). */
 export const deviceConsumption = (deviceId: string, query: SeriesQuery, signal?: AbortSignal) =>
   api<Series>(`/api/devices/${encodeURIComponent(deviceId)}/consumption`, { query: { ...query }, signal });
 

@@ -30,7 +30,7 @@ export type FieldError = Schemas['FieldError'];
 /** Consumption series steps; all in UTC. */
 export type Step = Schemas['Step'];
 export type ConsumptionPoint = Schemas['Point'];
-/** GET /api/devices/{id}/consumption: one point per step, zero-filled. */
+/** GET /api/devices/{id}/consumption: one point per step, `kwh` null where nothing was measured. */
 export type Series = Schemas['Series'];
 export type DeviceDay = Schemas['DeviceDay'];
 /** GET /api/me/consumption: one UTC day of the signed-in user's devices. */
