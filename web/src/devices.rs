@@ -2,7 +2,7 @@
 //! devices assigned to them, and any other device is simply not found for them.
 
 use axum::{Json, extract::State, http::StatusCode};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use ems_common::{Claims, energy::Kwh};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -31,13 +31,17 @@ pub struct Device {
     /// The user the device is assigned to, if any.
     pub owner_id: Option<Uuid>,
     pub owner_username: Option<String>,
+    /// While this instant is ahead, the device's alerts are recorded already acknowledged (marked
+    /// `snoozed`) and not pushed live; `null` when the device is not snoozed.
+    pub snoozed_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
 const DEVICE_SELECT: &str = "SELECT d.id, d.name, d.description, d.location, \
      d.max_hourly_kwh::float8 AS max_hourly_kwh, d.owner_id, \
-     u.username AS owner_username, d.created_at, d.updated_at FROM devices d LEFT JOIN users u ON u.id = d.owner_id";
+     u.username AS owner_username, \
+     CASE WHEN d.snoozed_until > now() THEN d.snoozed_until END AS snoozed_until, d.created_at, d.updated_at FROM devices d LEFT JOIN users u ON u.id = d.owner_id";
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct NewDevice {
@@ -92,6 +96,18 @@ pub struct Assignment {
     pub user_id: Uuid,
 }
 
+/// The longest a device may be snoozed at once, so a forgotten snooze ends by itself.
+pub const LONGEST_SNOOZE: TimeDelta = TimeDelta::days(7);
+
+/// Quiet hours for a device's alerts.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Snooze {
+    /// Snooze until this instant (RFC 3339), ahead of now by at most 7 days; `null` (or left
+    /// out) ends the snooze.
+    pub until: Option<DateTime<Utc>>,
+}
+
 #[derive(Debug, Deserialize, IntoParams, Validate)]
 #[into_params(parameter_in = Query)]
 pub struct DeviceFilter {
@@ -106,6 +122,7 @@ pub fn router() -> OpenApiRouter<ApiContext> {
         .routes(routes!(list_devices, create_device))
         .routes(routes!(get_device, update_device, delete_device))
         .routes(routes!(assign_device, unassign_device))
+        .routes(routes!(snooze_device))
         .routes(routes!(my_devices))
 }
 
@@ -356,4 +373,42 @@ async fn set_owner(context: &ApiContext, id: Uuid, owner: Option<Uuid>) -> ApiRe
     tracing::info!(device_id = %id, owner_id = ?owner, "device owner changed");
     context.events.device_changed(id).await;
     Ok(Json(fetch(context, id).await?))
+}
+
+/// Snooze a device's alerts until a time, or end the snooze (`{"until": null}`): the owner or an
+/// administrator. While snoozed, alerts are still recorded, but already acknowledged and marked
+/// `snoozed`: they are not pushed live, not replayed, and not counted as open.
+#[utoipa::path(put, path = "/api/devices/{id}/snooze", tag = "devices", params(("id" = Uuid, Path)),
+    request_body = Snooze, security(("bearer" = [])),
+    responses(
+        (status = 200, body = Device),
+        Malformed,
+        NotSignedIn,
+        (status = 404, body = ErrorBody, description = "no device with this id is visible to you"),
+        Invalid,
+    ))]
+async fn snooze_device(
+    CurrentUser(claims): CurrentUser,
+    State(context): State<ApiContext>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(snooze): ApiJson<Snooze>,
+) -> ApiResult<Json<Device>> {
+    visible_device(&context, &claims, id).await?;
+    let now = Utc::now();
+    if let Some(until) = snooze.until
+        && (until <= now || until > now + LONGEST_SNOOZE)
+    {
+        return Err(ApiError::invalid(
+            "until",
+            "must be a time ahead of now by at most 7 days (RFC 3339), or null to end the snooze",
+        ));
+    }
+    sqlx::query("UPDATE devices SET snoozed_until = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(snooze.until)
+        .execute(&context.pool)
+        .await?;
+    tracing::info!(device_id = %id, until = ?snooze.until, "device snooze changed");
+    context.events.device_changed(id).await;
+    Ok(Json(fetch(&context, id).await?))
 }
