@@ -44,6 +44,9 @@ fn ids(page: &Value) -> Vec<i64> {
     page["items"].as_array().unwrap().iter().map(|alert| alert["id"].as_i64().unwrap()).collect()
 }
 
+/// An incident as the test compares it: device name, hour, kinds, alert ids, open.
+type Summary = (String, String, Vec<String>, Vec<i64>, bool);
+
 #[tokio::test]
 async fn an_hours_alerts_of_a_device_are_one_incident_and_lists_are_newest_first_by_hour() {
     let app = spawn_app().await;
@@ -65,7 +68,7 @@ async fn an_hours_alerts_of_a_device_are_one_incident_and_lists_are_newest_first
 
     let incidents = json_of(app.get("/api/alerts/incidents", &token).await).await;
     assert_eq!(incidents["total"], 3, "her three device-hours; Ben's is not hers");
-    let summary: Vec<(String, String, Vec<String>, Vec<i64>, bool)> = incidents["items"]
+    let summary: Vec<Summary> = incidents["items"]
         .as_array()
         .unwrap()
         .iter()

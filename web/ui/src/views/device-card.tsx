@@ -63,7 +63,7 @@ export function DeviceCard({
           {snoozed ? (
             <>
               <span class="snoozed" title={formatTimeUtc(device.snoozed_until!)}>
-                <span aria-hidden="true">🔕 </span>Snoozed until {formatClockUtc(device.snoozed_until!)}
+                Snoozed until {formatClockUtc(device.snoozed_until!)}
               </span>
               <button
                 type="button"

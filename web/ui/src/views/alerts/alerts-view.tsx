@@ -270,11 +270,13 @@ export function AlertsView({ admin }: { admin: boolean }) {
                     target={`${kindsTitle(incident.kinds).toLowerCase()}, ${incidentName(incident)}`}
                     disabled={working !== null}
                     onClick={() =>
+                      // What the row shows: under a kind filter, only that kind's alert; an
+                      // alert that arrived since the list loaded is left for the next look.
                       void acknowledge(
                         key,
-                        { device_id: incident.device_id, hour: incident.hour },
+                        { ids: incident.alert_ids },
                         `The incident of ${incidentName(incident)}`,
-                        1,
+                        kind ? 0 : 1,
                       )
                     }
                   />
