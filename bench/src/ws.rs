@@ -229,6 +229,9 @@ async fn run_in(args: &WsBenchArgs, connections: usize, suffix: &str, database: 
                 hour: Utc::now(),
                 value: 1.0,
                 limit_kwh: 1.0,
+                reading_at: None,
+                interval_s: None,
+                snoozed: false,
                 message: String::new(),
                 created_at: Utc::now(),
             };

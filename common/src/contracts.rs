@@ -42,7 +42,17 @@ pub struct AlertEvent {
     // Stored exactly (see `energy`); here the nearest JSON number to the stored decimal.
     /// kWh for an overconsumption alert (the hour's total so far); kW for a peak.
     pub value: f64,
+    /// The device's limit: kWh in an hour, which is also the highest average power in kW.
     pub limit_kwh: f64,
+    /// A peak's reading: the end of its interval. `null` for overconsumption (the whole hour).
+    #[serde(default)]
+    pub reading_at: Option<DateTime<Utc>>,
+    /// A peak's reading: its interval in seconds. `null` for overconsumption.
+    #[serde(default)]
+    pub interval_s: Option<i32>,
+    /// Raised while the device was snoozed: stored already acknowledged and never pushed live.
+    #[serde(default)]
+    pub snoozed: bool,
     pub message: String,
     pub created_at: DateTime<Utc>,
 }
@@ -55,7 +65,7 @@ impl AlertEvent {
         let extra = if extra_columns.is_empty() { String::new() } else { format!(", {extra_columns}") };
         format!(
             "SELECT a.id, a.device_id, d.name AS device_name, a.user_id, a.kind, a.hour, a.value::float8 AS value, \
-             a.limit_kwh::float8 AS limit_kwh, a.message, a.created_at{extra} FROM alerts a JOIN devices d ON d.id = a.device_id"
+             a.limit_kwh::float8 AS limit_kwh, a.reading_at, a.interval_s, a.snoozed, a.message, a.created_at{extra} FROM alerts a JOIN devices d ON d.id = a.device_id"
         )
     }
 }

@@ -3,6 +3,10 @@
 //! are inserted once per device, hour and kind. Only what this transaction newly inserted counts,
 //! so a batch redelivered after a crash changes nothing the second time.
 //!
+//! An alert of a device snoozed at that moment (`devices.snoozed_until` in the future, read in
+//! the same transaction, so a snooze counts from its commit on) is stored `snoozed` and already
+//! acknowledged: kept, but nothing to act on; the worker does not publish it.
+//!
 //! Energy is summed and compared as exact decimals ([`Kwh`]): a total equal to the limit is not
 //! above it, however the readings add up in binary floating point.
 
@@ -129,13 +133,17 @@ async fn store_in(
         return Ok(stored);
     }
     let rows: Vec<AlertRow> = sqlx::query_as(
-        "INSERT INTO alerts (device_id, user_id, kind, hour, value, limit_kwh, message) \
-         SELECT device_id, user_id, kind::alert_kind, hour, value, limit_kwh, message \
-         FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::numeric[], $6::numeric[], $7::text[]) \
-           AS candidate(device_id, user_id, kind, hour, value, limit_kwh, message) \
+        "INSERT INTO alerts (device_id, user_id, kind, hour, value, limit_kwh, reading_at, interval_s, message, \
+           snoozed, acknowledged_at) \
+         SELECT c.device_id, c.user_id, c.kind::alert_kind, c.hour, c.value, c.limit_kwh, c.reading_at, c.interval_s, \
+           c.message, COALESCE(d.snoozed_until > now(), false), CASE WHEN d.snoozed_until > now() THEN now() END \
+         FROM UNNEST($1::uuid[], $2::uuid[], $3::text[], $4::timestamptz[], $5::numeric[], $6::numeric[], \
+           $7::timestamptz[], $8::int4[], $9::text[]) \
+           AS c(device_id, user_id, kind, hour, value, limit_kwh, reading_at, interval_s, message) \
+         JOIN devices d ON d.id = c.device_id \
          ON CONFLICT ON CONSTRAINT alerts_once_per_device_hour_kind DO NOTHING \
          RETURNING id, device_id, user_id, kind, hour, value::float8 AS value, limit_kwh::float8 AS limit_kwh, \
-           message, created_at",
+           reading_at, interval_s, snoozed, message, created_at",
     )
     .bind(candidates.iter().map(|alert| alert.device_id).collect::<Vec<_>>())
     .bind(candidates.iter().map(|alert| alert.user_id).collect::<Vec<_>>())
@@ -143,6 +151,8 @@ async fn store_in(
     .bind(candidates.iter().map(|alert| alert.hour).collect::<Vec<_>>())
     .bind(candidates.iter().map(|alert| alert.value).collect::<Vec<_>>())
     .bind(candidates.iter().map(|alert| alert.limit_kwh).collect::<Vec<_>>())
+    .bind(candidates.iter().map(|alert| alert.reading_at).collect::<Vec<_>>())
+    .bind(candidates.iter().map(|alert| alert.interval_s).collect::<Vec<_>>())
     .bind(candidates.iter().map(|alert| alert.message.clone()).collect::<Vec<_>>())
     .fetch_all(&mut **transaction)
     .await?;
@@ -157,6 +167,9 @@ async fn store_in(
             hour: row.hour,
             value: row.value,
             limit_kwh: row.limit_kwh,
+            reading_at: row.reading_at,
+            interval_s: row.interval_s,
+            snoozed: row.snoozed,
             message: row.message,
             created_at: row.created_at,
         })
@@ -173,6 +186,9 @@ struct AlertRow {
     hour: DateTime<Utc>,
     value: f64,
     limit_kwh: f64,
+    reading_at: Option<DateTime<Utc>>,
+    interval_s: Option<i32>,
+    snoozed: bool,
     message: String,
     created_at: DateTime<Utc>,
 }
@@ -185,6 +201,9 @@ struct Candidate {
     /// kWh (overconsumption) or kW (peak), to the stored six places.
     value: Decimal,
     limit_kwh: Kwh,
+    /// A peak's reading: the end of its interval and its length in seconds.
+    reading_at: Option<DateTime<Utc>>,
+    interval_s: Option<i32>,
     message: String,
 }
 
@@ -200,6 +219,12 @@ fn average_kw(kwh: Kwh, interval_s: i32) -> Decimal {
     (kwh.decimal() * Decimal::from(3600) / Decimal::from(interval_s))
         .round_dp_with_strategy(KWH_DECIMALS, RoundingStrategy::ToPositiveInfinity)
         .normalize()
+}
+
+/// "10 minutes", "1 minute", "7 seconds": a reading's interval as a person would say it.
+fn interval_words(interval_s: i32) -> String {
+    let (count, unit) = if interval_s % 60 == 0 { (interval_s / 60, "minute") } else { (interval_s, "second") };
+    format!("{count} {unit}{}", if count == 1 { "" } else { "s" })
 }
 
 /// Overconsumption: an hour whose total now exceeds the limit. Peak: a new reading whose average
@@ -220,10 +245,13 @@ fn alert_candidates(
                 hour: *hour,
                 value: total.decimal(),
                 limit_kwh: device.max_hourly_kwh,
+                reading_at: None,
+                interval_s: None,
                 message: format!(
-                    "{} used {total} kWh in the hour from {} UTC, above its limit of {} kWh",
+                    "{} used {total} kWh in the hour {}–{} UTC, above its limit of {} kWh",
                     device.name,
                     hour.format("%Y-%m-%d %H:00"),
+                    (*hour + TimeDelta::hours(1)).format("%H:00"),
                     device.max_hourly_kwh
                 ),
             });
@@ -252,11 +280,14 @@ fn alert_candidates(
             hour,
             value: kw,
             limit_kwh: device.max_hourly_kwh,
+            reading_at: Some(timestamp),
+            interval_s: Some(interval_s),
+            // A limit of N kWh in an hour is an average power of N kW.
             message: format!(
-                "{} drew {} kW on average in the {} minutes to {} UTC, above its limit of {} kWh per hour",
+                "{} drew {} kW on average over the {} ending {} UTC, above its limit of {} kW",
                 device.name,
                 display_decimal(kw),
-                interval_s / 60,
+                interval_words(interval_s),
                 timestamp.format("%Y-%m-%d %H:%M"),
                 device.max_hourly_kwh
             ),
@@ -299,13 +330,28 @@ mod tests {
         assert_eq!(exactly_at_limit[0].value, Decimal::new(24, 1));
         assert_eq!(
             exactly_at_limit[0].message,
-            "Oven drew 2.40 kW on average in the 10 minutes to 2026-03-01 14:20 UTC, above its limit of 2.00 kWh per hour"
+            "Oven drew 2.40 kW on average over the 10 minutes ending 2026-03-01 14:20 UTC, above its limit of 2.00 kW"
         );
+        assert_eq!(exactly_at_limit[0].reading_at, Some(at(20)));
+        assert_eq!(exactly_at_limit[0].interval_s, Some(600));
         let above = alert_candidates(&inserted, &[(device.id, hour, kwh("2.01"))], &devices);
         assert_eq!(
             above.iter().map(|candidate| candidate.kind).collect::<Vec<_>>(),
             [AlertKind::Overconsumption, AlertKind::Peak]
         );
+        assert_eq!(
+            above[0].message,
+            "Oven used 2.01 kWh in the hour 2026-03-01 14:00–15:00 UTC, above its limit of 2.00 kWh"
+        );
+        assert_eq!((above[0].reading_at, above[0].interval_s), (None, None));
+    }
+
+    #[test]
+    fn intervals_read_as_minutes_or_seconds() {
+        assert_eq!(interval_words(600), "10 minutes");
+        assert_eq!(interval_words(60), "1 minute");
+        assert_eq!(interval_words(7), "7 seconds");
+        assert_eq!(interval_words(1), "1 second");
     }
 
     #[test]

@@ -208,13 +208,18 @@ impl Monitor {
             anyhow::ensure!(confirmation.is_ack(), "RabbitMQ refused a dead-lettered message");
         }
         for alert in &stored.alerts {
+            metrics::counter!("monitor_alerts_total", "kind" => alert.kind.as_str()).increment(1);
+            // Stored acknowledged while its device is snoozed: kept in the list, not pushed.
+            if alert.snoozed {
+                metrics::counter!("monitor_alerts_snoozed_total", "kind" => alert.kind.as_str()).increment(1);
+                continue;
+            }
             let Some(user_id) = alert.user_id else { continue };
             let payload = serde_json::to_vec(alert)?;
             if let Err(error) = self.nats.publish(self.names.alerts_subject(user_id), payload.into()).await {
                 // Stored already: the user sees it in the alert list and on reconnect.
                 tracing::warn!(%error, alert_id = alert.id, "publishing an alert failed");
             }
-            metrics::counter!("monitor_alerts_total", "kind" => alert.kind.as_str()).increment(1);
         }
         self.processed.fetch_add(stored.inserted as u64, Ordering::Relaxed);
         let replica = self.replica.to_string();

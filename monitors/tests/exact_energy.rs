@@ -95,7 +95,7 @@ async fn three_readings_of_0_4_kwh_reach_a_limit_of_1_2_without_passing_it() {
         [(
             AlertKind::Overconsumption,
             1.200001,
-            "Heat pump used 1.200001 kWh in the hour from 2026-03-01 14:00 UTC, above its limit of 1.20 kWh".into()
+            "Heat pump used 1.200001 kWh in the hour 2026-03-01 14:00–15:00 UTC, above its limit of 1.20 kWh".into()
         )]
     );
     assert!(meter.send(&[(55, 0.000001, 300)]).await.is_empty(), "one alert per device, hour and kind");
@@ -125,7 +125,7 @@ async fn a_reading_whose_average_power_is_exactly_the_limit_is_no_peak() {
     );
     assert_eq!(
         alerts[0].2,
-        "Heat pump drew 0.018006 kW on average in the 10 minutes to 2026-03-01 14:20 UTC, above its limit of 0.018 kWh per hour"
+        "Heat pump drew 0.018006 kW on average over the 10 minutes ending 2026-03-01 14:20 UTC, above its limit of 0.018 kW"
     );
     assert!(meter.send(&[(30, 0.004, 600)]).await.is_empty(), "one peak alert per device and hour");
 

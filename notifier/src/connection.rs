@@ -226,13 +226,17 @@ async fn timed_send(sink: &mut SplitSink<WebSocket, Message>, message: Message, 
     matches!(tokio::time::timeout(limit, sink.send(message)).await, Ok(Ok(())))
 }
 
-/// Sends the user's alerts after `after`, oldest first: the newest `replay_limit` of them. When
+/// Sends the user's alerts after `after`, oldest first: the newest `replay_limit` of them (not
+/// those raised while their device was snoozed, which were never pushed live either). When
 /// there are more, a `replay.truncated` frame goes first, so the client loads the older ones from
 /// the API instead of silently missing them (or the newest, had the oldest been replayed).
 async fn replay(state: &NotifierState, sink: &mut SplitSink<WebSocket, Message>, user: Uuid, after: i64) -> bool {
     let limit = state.settings.replay_limit;
     // One row more than the limit tells whether older ones are left out.
-    let query = format!("{} WHERE a.user_id = $1 AND a.id > $2 ORDER BY a.id DESC LIMIT $3", AlertEvent::select(""));
+    let query = format!(
+        "{} WHERE a.user_id = $1 AND a.id > $2 AND NOT a.snoozed ORDER BY a.id DESC LIMIT $3",
+        AlertEvent::select("")
+    );
     let missed =
         sqlx::query_as::<_, AlertEvent>(&query).bind(user).bind(after).bind(limit + 1).fetch_all(&state.pool).await;
     let mut missed = match missed {

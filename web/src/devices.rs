@@ -2,7 +2,7 @@
 //! devices assigned to them, and any other device is simply not found for them.
 
 use axum::{Json, extract::State, http::StatusCode};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use ems_common::{Claims, Role, energy::Kwh};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -31,6 +31,9 @@ pub struct Device {
     /// The user the device is assigned to, if any.
     pub owner_id: Option<Uuid>,
     pub owner_username: Option<String>,
+    /// While this instant is ahead, the device's alerts are recorded already acknowledged (marked
+    /// `snoozed`) and not pushed live; `null` when the device is not snoozed.
+    pub snoozed_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// The timestamp of the device's oldest stored reading; `null` when it never sent one.
@@ -60,6 +63,7 @@ struct DeviceRow {
     max_hourly_kwh: f64,
     owner_id: Option<Uuid>,
     owner_username: Option<String>,
+    snoozed_until: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     first_reading_at: Option<DateTime<Utc>>,
@@ -82,6 +86,7 @@ impl From<DeviceRow> for Device {
             max_hourly_kwh: row.max_hourly_kwh,
             owner_id: row.owner_id,
             owner_username: row.owner_username,
+            snoozed_until: row.snoozed_until,
             created_at: row.created_at,
             updated_at: row.updated_at,
             first_reading_at: row.first_reading_at,
@@ -95,7 +100,8 @@ impl From<DeviceRow> for Device {
 /// and cost the same however many readings a device has.
 const DEVICE_SELECT: &str = "SELECT d.id, d.name, d.description, d.location, \
      d.max_hourly_kwh::float8 AS max_hourly_kwh, d.owner_id, \
-     u.username AS owner_username, d.created_at, d.updated_at, \
+     u.username AS owner_username, \
+     CASE WHEN d.snoozed_until > now() THEN d.snoozed_until END AS snoozed_until, d.created_at, d.updated_at, \
      (SELECT r.ts FROM readings r WHERE r.device_id = d.id ORDER BY r.ts LIMIT 1) AS first_reading_at, \
      newest.ts AS last_reading_at, newest.kwh::float8 AS last_reading_kwh, newest.interval_s AS last_reading_interval_s \
      FROM devices d LEFT JOIN users u ON u.id = d.owner_id \
@@ -155,6 +161,18 @@ pub struct Assignment {
     pub user_id: Uuid,
 }
 
+/// The longest a device may be snoozed at once, so a forgotten snooze ends by itself.
+pub const LONGEST_SNOOZE: TimeDelta = TimeDelta::days(7);
+
+/// Quiet hours for a device's alerts.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Snooze {
+    /// Snooze until this instant (RFC 3339), ahead of now by at most 7 days; `null` (or left
+    /// out) ends the snooze.
+    pub until: Option<DateTime<Utc>>,
+}
+
 #[derive(Debug, Deserialize, IntoParams, Validate)]
 #[into_params(parameter_in = Query)]
 pub struct DeviceFilter {
@@ -169,6 +187,7 @@ pub fn router() -> OpenApiRouter<ApiContext> {
         .routes(routes!(list_devices, create_device))
         .routes(routes!(get_device, update_device, delete_device))
         .routes(routes!(assign_device, unassign_device))
+        .routes(routes!(snooze_device))
         .routes(routes!(my_devices))
 }
 
@@ -440,4 +459,42 @@ async fn set_owner(context: &ApiContext, id: Uuid, owner: Option<Uuid>) -> ApiRe
     tracing::info!(device_id = %id, owner_id = ?owner, "device owner changed");
     context.events.device_changed(id).await;
     Ok(Json(fetch(context, id).await?))
+}
+
+/// Snooze a device's alerts until a time, or end the snooze (`{"until": null}`): the owner or an
+/// administrator. While snoozed, alerts are still recorded, but already acknowledged and marked
+/// `snoozed`: they are not pushed live, not replayed, and not counted as open.
+#[utoipa::path(put, path = "/api/devices/{id}/snooze", tag = "devices", params(("id" = Uuid, Path)),
+    request_body = Snooze, security(("bearer" = [])),
+    responses(
+        (status = 200, body = Device),
+        Malformed,
+        NotSignedIn,
+        (status = 404, body = ErrorBody, description = "no device with this id is visible to you"),
+        Invalid,
+    ))]
+async fn snooze_device(
+    CurrentUser(claims): CurrentUser,
+    State(context): State<ApiContext>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(snooze): ApiJson<Snooze>,
+) -> ApiResult<Json<Device>> {
+    visible_device(&context, &claims, id).await?;
+    let now = Utc::now();
+    if let Some(until) = snooze.until
+        && (until <= now || until > now + LONGEST_SNOOZE)
+    {
+        return Err(ApiError::invalid(
+            "until",
+            "must be a time ahead of now by at most 7 days (RFC 3339), or null to end the snooze",
+        ));
+    }
+    sqlx::query("UPDATE devices SET snoozed_until = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(snooze.until)
+        .execute(&context.pool)
+        .await?;
+    tracing::info!(device_id = %id, until = ?snooze.until, "device snooze changed");
+    context.events.device_changed(id).await;
+    Ok(Json(fetch(&context, id).await?))
 }

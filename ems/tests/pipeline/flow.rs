@@ -158,3 +158,49 @@ async fn totals_and_peaks_at_exactly_the_limit_raise_nothing_and_a_micro_kwh_mor
     assert_eq!(stored, expected);
     pipeline.kill("balancer");
 }
+
+#[tokio::test]
+async fn a_snoozed_devices_alerts_are_stored_acknowledged_but_never_published() {
+    let mut pipeline = Pipeline::new().await;
+    // Both devices have a 1 kWh limit; each gets one 10-minute reading of 0.5 kWh (3 kW): a peak.
+    let devices = pipeline.devices(&[1.0, 1.0]).await;
+    sqlx::query("UPDATE devices SET snoozed_until = now() + interval '1 hour' WHERE id = $1")
+        .bind(devices[0].id)
+        .execute(&pipeline.pool)
+        .await
+        .unwrap();
+    let mut alerts = pipeline.nats.subscribe(pipeline.broker.names().alerts_subject(devices[0].owner)).await.unwrap();
+    pipeline.nats.flush().await.unwrap();
+    pipeline.run(2, &[]).await;
+
+    let hour = start_hours_ago(2);
+    let reading = |device: &crate::harness::Device| Reading {
+        device_id: device.id,
+        timestamp: hour + TimeDelta::minutes(10),
+        measurement_value: 0.5,
+        interval_s: 600,
+    };
+    // The snoozed device's reading first, on its own, so that its alert (had it been published)
+    // would reach NATS before the awake device's.
+    pipeline.publish(&[reading(&devices[0])]).await;
+    pipeline.wait_for_readings(1).await;
+    pipeline.publish(&[reading(&devices[1])]).await;
+    pipeline.wait_for_readings(2).await;
+
+    let message =
+        tokio::time::timeout(Duration::from_secs(10), alerts.next()).await.expect("an alert on NATS").unwrap();
+    let alert: AlertEvent = serde_json::from_slice(&message.payload).unwrap();
+    assert_eq!((alert.device_id, alert.kind, alert.snoozed), (devices[1].id, AlertKind::Peak, false));
+    assert!(
+        tokio::time::timeout(Duration::from_millis(500), alerts.next()).await.is_err(),
+        "the snoozed device's alert is not published"
+    );
+
+    let stored: Vec<(Uuid, bool, bool)> =
+        sqlx::query_as("SELECT device_id, snoozed, acknowledged_at IS NOT NULL FROM alerts ORDER BY snoozed DESC")
+            .fetch_all(&pipeline.pool)
+            .await
+            .unwrap();
+    assert_eq!(stored, [(devices[0].id, true, true), (devices[1].id, false, false)], "both stored; one open");
+    pipeline.kill("balancer");
+}

@@ -187,6 +187,9 @@ pub fn alert(id: i64, user: Uuid, message: &str) -> AlertEvent {
         hour: Utc::now(),
         value: 3.0,
         limit_kwh: 2.0,
+        reading_at: None,
+        interval_s: None,
+        snoozed: false,
         message: message.into(),
         created_at: Utc::now(),
     }

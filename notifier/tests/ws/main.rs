@@ -139,6 +139,26 @@ async fn a_reconnecting_client_gets_the_alerts_it_missed_in_order() {
 }
 
 #[tokio::test]
+async fn alerts_raised_while_their_device_was_snoozed_are_not_replayed() {
+    let setup = Setup::new().await;
+    let notifier = setup.notifier(args()).await;
+    let ana = setup.user("ana", Role::Client).await;
+    let device = setup.device(ana).await;
+    let seen = setup.stored_alert(device, ana, 5).await;
+    let quiet = setup.stored_alert(device, ana, 4).await;
+    sqlx::query("UPDATE alerts SET snoozed = true, acknowledged_at = now() WHERE id = $1")
+        .bind(quiet)
+        .execute(&setup.pool)
+        .await
+        .unwrap();
+    let missed = setup.stored_alert(device, ana, 3).await;
+    let mut client = connect(&notifier, &setup.token(ana, Role::Client).await, &format!("&last_alert_id={seen}")).await;
+    assert_eq!(next_frame(&mut client).await["alert"]["id"].as_i64(), Some(missed));
+    publish_alert(&setup, ana, &alert(99, ana, "live")).await;
+    assert_eq!(next_frame(&mut client).await["alert"]["message"], "live", "the snoozed one was not replayed");
+}
+
+#[tokio::test]
 async fn a_client_that_stops_reading_is_cut_off_while_a_fast_one_keeps_receiving() {
     let setup = Setup::new().await;
     let mut settings = helpers::NotifierArgsExt::with_queue(args(), 16);

@@ -9,6 +9,7 @@ mod devices;
 mod edge;
 mod fuzz;
 mod helpers;
+mod incidents;
 mod openapi;
 mod operations;
 mod throttle;

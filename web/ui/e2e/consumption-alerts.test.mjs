@@ -45,6 +45,14 @@ const EXPECTED_YESTERDAY = hourTotals(YESTERDAY_HOURS); // [null ×8, 0.75, 1.5,
 const YESTERDAY_TOTAL = 7.25;
 const TODAY_TOTAL = 3;
 
+// A device card is red for open incidents (an hour's alerts of one device) about the last 24
+// hours: today's first hour always, yesterday's 10:00 only until 11:00 today.
+const recentSince = Math.floor((Date.now() - DAY_MS) / 3_600_000) * 3_600_000;
+const recentIncidents = [`${yesterday}T10:00:00Z`, `${today}T00:00:00Z`].filter(
+  (hour) => Date.parse(hour) >= recentSince,
+).length;
+const cardAlerting = `${recentIncidents} incident${recentIncidents === 1 ? '' : 's'} in the last 24 h to acknowledge`;
+
 /** "08:00–09:00", as the table names hours. */
 const hourName = (hour) => `${String(hour).padStart(2, '0')}:00–${String((hour + 1) % 24).padStart(2, '0')}:00`;
 /** The Monday of the week a date is in (UTC). */
@@ -167,13 +175,14 @@ describe('Consumption and alerts', { timeout: 10 * 60_000 }, () => {
 
     it('sees today against the limit on the device card, alerting, and the badge', STEP, async () => {
       const card = page.getByRole('article', { name: deviceName });
-      await card.getByText('2 alerts today to acknowledge').waitFor();
+      await card.getByText(cardAlerting).waitFor();
       const facts = await card.locator('.facts').textContent();
       assert.match(facts, /Today \(UTC\)3 kWh/);
       assert.match(facts, /Highest hour3 kWh at 00:00over the limit \(120 %\)/);
       assert.match(await card.getByRole('img').getAttribute('aria-label'), /against the limit of 2\.5 kWh/);
-      await waitForBadge(page, 4);
-      await page.getByRole('link', { name: /^Alerts\W+4 to acknowledge$/ }).waitFor();
+      // Two incidents, each an overconsumption and a peak.
+      await waitForBadge(page, 2);
+      await page.getByRole('link', { name: /^Alerts\W+2 to acknowledge$/ }).waitFor();
       await assertAccessible(page, 'the device cards with today’s consumption');
       await screenshot(page, 'customer-devices-today-desktop');
     });
@@ -267,34 +276,40 @@ describe('Consumption and alerts', { timeout: 10 * 60_000 }, () => {
       await screenshot(page, 'consumption-month-compare-desktop');
     });
 
-    it('lists the overconsumption alert, and acknowledging it lowers the badge', STEP, async () => {
+    it('lists the overconsumption alert, and acknowledging its incident lowers the badge', STEP, async () => {
       await page
         .getByRole('navigation', { name: 'Main' })
         .getByRole('link', { name: /^Alerts/ })
         .click();
       await waitForHeading(page, 'Alerts');
       const rows = page.locator('tbody tr');
-      await page.getByText('4 alerts').waitFor();
+      await page.getByText('2 incidents').waitFor();
       await page.getByLabel('Kind').selectOption('overconsumption');
       await page.waitForURL(/kind=overconsumption/);
-      await page.getByText('2 alerts').waitFor();
       const alert = rows.filter({ hasText: '10:00–11:00 UTC' });
+      // Filtered: the incident's peak is left out.
+      await alert.locator('.kind--peak').waitFor({ state: 'detached' });
       assert.match(await alert.textContent(), new RegExp(`Over the hourly limit${deviceName}`));
-      assert.match(await alert.textContent(), /2\.75 kWh in the hour; limit 2\.5 kWh/);
+      assert.match(await alert.textContent(), /2\.75 kWh in the hour 10:00–11:00 — limit 2\.5 kWh/);
       await assertAccessible(page, 'the alert centre');
       await screenshot(page, 'alerts-desktop');
 
-      await alert.getByRole('button', { name: /^Acknowledge over the hourly limit/ }).click();
-      await page.getByRole('status').filter({ hasText: 'acknowledged.' }).waitFor();
-      await alert.getByText(/^Acknowledged /).waitFor();
-      await waitForBadge(page, 3);
-      assert.equal(await badgeCount(page), 3);
-
-      // Still to acknowledge: the three others.
+      // The whole incident: its overconsumption and its peak.
       await page.getByLabel('Kind').selectOption('');
+      const incident = rows.filter({ hasText: '10:00–11:00 UTC' });
+      await incident.locator('.kind--peak').waitFor();
+      await incident
+        .getByRole('button', { name: /^Acknowledge over the hourly limit and peak above the limit/ })
+        .click();
+      await page.getByRole('status').filter({ hasText: 'acknowledged (2 alerts).' }).waitFor();
+      await incident.getByText(/^Acknowledged /).waitFor();
+      await waitForBadge(page, 1);
+      assert.equal(await badgeCount(page), 1);
+
+      // Still to acknowledge: today's incident.
       await page.getByLabel('Status').selectOption('false');
-      await page.getByText('3 alerts').waitFor();
-      assert.equal(await rows.getByRole('button', { name: /^Acknowledge/ }).count(), 3);
+      await page.getByText('1 incident', { exact: true }).waitFor();
+      assert.equal(await rows.getByRole('button', { name: /^Acknowledge/ }).count(), 1);
     });
 
     it('fits a 360 px phone, chart and alerts alike', STEP, async () => {
@@ -302,7 +317,7 @@ describe('Consumption and alerts', { timeout: 10 * 60_000 }, () => {
       try {
         await signIn(phone.page, customer.username, customer.password);
         await waitForHeading(phone.page, 'My devices');
-        await phone.page.getByText('2 alerts today to acknowledge').waitFor();
+        await phone.page.getByText(cardAlerting).waitFor();
         await assertNoSidewaysScroll(phone.page, 'the device cards');
         await screenshot(phone.page, 'customer-devices-today-phone');
 
@@ -318,7 +333,7 @@ describe('Consumption and alerts', { timeout: 10 * 60_000 }, () => {
         await screenshot(phone.page, 'consumption-day-table-phone');
 
         await phone.page.goto('/alerts');
-        await phone.page.getByText('4 alerts').waitFor();
+        await phone.page.getByText('2 incidents').waitFor();
         await assertNoSidewaysScroll(phone.page, 'the alert centre');
         await screenshot(phone.page, 'alerts-phone');
       } finally {
@@ -350,26 +365,27 @@ describe('Consumption and alerts', { timeout: 10 * 60_000 }, () => {
       try {
         await signIn(page, ADMIN.username, ADMIN.password);
         await waitForHeading(page, 'Users');
-        await waitForBadge(page, 3);
+        await waitForBadge(page, 1);
         await page
           .getByRole('navigation', { name: 'Main' })
           .getByRole('link', { name: /^Alerts/ })
           .click();
         await waitForHeading(page, 'Alerts of all customers');
         await page.getByLabel('Customer').selectOption({ label: `${customer.displayName} (${customer.username})` });
-        await page.getByText('4 alerts').waitFor();
+        await page.getByText('2 incidents').waitFor();
 
         await page.getByLabel('Kind').selectOption('peak');
-        await page.getByText('2 alerts').waitFor();
+        await page.waitForURL(/kind=peak/);
+        await page.locator('tbody .kind--overconsumption').first().waitFor({ state: 'detached' });
         const kinds = await page.locator('tbody th').allTextContents();
         assert.deepEqual(
-          kinds.map((kind) => kind.replace(/^Alert/, '').trim()),
+          kinds.map((kind) => kind.replace(/^Incident/, '').trim()),
           ['Peak above the limit', 'Peak above the limit'],
         );
 
         await page.getByLabel('Kind').selectOption('overconsumption');
         await page.getByLabel('Status').selectOption('true');
-        await page.getByText('1 alert', { exact: true }).waitFor();
+        await page.getByText('1 incident', { exact: true }).waitFor();
         assert.match(
           await page.locator('tbody tr').textContent(),
           new RegExp(`${yesterday.slice(8, 10).replace(/^0/, '')}, \\d{4}, 10:00–11:00 UTC`),
@@ -379,7 +395,7 @@ describe('Consumption and alerts', { timeout: 10 * 60_000 }, () => {
 
         await page.getByLabel('Status').selectOption('');
         await page.getByLabel('Kind').selectOption('');
-        await page.getByText('4 alerts').waitFor();
+        await page.getByText('2 incidents').waitFor();
         if (viewport) {
           await assertNoSidewaysScroll(page, 'the administrators’ alerts');
           await screenshot(page, 'admin-alerts-phone');

@@ -139,14 +139,15 @@ describe('Live alerts and support chat', { timeout: 10 * 60_000 }, () => {
     await publishReadings(ems.database, readingsFor(deviceId, today, TODAY_HOURS));
     const toast = page.locator('.toast').filter({ hasText: `${device.name}: over the hourly limit` });
     await toast.waitFor(LIVE_WAIT);
-    assert.match(await toast.textContent(), /3 kWh in one hour; the limit is 2\.5 kWh\./);
-    // The overconsumption and the peak alert, each counted once.
+    assert.match(await toast.textContent(), /3 kWh in the hour 00:00–01:00 — limit 2\.5 kWh/);
+    // The overconsumption and the peak alert: one incident, one toast, counted once.
+    assert.equal(await page.locator('.toast').count(), 1);
     await page.waitForFunction(
-      () => Number(document.querySelector('.app-nav .nav-badge')?.getAttribute('data-count') ?? 0) === 2,
+      () => Number(document.querySelector('.app-nav .nav-badge')?.getAttribute('data-count') ?? 0) === 1,
       null,
       { timeout: WAIT_MS },
     );
-    await page.getByRole('link', { name: /^Alerts\W+2 to acknowledge$/ }).waitFor();
+    await page.getByRole('link', { name: /^Alerts\W+1 to acknowledge$/ }).waitFor();
     assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was reloaded');
     await screenshot(page, 'live-alert-toast-desktop');
   });

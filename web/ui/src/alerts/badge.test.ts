@@ -38,7 +38,7 @@ describe('badge text', () => {
 });
 
 describe('alert badge', () => {
-  it('shows the server’s count of unacknowledged alerts', async () => {
+  it('shows the server’s count of open incidents', async () => {
     const api = server();
     const badge = createAlertBadge(api.count);
     expect(badge.count.get()).toBeNull();
@@ -62,6 +62,26 @@ describe('alert badge', () => {
     badge.acknowledged();
     badge.acknowledged();
     badge.acknowledged();
+    expect(badge.count.get()).toBe(0);
+  });
+
+  it('counts an incident once, whichever of its kinds arrive, and clears at once on acknowledging all', async () => {
+    const api = server();
+    const badge = createAlertBadge(api.count);
+    const refreshed = badge.refresh();
+    await api.answer(0);
+    await refreshed;
+    badge.raised(alert({ id: 2, kind: 'peak', hour: '2026-11-23T10:00:00Z' }));
+    badge.raised(alert({ id: 3, kind: 'overconsumption', hour: '2026-11-23T10:00:00Z' }));
+    expect(badge.count.get()).toBe(1);
+    badge.raised(alert({ id: 4, hour: '2026-11-23T11:00:00Z' }));
+    badge.raised(alert({ id: 5, device_id: 'another-device', hour: '2026-11-23T11:00:00Z' }));
+    // Raised while the device was snoozed: nothing to act on.
+    badge.raised(alert({ id: 6, hour: '2026-11-23T12:00:00Z', snoozed: true }));
+    expect(badge.count.get()).toBe(3);
+    badge.acknowledged(2);
+    expect(badge.count.get()).toBe(1);
+    badge.acknowledgedAll();
     expect(badge.count.get()).toBe(0);
   });
 

@@ -1,5 +1,5 @@
 // The app's alert bus, badge and toasts, wired together.
-import { listAlerts } from '../api/alerts';
+import { listIncidents } from '../api/alerts';
 import type { Alert } from '../api/types';
 import { sessionStore } from '../services';
 import { createToastStore } from '../toast/toasts';
@@ -9,7 +9,10 @@ import { connectAlerts } from './live';
 
 export const alertBus = createAlertBus();
 export const toasts = createToastStore();
-export const alertBadge = createAlertBadge(async () => (await listAlerts({ acknowledged: false, per_page: 1 })).total);
+/** Counts open incidents: what there is to act on, however many kinds each has. */
+export const alertBadge = createAlertBadge(
+  async () => (await listIncidents({ acknowledged: false, per_page: 1 })).total,
+);
 
 /** Where the signed-in person deals with alerts. */
 export function alertsPath(): string {
@@ -17,6 +20,8 @@ export function alertsPath(): string {
 }
 
 connectAlerts(alertBus, toasts, alertBadge, () => `${alertsPath()}?acknowledged=false`);
+// A live alert may belong to an incident the last count already had: the server says.
+alertBus.subscribe(() => void alertBadge.refresh());
 
 /**
  * The entry point for alerts raised while the app is open: the WebSocket client (`src/live/`)

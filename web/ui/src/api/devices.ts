@@ -1,5 +1,5 @@
 import { api } from '../services';
-import type { Assignment, Device, DeviceChanges, DeviceQuery, NewDevice, Page, PageQuery } from './types';
+import type { Assignment, Device, DeviceChanges, DeviceQuery, NewDevice, Page, PageQuery, Snooze } from './types';
 
 const devicePath = (id: string) => `/api/devices/${encodeURIComponent(id)}`;
 
@@ -21,3 +21,7 @@ export const assignDevice = (id: string, userId: string) =>
   api<Device>(`${devicePath(id)}/owner`, { method: 'PUT', body: { user_id: userId } satisfies Assignment });
 
 export const unassignDevice = (id: string) => api<Device>(`${devicePath(id)}/owner`, { method: 'DELETE' });
+
+/** Snoozes a device's alerts until `until` (an ISO instant), or ends the snooze with null. */
+export const snoozeDevice = (id: string, until: string | null) =>
+  api<Device>(`${devicePath(id)}/snooze`, { method: 'PUT', body: { until } satisfies Snooze });

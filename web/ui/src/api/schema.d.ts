@@ -12,10 +12,54 @@ export interface paths {
             cookie?: never;
         };
         /**
-         * Alerts, newest first: a client's own, or anyone's for an administrator. `q` searches the
-         *     message and device name.
+         * Alerts, newest first by the hour they are about (then by id): a client's own, or anyone's for
+         *     an administrator. `q` searches the message and device name.
          */
         get: operations["list_alerts"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alerts/acknowledge": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Acknowledge every alert matching the filter at once: all open ones (`{}`), a device's
+         *     (`device_id`), a kind (`kind`), one incident (`device_id` and `hour`), the ones shown
+         *     (the list's filters) or given `ids`. A client acknowledges only their own alerts; an
+         *     administrator anyone's (`user_id` narrows to one customer). Acknowledging again changes
+         *     nothing and counts nothing.
+         */
+        post: operations["acknowledge_many"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/alerts/incidents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Incidents, newest first by their hour: the alerts matching the filters (the same as for
+         *     `/api/alerts`), grouped per device and hour. `acknowledged=false` gives the open incidents,
+         *     each with its open alerts. `total` counts incidents.
+         */
+        get: operations["list_incidents"];
         put?: never;
         post?: never;
         delete?: never;
@@ -189,6 +233,27 @@ export interface paths {
         post?: never;
         /** Unassign a device from its owner. */
         delete: operations["unassign_device"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/devices/{id}/snooze": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Snooze a device's alerts until a time, or end the snooze (`{"until": null}`): the owner or an
+         *     administrator. While snoozed, alerts are still recorded, but already acknowledged and marked
+         *     `snoozed`: they are not pushed live, not replayed, and not counted as open.
+         */
+        put: operations["snooze_device"];
+        post?: never;
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -388,6 +453,48 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        /**
+         * @description Which alerts to acknowledge; every field narrows the set, and `{}` means all the caller may
+         *     acknowledge (a client's own; everyone's for an administrator). Unknown fields are refused, so
+         *     a misspelt filter never acknowledges more than was meant.
+         */
+        AcknowledgeFilter: {
+            /** Format: uuid */
+            device_id?: string | null;
+            /**
+             * Format: date-time
+             * @description Only alerts about hours from this instant (RFC 3339).
+             */
+            from?: string | null;
+            /**
+             * Format: date-time
+             * @description Alerts about this hour only (its start, on the hour); with `device_id`, one incident.
+             */
+            hour?: string | null;
+            /** @description These alerts only (at most 1000). */
+            ids?: number[] | null;
+            kind?: null | components["schemas"]["AlertKind"];
+            /** @description Only alerts whose message or device name contains this text, as `q` of the list. */
+            q?: string | null;
+            /**
+             * Format: date-time
+             * @description Only alerts about hours before this instant (RFC 3339).
+             */
+            to?: string | null;
+            /**
+             * Format: uuid
+             * @description Administrators only: alerts of this user (a client's own alerts only, whatever is sent).
+             */
+            user_id?: string | null;
+        };
+        /**
+         * @description How many alerts a bulk acknowledgement marked as seen now (those acknowledged before are not
+         *     counted, so sending it again answers 0).
+         */
+        Acknowledged: {
+            /** Format: int64 */
+            acknowledged: number;
+        };
         Alert: components["schemas"]["AlertEvent"] & {
             /** Format: date-time */
             acknowledged_at?: string | null;
@@ -409,10 +516,25 @@ export interface components {
              * @description Increasing id: a client that saw alert N can ask for those after N.
              */
             id: number;
+            /**
+             * Format: int32
+             * @description A peak's reading: its interval in seconds. `null` for overconsumption.
+             */
+            interval_s?: number | null;
             kind: components["schemas"]["AlertKind"];
-            /** Format: double */
+            /**
+             * Format: double
+             * @description The device's limit: kWh in an hour, which is also the highest average power in kW.
+             */
             limit_kwh: number;
             message: string;
+            /**
+             * Format: date-time
+             * @description A peak's reading: the end of its interval. `null` for overconsumption (the whole hour).
+             */
+            reading_at?: string | null;
+            /** @description Raised while the device was snoozed: stored already acknowledged and never pushed live. */
+            snoozed?: boolean;
             /** Format: uuid */
             user_id?: string | null;
             /**
@@ -518,6 +640,12 @@ export interface components {
              */
             owner_id?: string | null;
             owner_username?: string | null;
+            /**
+             * Format: date-time
+             * @description While this instant is ahead, the device's alerts are recorded already acknowledged (marked
+             *     `snoozed`) and not pushed live; `null` when the device is not snoozed.
+             */
+            snoozed_until?: string | null;
             /** Format: date-time */
             updated_at: string;
         };
@@ -571,6 +699,38 @@ export interface components {
             has_more: boolean;
             messages: components["schemas"]["ChatMessage"][];
             mode: components["schemas"]["ConversationMode"];
+        };
+        /** @description An hour's alerts of one device: what the person acts on once. */
+        Incident: {
+            /** @description Its alerts' ids, in the order of `kinds`. */
+            alert_ids: number[];
+            /** @description Its alerts, in the order of `kinds`: each with its value, limit and (a peak) its reading. */
+            alerts: components["schemas"]["Alert"][];
+            /** Format: uuid */
+            device_id: string;
+            device_name: string;
+            /**
+             * Format: date-time
+             * @description Start of the hour (UTC) the incident is about.
+             */
+            hour: string;
+            /** @description The kinds of its alerts, `overconsumption` before `peak`. */
+            kinds: components["schemas"]["AlertKind"][];
+            /** @description Whether any of its alerts is still to acknowledge. */
+            open: boolean;
+            /** @description Whether all its alerts were raised while the device was snoozed. */
+            snoozed: boolean;
+            /**
+             * Format: uuid
+             * @description The owner the alerts were raised for.
+             */
+            user_id?: string | null;
+            /**
+             * Format: double
+             * @description How far above the limit the worst of its alerts went: the value over the limit (1.5 is
+             *     50 % above; a peak's kW and an hour's kWh both compare with the limit of kWh per hour).
+             */
+            worst_ratio: number;
         };
         /** @description The newest reading a device sent, as stored. */
         LastReading: {
@@ -698,8 +858,58 @@ export interface components {
                  */
                 owner_id?: string | null;
                 owner_username?: string | null;
+                /**
+                 * Format: date-time
+                 * @description While this instant is ahead, the device's alerts are recorded already acknowledged (marked
+                 *     `snoozed`) and not pushed live; `null` when the device is not snoozed.
+                 */
+                snoozed_until?: string | null;
                 /** Format: date-time */
                 updated_at: string;
+            }[];
+            /** Format: int32 */
+            page: number;
+            /** Format: int32 */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Items matching the query across all pages.
+             */
+            total: number;
+            /** Format: int64 */
+            total_pages: number;
+        };
+        Page_Incident: {
+            items: {
+                /** @description Its alerts' ids, in the order of `kinds`. */
+                alert_ids: number[];
+                /** @description Its alerts, in the order of `kinds`: each with its value, limit and (a peak) its reading. */
+                alerts: components["schemas"]["Alert"][];
+                /** Format: uuid */
+                device_id: string;
+                device_name: string;
+                /**
+                 * Format: date-time
+                 * @description Start of the hour (UTC) the incident is about.
+                 */
+                hour: string;
+                /** @description The kinds of its alerts, `overconsumption` before `peak`. */
+                kinds: components["schemas"]["AlertKind"][];
+                /** @description Whether any of its alerts is still to acknowledge. */
+                open: boolean;
+                /** @description Whether all its alerts were raised while the device was snoozed. */
+                snoozed: boolean;
+                /**
+                 * Format: uuid
+                 * @description The owner the alerts were raised for.
+                 */
+                user_id?: string | null;
+                /**
+                 * Format: double
+                 * @description How far above the limit the worst of its alerts went: the value over the limit (1.5 is
+                 *     50 % above; a peak's kW and an hour's kWh both compare with the limit of kWh per hour).
+                 */
+                worst_ratio: number;
             }[];
             /** Format: int32 */
             page: number;
@@ -819,6 +1029,15 @@ export interface components {
             token_type: string;
             user: components["schemas"]["User"];
         };
+        /** @description Quiet hours for a device's alerts. */
+        Snooze: {
+            /**
+             * Format: date-time
+             * @description Snooze until this instant (RFC 3339), ahead of now by at most 7 days; `null` (or left
+             *     out) ends the snooze.
+             */
+            until?: string | null;
+        };
         /** @enum {string} */
         Step: "hour" | "day" | "month";
         /** @description An account as the API shows it (never with its password hash). */
@@ -882,6 +1101,121 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Page_Alert"];
+                };
+            };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    acknowledge_many: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["AcknowledgeFilter"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Acknowledged"];
+                };
+            };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list_incidents: {
+        parameters: {
+            query?: {
+                /** @description Page number, from 1. */
+                page?: number;
+                /** @description Items per page, 1 to 100. */
+                per_page?: number;
+                /** @description Case-insensitive text to look for. */
+                q?: string;
+                device_id?: string;
+                /** @description Administrators only: alerts of this user. */
+                user_id?: string;
+                kind?: components["schemas"]["AlertKind"];
+                /** @description `false`: only those still to acknowledge. */
+                acknowledged?: boolean;
+                /** @description Only alerts with an id above this (what a client missed since the last one it saw). */
+                after_id?: number;
+                /** @description Only alerts about hours from this instant (RFC 3339), from 1970 to 9999. */
+                from?: string;
+                /** @description Only alerts about hours before this instant (RFC 3339), from 1970 to 9999. */
+                to?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Page_Incident"];
                 };
             };
             /** @description the body is not JSON, or a query parameter does not parse */
@@ -1621,6 +1955,67 @@ export interface operations {
             };
             /** @description no device has this id */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    snooze_device: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["Snooze"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Device"];
+                };
+            };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no device with this id is visible to you */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

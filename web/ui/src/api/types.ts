@@ -41,6 +41,14 @@ export type AlertKind = Schemas['AlertKind'];
 export type Alert = Schemas['Alert'];
 /** An alert as it was raised: what the WebSocket pushes, without an acknowledgement yet. */
 export type AlertEvent = Schemas['AlertEvent'];
+/** An hour's alerts of one device, acted on together. */
+export type Incident = Schemas['Incident'];
+/** POST /api/alerts/acknowledge: which alerts; `{}` for all the caller may acknowledge. */
+export type AcknowledgeFilter = Schemas['AcknowledgeFilter'];
+/** How many alerts a bulk acknowledgement marked as seen. */
+export type Acknowledged = Schemas['Acknowledged'];
+/** PUT /api/devices/{id}/snooze. */
+export type Snooze = Schemas['Snooze'];
 
 export type ChatSource = Schemas['ChatSource'];
 export type ConversationMode = Schemas['ConversationMode'];

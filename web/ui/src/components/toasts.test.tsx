@@ -42,7 +42,7 @@ describe('Toasts with the alert bus', () => {
     const toasts = root.querySelectorAll('.toast');
     expect(toasts).toHaveLength(1);
     expect(toasts[0]!.textContent).toContain('Sauna heater: over the hourly limit');
-    expect(toasts[0]!.textContent).toContain('2.75 kWh in one hour; the limit is 2.5 kWh.');
+    expect(toasts[0]!.textContent).toContain('2.75 kWh in the hour 10:00–11:00 — limit 2.5 kWh');
     expect(toasts[0]!.querySelector('a')!.getAttribute('href')).toBe('/alerts?acknowledged=false');
     store.clear();
   });
@@ -50,8 +50,8 @@ describe('Toasts with the alert bus', () => {
   it('closes with its button, named after the toast, and with Escape', () => {
     const { bus, store } = setUp();
     act(() => {
-      bus.publish(alert({ id: 31, device_name: 'Boiler' }));
-      bus.publish(alert({ id: 32, device_name: 'Oven' }));
+      bus.publish(alert({ id: 31, device_name: 'Boiler', device_id: 'boiler' }));
+      bus.publish(alert({ id: 32, device_name: 'Oven', device_id: 'oven' }));
     });
     const close = [...root.querySelectorAll('button')].find((button) =>
       button.textContent?.includes('Dismiss: Boiler'),

@@ -73,3 +73,20 @@ export function formatChatTime(iso: string, locale?: string, now = new Date()): 
     minute: '2-digit',
   }).format(date);
 }
+
+/** "22:10": the time of day of an instant, in the same time as formatHourUtc and formatTimeUtc. */
+export function formatClockUtc(iso: string, locale?: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  return new Intl.DateTimeFormat(locale, {
+    hour: '2-digit',
+    minute: '2-digit',
+    timeZone: 'UTC',
+    hourCycle: 'h23',
+  }).format(date);
+}
+
+/** "2.2 kW": an average power. */
+export function formatKw(value: number, locale?: string): string {
+  return `${new Intl.NumberFormat(locale, { maximumFractionDigits: 2 }).format(value)} kW`;
+}

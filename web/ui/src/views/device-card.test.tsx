@@ -35,7 +35,7 @@ describe('DeviceCard', () => {
       <DeviceCard
         device={device(null)}
         today={{
-          openAlerts: 0,
+          openIncidents: 0,
           day: { device_id: 'x', name: 'Oven', max_hourly_kwh: 2, total_kwh: null, hours: Array(24).fill(null) },
         }}
         now={now}

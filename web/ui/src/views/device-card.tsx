@@ -1,16 +1,17 @@
-import { useId } from 'preact/hooks';
+import { useId, useState } from 'preact/hooks';
 import type { Device, DeviceDay } from '../api/types';
+import { isSnoozed, SNOOZE_CHOICES, type SnoozeChoice } from '../alerts/describe';
 import { Link } from '../components/link';
 import { Sparkline } from '../components/sparkline';
-import { formatKwh, formatTimeUtc, plural } from '../format/format';
+import { formatClockUtc, formatKwh, formatTimeUtc, plural } from '../format/format';
 import { formatAgo, liveness } from '../format/relative';
 import { peakOf } from '../consumption/series';
 
 export interface DeviceToday {
   /** Today's hours (UTC); null while loading or when it could not be loaded. */
   day: DeviceDay | null;
-  /** Unacknowledged alerts about today's hours. */
-  openAlerts: number;
+  /** Open incidents about the last 24 hours (older ones do not make the card red). */
+  openIncidents: number;
 }
 
 function hourName(index: number): string {
@@ -21,15 +22,31 @@ export function DeviceCard({
   device,
   today,
   now = new Date(),
+  onAcknowledge,
+  onSnooze,
 }: {
   device: Device;
   today: DeviceToday | null;
   now?: Date;
+  /** Acknowledges every open alert of the device. */
+  onAcknowledge?: () => Promise<void>;
+  /** Snoozes the device's alerts, or (null) ends the snooze. */
+  onSnooze?: (choice: SnoozeChoice | null) => Promise<void>;
 }) {
   const titleId = useId();
-  const alerting = (today?.openAlerts ?? 0) > 0;
+  const [busy, setBusy] = useState(false);
+  const alerting = (today?.openIncidents ?? 0) > 0;
+  const snoozed = isSnoozed(device.snoozed_until);
   const last = device.last_reading ?? null;
   const status = liveness(last, now);
+  async function act(action: () => Promise<void>) {
+    setBusy(true);
+    try {
+      await action();
+    } finally {
+      setBusy(false);
+    }
+  }
   return (
     <article class={alerting ? 'card device-card device-card--alerting' : 'card device-card'} aria-labelledby={titleId}>
       <div class="device-card-head">
@@ -43,9 +60,52 @@ export function DeviceCard({
         <p class="device-alerting">
           <span aria-hidden="true">⚠ </span>
           <Link href={`/alerts?device=${encodeURIComponent(device.id)}&acknowledged=false`}>
-            {plural(today!.openAlerts, 'alert')} today to acknowledge
+            {plural(today!.openIncidents, 'incident')} in the last 24 h to acknowledge
           </Link>
+          {onAcknowledge && (
+            <button type="button" class="button button--small" disabled={busy} onClick={() => void act(onAcknowledge)}>
+              Acknowledge<span class="visually-hidden"> the alerts of {device.name}</span>
+            </button>
+          )}
         </p>
+      )}
+      {onSnooze && (
+        <div class="device-snooze">
+          {snoozed ? (
+            <>
+              <span class="snoozed" title={formatTimeUtc(device.snoozed_until!)}>
+                Snoozed until {formatClockUtc(device.snoozed_until!)}
+              </span>
+              <button
+                type="button"
+                class="button button--small"
+                disabled={busy}
+                onClick={() => void act(() => onSnooze(null))}
+              >
+                Turn off<span class="visually-hidden"> the snooze of {device.name}</span>
+              </button>
+            </>
+          ) : (
+            <label>
+              <span>Snooze alerts</span>
+              <select
+                disabled={busy}
+                value=""
+                onChange={(event) => {
+                  const choice = (event.currentTarget as HTMLSelectElement).value as SnoozeChoice | '';
+                  if (choice) void act(() => onSnooze(choice));
+                }}
+              >
+                <option value="">Not snoozed</option>
+                {SNOOZE_CHOICES.map((choice) => (
+                  <option key={choice.value} value={choice.value}>
+                    {choice.label}
+                  </option>
+                ))}
+              </select>
+            </label>
+          )}
+        </div>
       )}
       <dl class="facts">
         <div>

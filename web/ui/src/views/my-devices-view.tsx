@@ -1,10 +1,12 @@
 import { useEffect, useState } from 'preact/hooks';
-import { listAlerts } from '../api/alerts';
+import { acknowledgeAlerts, listIncidents } from '../api/alerts';
 import { myConsumption } from '../api/consumption';
-import { listMyDevices } from '../api/devices';
+import { listMyDevices, snoozeDevice } from '../api/devices';
 import { describeError } from '../api/form-errors';
-import type { MyDay } from '../api/types';
-import { alertBus } from '../alerts';
+import type { Device, MyDay } from '../api/types';
+import { alertBadge, alertBus } from '../alerts';
+import type { SnoozeChoice } from '../alerts/describe';
+import { countByDevice, recentSince, snoozeUntil } from '../alerts/describe';
 import { ListStatus } from '../components/list-status';
 import { Pagination } from '../components/pagination';
 import { todayUtc } from '../consumption/period';
@@ -18,21 +20,16 @@ const PER_PAGE = 24;
 const TODAY_REFRESH_MS = 5 * 60_000;
 
 interface Today {
-  /** Counts the loads, so that what depends on the time (the devices' last readings) loads again too. */
-  version: number;
   day: MyDay | null;
-  /** Unacknowledged alerts about today's hours, per device id. */
-  openAlerts: Map<string, number>;
+  /** Open incidents about the last 24 hours, per device id. */
+  openIncidents: Map<string, number>;
   error: string | null;
 }
 
-/** Today's consumption of every device and its open alerts; again on each live alert. */
-function useToday(): Today {
-  const [today, setToday] = useState<Omit<Today, 'version'>>({ day: null, openAlerts: new Map(), error: null });
-  const [version, setVersion] = useState(0);
-
+/** Today's consumption of every device and its recent open incidents; again on each live alert. */
+function useToday(version: number, reload: () => void): Today {
+  const [today, setToday] = useState<Today>({ day: null, openIncidents: new Map(), error: null });
   useEffect(() => {
-    const reload = () => setVersion((value) => value + 1);
     const timer = setInterval(() => {
       if (document.visibilityState === 'visible') reload();
     }, TODAY_REFRESH_MS);
@@ -48,12 +45,10 @@ function useToday(): Today {
     const date = todayUtc();
     Promise.all([
       myConsumption(date, controller.signal),
-      listAlerts({ acknowledged: false, from: `${date}T00:00:00Z`, per_page: 100 }, controller.signal),
+      listIncidents({ acknowledged: false, from: recentSince(), per_page: 100 }, controller.signal),
     ]).then(
-      ([day, alerts]) => {
-        const openAlerts = new Map<string, number>();
-        for (const alert of alerts.items) openAlerts.set(alert.device_id, (openAlerts.get(alert.device_id) ?? 0) + 1);
-        setToday({ day, openAlerts, error: null });
+      ([day, incidents]) => {
+        setToday({ day, openIncidents: countByDevice(incidents.items), error: null });
       },
       (failure: unknown) => {
         if (controller.signal.aborted) return;
@@ -63,24 +58,50 @@ function useToday(): Today {
     return () => controller.abort();
   }, [version]);
 
-  return { ...today, version };
+  return today;
 }
 
 /** A customer's devices, as cards with their last reading and today's consumption against each limit. */
 export default function MyDevicesView() {
   const page = pageParam(useObservable(currentLocation).query);
-  const today = useToday();
+  const [version, setVersion] = useState(0);
+  const reload = () => setVersion((value) => value + 1);
+  // The list loads again with today's figures, so that the devices' last readings stay current.
   const list = usePagedList(
     (signal) => listMyDevices({ page, per_page: PER_PAGE }, signal),
-    JSON.stringify([page, today.version]),
+    JSON.stringify([page, version]),
   );
+  const today = useToday(version, reload);
+  const [failure, setFailure] = useState<string | null>(null);
 
   function todayOf(deviceId: string): DeviceToday | null {
     if (!today.day) return null;
     return {
       day: today.day.devices.find((device) => device.device_id === deviceId) ?? null,
-      openAlerts: today.openAlerts.get(deviceId) ?? 0,
+      openIncidents: today.openIncidents.get(deviceId) ?? 0,
     };
+  }
+
+  async function acknowledgeDevice(device: Device) {
+    setFailure(null);
+    try {
+      await acknowledgeAlerts({ device_id: device.id });
+      alertBadge.acknowledged(today.openIncidents.get(device.id) ?? 0);
+      void alertBadge.refresh();
+      reload();
+    } catch (error) {
+      setFailure(`The alerts of ${device.name} could not be acknowledged. ${describeError(error)}`);
+    }
+  }
+
+  async function snooze(device: Device, choice: SnoozeChoice | null) {
+    setFailure(null);
+    try {
+      await snoozeDevice(device.id, choice === null ? null : snoozeUntil(choice));
+      list.reload();
+    } catch (error) {
+      setFailure(`${device.name} could not be ${choice === null ? 'woken' : 'snoozed'}. ${describeError(error)}`);
+    }
   }
 
   return (
@@ -92,11 +113,18 @@ export default function MyDevicesView() {
       {today.error && list.page && list.page.total > 0 && (
         <p class="form-error">Today’s consumption could not be loaded. {today.error}</p>
       )}
+      {failure && <p class="form-error">{failure}</p>}
       {list.page && list.page.items.length > 0 && (
         <>
           <div class="card-grid">
             {list.page.items.map((device) => (
-              <DeviceCard key={device.id} device={device} today={todayOf(device.id)} />
+              <DeviceCard
+                key={device.id}
+                device={device}
+                today={todayOf(device.id)}
+                onAcknowledge={() => acknowledgeDevice(device)}
+                onSnooze={(choice) => snooze(device, choice)}
+              />
             ))}
           </div>
           <Pagination page={list.page} noun={{ one: 'device', many: 'devices' }} />

@@ -1,18 +1,18 @@
 import { useEffect, useState } from 'preact/hooks';
-import { acknowledgeAlert, listAlerts } from '../../api/alerts';
+import { acknowledgeAlerts, listIncidents } from '../../api/alerts';
 import { listDevices, listMyDevices } from '../../api/devices';
 import { describeError } from '../../api/form-errors';
-import type { Alert, AlertKind } from '../../api/types';
+import type { AcknowledgeFilter, AlertKind, Incident } from '../../api/types';
 import { listUsers } from '../../api/users';
 import { alertBadge, alertBus } from '../../alerts';
-import { KIND_NAMES } from '../../alerts/live';
+import { describeAlert, KIND_NAMES, kindsTitle } from '../../alerts/describe';
 import { frames } from '../../live';
 import { Link } from '../../components/link';
 import { ListFilter } from '../../components/list-filter';
 import { ListPage } from '../../components/list-page';
 import { RowAction } from '../../components/row-action';
 import { SearchBox } from '../../components/search-box';
-import { formatHourUtc, formatKwh, formatTimeUtc } from '../../format/format';
+import { formatHourUtc, formatTimeUtc, plural } from '../../format/format';
 import { pageParam, usePagedList } from '../../hooks/use-paged-list';
 import { useObservable } from '../../lib/use-observable';
 import { currentLocation, navigate, withParams } from '../../router/location';
@@ -45,16 +45,16 @@ function useChoices(load: (signal: AbortSignal) => Promise<Choice[]>, key: strin
   return choices;
 }
 
-/** What was measured against what: "2.75 kWh in the hour; limit 2.5 kWh". */
-function measured(alert: Alert): string {
-  return alert.kind === 'overconsumption'
-    ? `${formatKwh(alert.value)} in the hour; limit ${formatKwh(alert.limit_kwh)}`
-    : `${new Intl.NumberFormat(undefined, { maximumFractionDigits: 2 }).format(alert.value)} kW on average; limit ${formatKwh(alert.limit_kwh)} per hour`;
+/** When the last of an incident's alerts was acknowledged; null while any is open. */
+function acknowledgedAt(incident: Incident): string | null {
+  if (incident.open) return null;
+  return incident.alerts.map((alert) => alert.acknowledged_at ?? '').reduce((a, b) => (a > b ? a : b), '') || null;
 }
 
 /**
- * The alert centre: alerts newest first, filtered by kind, status and device (and customer, for
- * administrators), each acknowledged with one button.
+ * The alert centre: incidents (an hour's alerts of one device) newest first, filtered by kind,
+ * status and device (and customer, for administrators). Each is acknowledged with one button;
+ * "Acknowledge all" (or "Acknowledge shown", under filters) does every open one at once.
  */
 export function AlertsView({ admin }: { admin: boolean }) {
   const { query } = useObservable(currentLocation);
@@ -66,7 +66,7 @@ export function AlertsView({ admin }: { admin: boolean }) {
   const page = pageParam(query);
   const list = usePagedList(
     (signal) =>
-      listAlerts(
+      listIncidents(
         {
           q,
           kind,
@@ -80,12 +80,10 @@ export function AlertsView({ admin }: { admin: boolean }) {
       ),
     JSON.stringify([q, kind, acknowledged, deviceId, userId, page]),
   );
-  const [changed, setChanged] = useState<ReadonlyMap<number, Alert>>(new Map());
   const [notice, setNotice] = useState('');
   const [failure, setFailure] = useState<string | null>(null);
-  const [working, setWorking] = useState<number | null>(null);
+  const [working, setWorking] = useState<string | null>(null);
 
-  useEffect(() => setChanged(new Map()), [list.page]);
   // A live alert that belongs on this list: show the list again.
   useEffect(() => alertBus.subscribe(() => list.reload()), []);
   // Missed alerts older than those replayed live are only in the API.
@@ -112,17 +110,23 @@ export function AlertsView({ admin }: { admin: boolean }) {
   const customerName = (id: string | null) =>
     id === null ? 'No owner' : (customers.find((choice) => choice.value === id)?.label ?? 'Another customer');
 
-  async function acknowledge(alert: Alert) {
-    setWorking(alert.id);
+  /** Acknowledges what `filter` names; `what` says it in the notice. */
+  async function acknowledge(key: string, filter: AcknowledgeFilter, what: string, incidents: number | 'all') {
+    setWorking(key);
     setFailure(null);
     try {
-      const updated = await acknowledgeAlert(alert.id);
-      setChanged((current) => new Map(current).set(alert.id, updated));
-      setNotice(`Alert about ${alert.device_name} at ${formatHourUtc(alert.hour)} acknowledged.`);
-      alertBadge.acknowledged();
+      const { acknowledged: count } = await acknowledgeAlerts(filter);
+      setNotice(
+        count === 0
+          ? `Nothing was left to acknowledge in ${what}.`
+          : `${what} acknowledged (${plural(count, 'alert')}).`,
+      );
+      if (incidents === 'all') alertBadge.acknowledgedAll();
+      else alertBadge.acknowledged(incidents);
       void alertBadge.refresh();
+      list.reload();
     } catch (error) {
-      setFailure(`The alert about ${alert.device_name} could not be acknowledged. ${describeError(error)}`);
+      setFailure(`${what} could not be acknowledged. ${describeError(error)}`);
     } finally {
       setWorking(null);
     }
@@ -131,11 +135,16 @@ export function AlertsView({ admin }: { admin: boolean }) {
   const filter = (name: string) => (value: string) =>
     navigate(withParams({ [name]: value, page: null }), { replace: true });
   const filtered = Boolean(q || kind || acknowledged !== undefined || deviceId || userId);
-
-  // Acknowledged since the page loaded: shown as the answer said, without loading the list again.
-  const current = (alert: Alert) => changed.get(alert.id) ?? alert;
-  // The document lets the API leave out a null, so absent counts as not acknowledged.
-  const acknowledgedAt = (alert: Alert) => current(alert).acknowledged_at ?? null;
+  // What is shown, as a filter of open alerts (an "acknowledged" status shows nothing to do).
+  const shown: AcknowledgeFilter = {
+    ...(q ? { q } : {}),
+    ...(kind ? { kind } : {}),
+    ...(deviceId ? { device_id: deviceId } : {}),
+    ...(userId ? { user_id: userId } : {}),
+  };
+  const narrowed = Object.keys(shown).length > 0;
+  const anyOpen = list.page?.items.some((incident) => incident.open) ?? false;
+  const incidentName = (incident: Incident) => `${incident.device_name}, ${formatHourUtc(incident.hour)}`;
 
   return (
     <ListPage
@@ -145,7 +154,7 @@ export function AlertsView({ admin }: { admin: boolean }) {
       empty={
         filtered ? 'No alerts match these filters.' : 'No alerts yet. When a device goes over its limit, it shows here.'
       }
-      noun={{ one: 'alert', many: 'alerts' }}
+      noun={{ one: 'incident', many: 'incidents' }}
       toolbar={
         <>
           <SearchBox label="Search alerts" value={q} onSearch={filter('q')} />
@@ -189,40 +198,93 @@ export function AlertsView({ admin }: { admin: boolean }) {
             ]}
             onChange={filter('acknowledged')}
           />
+          {acknowledged !== true && anyOpen && (
+            <button
+              type="button"
+              class="button acknowledge-all"
+              disabled={working !== null}
+              onClick={() =>
+                void acknowledge(
+                  'all',
+                  shown,
+                  narrowed ? 'The alerts shown' : 'Every open alert',
+                  narrowed ? (list.page?.items.filter((incident) => incident.open).length ?? 0) : 'all',
+                )
+              }
+            >
+              {narrowed ? 'Acknowledge shown' : 'Acknowledge all'}
+            </button>
+          )}
         </>
       }
       table={{
-        caption: 'Alerts, newest first',
+        caption: 'Incidents, newest first',
         class: 'alerts-table',
-        rowKey: (alert) => alert.id,
-        rowClass: (alert) => (acknowledgedAt(alert) === null ? 'alert-row alert-row--open' : 'alert-row'),
+        rowKey: (incident) => `${incident.device_id} ${incident.hour}`,
+        rowClass: (incident) => (incident.open ? 'alert-row alert-row--open' : 'alert-row'),
         columns: [
-          { label: 'Alert', cell: (alert) => <span class={`kind kind--${alert.kind}`}>{KIND_NAMES[alert.kind]}</span> },
-          { label: 'Device', cell: (alert) => alert.device_name },
-          ...(admin ? [{ label: 'Customer', cell: (alert: Alert) => customerName(alert.user_id ?? null) }] : []),
+          {
+            label: 'Incident',
+            cell: (incident) => (
+              <span class="incident-kinds">
+                {incident.kinds.map((each) => (
+                  <span key={each} class={`kind kind--${each}`}>
+                    {KIND_NAMES[each]}
+                  </span>
+                ))}
+              </span>
+            ),
+          },
+          { label: 'Device', cell: (incident) => incident.device_name },
+          ...(admin
+            ? [{ label: 'Customer', cell: (incident: Incident) => customerName(incident.user_id ?? null) }]
+            : []),
           {
             label: 'Hour',
-            cell: (alert) => (
-              <Link href={`/consumption?device=${encodeURIComponent(alert.device_id)}&date=${alert.hour.slice(0, 10)}`}>
-                {formatHourUtc(alert.hour)}
+            cell: (incident) => (
+              <Link
+                href={`/consumption?device=${encodeURIComponent(incident.device_id)}&date=${incident.hour.slice(0, 10)}`}
+              >
+                {formatHourUtc(incident.hour)}
               </Link>
             ),
           },
-          { label: 'Measured', cell: (alert) => measured(alert) },
+          {
+            label: 'Measured',
+            cell: (incident) => (
+              <ul class="incident-measures">
+                {incident.alerts.map((alert) => (
+                  <li key={alert.id}>{describeAlert(alert)}</li>
+                ))}
+              </ul>
+            ),
+          },
           {
             label: 'Status',
-            cell: (alert) => {
-              const at = acknowledgedAt(alert);
-              return at === null ? (
-                <RowAction
-                  label="Acknowledge"
-                  target={`${KIND_NAMES[alert.kind].toLowerCase()}, ${alert.device_name}, ${formatHourUtc(alert.hour)}`}
-                  disabled={working === alert.id}
-                  onClick={() => void acknowledge(current(alert))}
-                />
-              ) : (
-                <span class="muted">Acknowledged {formatTimeUtc(at)}</span>
-              );
+            cell: (incident) => {
+              const key = `${incident.device_id} ${incident.hour}`;
+              if (incident.open) {
+                return (
+                  <RowAction
+                    label="Acknowledge"
+                    target={`${kindsTitle(incident.kinds).toLowerCase()}, ${incidentName(incident)}`}
+                    disabled={working !== null}
+                    onClick={() =>
+                      // What the row shows: under a kind filter, only that kind's alert; an
+                      // alert that arrived since the list loaded is left for the next look.
+                      void acknowledge(
+                        key,
+                        { ids: incident.alert_ids },
+                        `The incident of ${incidentName(incident)}`,
+                        kind ? 0 : 1,
+                      )
+                    }
+                  />
+                );
+              }
+              if (incident.snoozed) return <span class="muted">Snoozed</span>;
+              const at = acknowledgedAt(incident);
+              return <span class="muted">Acknowledged{at ? ` ${formatTimeUtc(at)}` : ''}</span>;
             },
           },
         ],

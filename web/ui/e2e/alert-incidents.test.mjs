@@ -1,0 +1,228 @@
+// Alerts people act on, against a real EMS: readings over the limit in several hours of several
+// devices become incidents (an hour's alerts of one device), listed newest first with their kinds
+// inside; the badge counts incidents; one click acknowledges them all and the badge clears; only
+// recent open incidents turn a device card red; and a device snoozed from its card says until
+// when, while an alert raised meanwhile is stored but neither counted nor shown as a toast.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { assertAccessible, launchBrowser, newPage, screenshot, signIn, waitForHeading, WAIT_MS } from './browser.mjs';
+import { ADMIN, startEms } from './ems-server.mjs';
+import { apiAs, poll, publishReadings } from './fixtures.mjs';
+
+const suffix = randomBytes(3).toString('hex');
+const customer = {
+  username: `inc-${suffix}`,
+  displayName: `Ida Incident ${suffix}`,
+  password: 'a long e2e passphrase',
+};
+const names = { kiln: `Kiln ${suffix}`, pump: `Pump ${suffix}`, heater: `Heater ${suffix}` };
+const LIMIT = 1;
+
+const HOUR_MS = 3600 * 1000;
+const thisHour = Math.floor(Date.now() / HOUR_MS) * HOUR_MS;
+// Three complete hours before this one, and one three days back.
+const [h0, h1, h2] = [thisHour - 3 * HOUR_MS, thisHour - 2 * HOUR_MS, thisHour - HOUR_MS];
+const old = thisHour - 72 * HOUR_MS;
+
+/** 10-minute readings in the hour starting at `hour` (:05, :15, …), one per value. */
+const readings = (deviceId, hour, values) =>
+  values.map((kwh, index) => ({
+    device_id: deviceId,
+    timestamp: hour + (index * 10 + 5) * 60_000,
+    measurement_value: kwh,
+  }));
+
+/** "14:00–15:00 UTC", as the alert centre ends an hour. */
+const hourRange = (hour) => {
+  const clock = (at) => new Date(at).toISOString().slice(11, 16);
+  return `${clock(hour)}–${clock(hour + HOUR_MS)} UTC`;
+};
+
+const STEP = { timeout: 2 * 60_000 };
+
+let ems;
+let browser;
+let cleaning;
+function cleanUp() {
+  cleaning ??= (async () => {
+    await browser?.close().catch(() => undefined);
+    await ems?.stop();
+  })();
+  return cleaning;
+}
+for (const signal of ['SIGINT', 'SIGTERM']) {
+  process.once(signal, () => {
+    cleanUp().finally(() => process.exit(130));
+  });
+}
+
+async function waitForBadge(page, count) {
+  await page.waitForFunction(
+    (expected) => {
+      const badge = document.querySelector('.app-nav .nav-badge');
+      return (badge ? Number(badge.getAttribute('data-count')) : 0) === expected;
+    },
+    count,
+    { timeout: WAIT_MS },
+  );
+}
+
+describe('Alert incidents', { timeout: 10 * 60_000 }, () => {
+  let admin;
+  let client;
+  const devices = {};
+  let context;
+  let page;
+
+  before(async () => {
+    ems = await startEms();
+    browser = await launchBrowser();
+    admin = await apiAs(ems.baseUrl, ADMIN.username, ADMIN.password);
+    const user = await admin.post('/api/users', {
+      username: customer.username,
+      display_name: customer.displayName,
+      password: customer.password,
+      role: 'client',
+    });
+    for (const [key, name] of Object.entries(names)) {
+      devices[key] = await admin.post('/api/devices', { name, max_hourly_kwh: LIMIT, owner_id: user.id });
+    }
+    client = await apiAs(ems.baseUrl, customer.username, customer.password);
+  });
+
+  after(async () => {
+    await context?.close();
+    await cleanUp();
+  });
+
+  it('raises both kinds in the same hours, seven alerts in four incidents', STEP, async () => {
+    await publishReadings(ems.database, [
+      // 3 kWh, 3 kW on average: over the hourly limit and a peak.
+      ...readings(devices.kiln.id, h0, [0.5, 0.5, 0.5, 0.5, 0.5, 0.5]),
+      // One reading of 1.5 kW: a peak, but 0.25 kWh in the hour.
+      ...readings(devices.pump.id, h1, [0.25]),
+      // 1.5 kWh, 1.5 kW on average: both kinds again.
+      ...readings(devices.kiln.id, h2, [0.25, 0.25, 0.25, 0.25, 0.25, 0.25]),
+      // Three days ago, still open: an incident, but no reason for a red card today.
+      ...readings(devices.heater.id, old, [0.5, 0.5, 0.5]),
+    ]);
+    const incidents = await poll('the alerts', async () => {
+      const alerts = await client.get('/api/alerts?per_page=100');
+      return alerts.total === 7 ? client.get('/api/alerts/incidents') : null;
+    });
+    assert.deepEqual(
+      incidents.items.map((incident) => [incident.device_name, incident.hour, incident.kinds]),
+      [
+        [names.kiln, new Date(h2).toISOString().replace('.000', ''), ['overconsumption', 'peak']],
+        [names.pump, new Date(h1).toISOString().replace('.000', ''), ['peak']],
+        [names.kiln, new Date(h0).toISOString().replace('.000', ''), ['overconsumption', 'peak']],
+        [names.heater, new Date(old).toISOString().replace('.000', ''), ['overconsumption', 'peak']],
+      ],
+    );
+  });
+
+  it('shows red cards only for recent open incidents and counts incidents on the badge', STEP, async () => {
+    ({ context, page } = await newPage(browser, ems.baseUrl, { locale: 'en-US' }));
+    await signIn(page, customer.username, customer.password);
+    await waitForHeading(page, 'My devices');
+    const kiln = page.getByRole('article', { name: names.kiln });
+    await kiln.getByText('2 incidents in the last 24 h to acknowledge').waitFor();
+    await page.getByRole('article', { name: names.pump }).getByText('1 incident in the last 24 h').waitFor();
+    const heater = page.getByRole('article', { name: names.heater });
+    await heater.waitFor();
+    assert.equal(await heater.getAttribute('class'), 'card device-card', 'an open incident of three days ago');
+    assert.match(await kiln.getAttribute('class'), /device-card--alerting/);
+    await waitForBadge(page, 4);
+    await page.getByRole('link', { name: /^Alerts\W+4 to acknowledge$/ }).waitFor();
+  });
+
+  it('lists the incidents newest first with their kinds inside, and one click acknowledges all', STEP, async () => {
+    await page
+      .getByRole('navigation', { name: 'Main' })
+      .getByRole('link', { name: /^Alerts/ })
+      .click();
+    await waitForHeading(page, 'Alerts');
+    await page.getByText('4 incidents').waitFor();
+    const rows = page.locator('tbody tr');
+    const texts = await rows.allTextContents();
+    assert.equal(texts.length, 4);
+    const expected = [
+      [names.kiln, h2, /Over the hourly limit.*Peak above the limit/],
+      [names.pump, h1, /^(?!.*Over the hourly limit).*Peak above the limit/],
+      [names.kiln, h0, /Over the hourly limit.*Peak above the limit/],
+      [names.heater, old, /Over the hourly limit.*Peak above the limit/],
+    ];
+    expected.forEach(([name, hour, kinds], index) => {
+      assert.ok(texts[index].includes(name), `row ${index + 1} is ${name}: ${texts[index]}`);
+      assert.ok(
+        texts[index].includes(hourRange(hour)),
+        `row ${index + 1} is about ${hourRange(hour)}: ${texts[index]}`,
+      );
+      assert.match(texts[index], kinds);
+    });
+    // Units that read naturally: the peak as power, the hour's total as energy.
+    // (The total when the hour first went over, and the reading that first went over: which of
+    // the six that is depends on how the monitors' batches split them.)
+    const clock = (at) => new Date(at).toISOString().slice(11, 16);
+    const hh = clock(h2).slice(0, 2);
+    assert.match(texts[0], new RegExp(`1\\.(25|5) kWh in the hour ${clock(h2)}–${clock(h2 + HOUR_MS)} — limit 1 kWh`));
+    assert.match(texts[0], new RegExp(`1\\.5 kW average, 10 min ending ${hh}:[0-5]5 — limit 1 kW`));
+    assert.equal(await rows.getByRole('button', { name: /^Acknowledge/ }).count(), 4, 'one button per incident');
+    await assertAccessible(page, 'the incident list');
+    await screenshot(page, 'alert-incidents-desktop');
+
+    await page.getByRole('button', { name: 'Acknowledge all' }).click();
+    await page.getByRole('status').filter({ hasText: 'Every open alert acknowledged (7 alerts).' }).waitFor();
+    await waitForBadge(page, 0);
+    await page.getByRole('link', { name: 'Alerts', exact: true }).waitFor();
+    await rows
+      .first()
+      .getByText(/^Acknowledged /)
+      .waitFor();
+    assert.equal(await rows.getByRole('button', { name: /^Acknowledge/ }).count(), 0);
+    const open = await client.get('/api/alerts/incidents?acknowledged=false');
+    assert.equal(open.total, 0);
+  });
+
+  it('snoozes a device from its card, which says until when, and its alerts stay quiet', STEP, async () => {
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'My devices' }).click();
+    await waitForHeading(page, 'My devices');
+    const kiln = page.getByRole('article', { name: names.kiln });
+    await kiln.waitFor();
+    assert.equal(await kiln.getAttribute('class'), 'card device-card', 'acknowledged: no longer red');
+    await kiln.getByLabel('Snooze alerts').selectOption({ label: 'For 1 hour' });
+    const snoozed = kiln.getByText(/^Snoozed until \d\d:\d\d$/);
+    await snoozed.waitFor();
+    const device = await client.get(`/api/devices/${devices.kiln.id}`);
+    const until = Date.parse(device.snoozed_until);
+    assert.ok(Math.abs(until - (Date.now() + HOUR_MS)) < 5 * 60_000, `an hour from now: ${device.snoozed_until}`);
+    assert.equal((await snoozed.textContent()).trim(), `Snoozed until ${new Date(until).toISOString().slice(11, 16)}`);
+    await screenshot(page, 'device-snoozed-desktop');
+
+    // Over the limit while snoozed: stored, already acknowledged, and no toast, no badge.
+    await publishReadings(ems.database, readings(devices.kiln.id, thisHour, [1.5]));
+    const quiet = await poll('the snoozed alerts', async () => {
+      const alerts = await client.get(
+        `/api/alerts?device_id=${devices.kiln.id}&from=${new Date(thisHour).toISOString()}`,
+      );
+      return alerts.total === 2 ? alerts.items : null;
+    });
+    assert.ok(
+      quiet.every((alert) => alert.snoozed && alert.acknowledged_at),
+      JSON.stringify(quiet),
+    );
+    // The pump is awake: its alert arrives live, and the kiln's never did.
+    await publishReadings(ems.database, readings(devices.pump.id, thisHour, [0.5]));
+    await page
+      .locator('.toast')
+      .filter({ hasText: `${names.pump}: peak above the limit` })
+      .waitFor({ timeout: 30_000 });
+    assert.equal(await page.locator('.toast').filter({ hasText: names.kiln }).count(), 0);
+    await waitForBadge(page, 1);
+
+    await kiln.getByRole('button', { name: /^Turn off/ }).click();
+    await kiln.getByLabel('Snooze alerts').waitFor();
+    assert.equal((await client.get(`/api/devices/${devices.kiln.id}`)).snoozed_until ?? null, null);
+  });
+});
