@@ -12,4 +12,5 @@ mod helpers;
 mod openapi;
 mod operations;
 mod throttle;
+mod time_zones;
 mod users;
