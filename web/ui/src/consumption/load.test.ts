@@ -16,6 +16,7 @@ function source(daily: Record<string, number[]>) {
       return {
         device_id: device,
         step: query.step,
+        time_zone: 'UTC',
         max_hourly_kwh: 2.5,
         total_kwh: 0,
         points: slotStarts(period).map((start, index) => ({ start, kwh: daily[device]?.[index] ?? 0 })),
@@ -25,7 +26,9 @@ function source(daily: Record<string, number[]>) {
       asked.push(`me ${date}`);
       return {
         date,
+        time_zone: 'UTC',
         total_kwh: 1,
+        hour_starts: slotStarts({ kind: 'day', start: date }),
         hours: Array.from({ length: 24 }, (_, hour) => (hour === 3 ? 0.1 + 0.2 : 0)),
         devices: [],
       };

@@ -3,7 +3,7 @@
 // added up for a week or a month).
 import type { MyDay, Series } from '../api/types';
 import { seriesQuery, type Period, type SeriesRequest } from './period';
-import { roundKwh, sumSeries, valuesForPeriod } from './series';
+import { sumSeries, valuesForPeriod } from './series';
 
 export interface ConsumptionSource {
   deviceSeries(deviceId: string, query: SeriesRequest, signal?: AbortSignal): Promise<Series>;
@@ -32,7 +32,9 @@ export async function loadPeriod(
   }
   if (period.kind === 'day') {
     const day = await source.myDay(period.start, signal);
-    return { values: day.hours.map(roundKwh), limit: null };
+    // Matched by start, like a series: a day has 23, 24 or 25 hours in the user's zone.
+    const points = day.hour_starts.map((start, index) => ({ start, kwh: day.hours[index] ?? 0 }));
+    return { values: valuesForPeriod(points, period), limit: null };
   }
   const all = await Promise.all(target.all.map((device) => source.deviceSeries(device, seriesQuery(period), signal)));
   const values = sumSeries(all.map((series) => valuesForPeriod(series.points, period)));

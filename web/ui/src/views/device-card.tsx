@@ -2,21 +2,37 @@ import { useId } from 'preact/hooks';
 import type { Device, DeviceDay } from '../api/types';
 import { Link } from '../components/link';
 import { Sparkline } from '../components/sparkline';
-import { formatKwh, plural } from '../format/format';
+import { formatClock, formatKwh, plural, zoneAbbreviation } from '../format/format';
 import { peakOf } from '../consumption/series';
 
 export interface DeviceToday {
-  /** Today's hours (UTC); null while loading or when it could not be loaded. */
+  /** Today's hours in the user's zone; null while loading or when it could not be loaded. */
   day: DeviceDay | null;
   /** Unacknowledged alerts about today's hours. */
   openAlerts: number;
 }
 
-function hourName(index: number): string {
-  return `${String(index).padStart(2, '0')}:00`;
+/** When the hour at `index` of today starts, on the user's clock. */
+function hourName(index: number, hourStarts: readonly string[] | undefined): string {
+  const start = hourStarts?.[index];
+  return start ? formatClock(start) : `${String(index).padStart(2, '0')}:00`;
 }
 
-export function DeviceCard({ device, today }: { device: Device; today: DeviceToday | null }) {
+/** Today's hours are the user's: "Today (GMT+2)". */
+function todayName(): string {
+  return `Today (${zoneAbbreviation(new Date())})`;
+}
+
+export function DeviceCard({
+  device,
+  today,
+  hourStarts,
+}: {
+  device: Device;
+  today: DeviceToday | null;
+  /** When each of today's hours starts (RFC 3339), as the day's answer lists them. */
+  hourStarts?: readonly string[] | undefined;
+}) {
   const titleId = useId();
   const alerting = (today?.openAlerts ?? 0) > 0;
   return (
@@ -39,13 +55,13 @@ export function DeviceCard({ device, today }: { device: Device; today: DeviceTod
           <dt>Hourly limit</dt>
           <dd>{formatKwh(device.max_hourly_kwh)}</dd>
         </div>
-        {today?.day && <TodayFacts day={today.day} limit={device.max_hourly_kwh} />}
+        {today?.day && <TodayFacts day={today.day} limit={device.max_hourly_kwh} hourStarts={hourStarts} />}
       </dl>
       {today?.day && (
         <Sparkline
           values={today.day.hours}
           limit={device.max_hourly_kwh}
-          label={`Today by the hour (UTC), against the limit of ${formatKwh(device.max_hourly_kwh)}`}
+          label={`${todayName()} by the hour, against the limit of ${formatKwh(device.max_hourly_kwh)}`}
         />
       )}
       {device.description && <p class="device-description">{device.description}</p>}
@@ -58,13 +74,21 @@ export function DeviceCard({ device, today }: { device: Device; today: DeviceTod
   );
 }
 
-function TodayFacts({ day, limit }: { day: DeviceDay; limit: number }) {
+function TodayFacts({
+  day,
+  limit,
+  hourStarts,
+}: {
+  day: DeviceDay;
+  limit: number;
+  hourStarts: readonly string[] | undefined;
+}) {
   const peak = peakOf(day.hours);
   const share = peak ? Math.round((peak.kwh / limit) * 100) : 0;
   return (
     <>
       <div>
-        <dt>Today (UTC)</dt>
+        <dt>{todayName()}</dt>
         <dd>{formatKwh(day.total_kwh)}</dd>
       </div>
       <div>
@@ -72,7 +96,7 @@ function TodayFacts({ day, limit }: { day: DeviceDay; limit: number }) {
         <dd class={peak && peak.kwh > limit ? 'over-limit' : undefined}>
           {peak ? (
             <>
-              {formatKwh(peak.kwh)} at {hourName(peak.index)}
+              {formatKwh(peak.kwh)} at {hourName(peak.index, hourStarts)}
               <span class="fact-detail">
                 {peak.kwh > limit ? `over the limit (${share} %)` : `${share} % of the limit`}
               </span>

@@ -7,8 +7,9 @@ import type { MyDay } from '../api/types';
 import { alertBus } from '../alerts';
 import { ListStatus } from '../components/list-status';
 import { Pagination } from '../components/pagination';
-import { todayUtc } from '../consumption/period';
+import { startOfDay, todayIn } from '../consumption/period';
 import { pageParam, usePagedList } from '../hooks/use-paged-list';
+import { timeZone } from '../format/format';
 import { useObservable } from '../lib/use-observable';
 import { currentLocation } from '../router/location';
 import { DeviceCard, type DeviceToday } from './device-card';
@@ -43,10 +44,13 @@ function useToday(): Today {
 
   useEffect(() => {
     const controller = new AbortController();
-    const date = todayUtc();
+    const date = todayIn();
     Promise.all([
       myConsumption(date, controller.signal),
-      listAlerts({ acknowledged: false, from: `${date}T00:00:00Z`, per_page: 100 }, controller.signal),
+      listAlerts(
+        { acknowledged: false, from: new Date(startOfDay(date)).toISOString(), per_page: 100 },
+        controller.signal,
+      ),
     ]).then(
       ([day, alerts]) => {
         const openAlerts = new Map<string, number>();
@@ -59,7 +63,7 @@ function useToday(): Today {
       },
     );
     return () => controller.abort();
-  }, [version]);
+  }, [version, timeZone()]);
 
   return today;
 }
@@ -91,7 +95,12 @@ export default function MyDevicesView() {
         <>
           <div class="card-grid">
             {list.page.items.map((device) => (
-              <DeviceCard key={device.id} device={device} today={todayOf(device.id)} />
+              <DeviceCard
+                key={device.id}
+                device={device}
+                today={todayOf(device.id)}
+                hourStarts={today.day?.hour_starts}
+              />
             ))}
           </div>
           <Pagination page={list.page} noun={{ one: 'device', many: 'devices' }} />
