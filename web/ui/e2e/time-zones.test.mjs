@@ -214,4 +214,29 @@ describe('Times in the customer’s zone', { timeout: 10 * 60_000 }, () => {
     await row.first().waitFor();
     assert.match(await row.first().textContent(), /Mar 28, 2026, 22:00–23:00 UTC/);
   });
+
+  it('lets an administrator see and set the customer’s zone in the user form', STEP, async () => {
+    const admin = await newPage(browser, ems.baseUrl, { locale: 'en-US', timezoneId: ZONE });
+    try {
+      await signIn(admin.page, ADMIN.username, ADMIN.password);
+      await waitForHeading(admin.page, 'Users');
+      await admin.page.goto(`/admin/users?q=${customer.username}`);
+      await admin.page.getByRole('button', { name: `Edit ${customer.username}` }).click();
+      const edit = admin.page.getByRole('dialog', { name: `Edit ${customer.username}` });
+      const zone = edit.getByLabel('Time zone');
+      assert.equal(await zone.inputValue(), 'UTC', 'the zone the customer chose');
+      await zone.selectOption(ZONE);
+      await edit.getByRole('button', { name: 'Save' }).click();
+      await admin.page
+        .getByRole('status')
+        .filter({ hasText: `User ${customer.username} saved.` })
+        .waitFor();
+    } finally {
+      await admin.context.close();
+    }
+    // The customer's next page load has it.
+    await page.goto(`/consumption?device=${device.id}&date=2026-03-29&show=table`);
+    await page.getByText(`Times in ${ZONE}`).waitFor();
+    await page.locator('.value-table tfoot td').first().getByText('4.5 kWh', { exact: true }).waitFor();
+  });
 });
