@@ -4,7 +4,7 @@
 // addresses and API queries as they are; the API counts them in the same zone (`tz`). Steps
 // start at local midnight, so the days the clocks change have 23 or 25 hours.
 import type { Step } from '../api/types';
-import { formatClock, isoDateIn, timeZone } from '../format/format';
+import { formatClock, isoDateIn, timeZone, zoneAbbreviation } from '../format/format';
 
 export type PeriodKind = 'day' | 'week' | 'month';
 
@@ -205,8 +205,14 @@ export function slotLabel(period: Period, slotStart: string, locale?: string, zo
 /** The step in full words, for tables and screen readers: "08:00–09:00", "Monday 23 November". */
 export function slotName(period: Period, slotStart: string, locale?: string, zone = timeZone()): string {
   const date = new Date(slotStart);
-  if (period.kind === 'day')
-    return `${formatClock(date, zone)}–${formatClock(new Date(date.getTime() + HOUR_MS), zone)}`;
+  if (period.kind === 'day') {
+    const end = new Date(date.getTime() + HOUR_MS);
+    const [from, to] = [formatClock(date, zone), formatClock(end, zone)];
+    // The hour the clocks go back in starts and ends at the same time of day: name both offsets.
+    if (from === to)
+      return `${from} ${zoneAbbreviation(date, locale, zone)}–${to} ${zoneAbbreviation(end, locale, zone)}`;
+    return `${from}–${to}`;
+  }
   return zonedFormat(locale, zone, { weekday: 'long', day: 'numeric', month: 'long' }).format(date);
 }
 

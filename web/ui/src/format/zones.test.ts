@@ -97,7 +97,14 @@ describe('consumption periods in a zone', () => {
       '05:00',
     ]);
     expect(slotName(spring, hours[2]!, 'en-GB', BUCHAREST)).toBe('02:00–04:00');
-    expect(slotStarts({ kind: 'day', start: '2026-10-25' }, BUCHAREST)).toHaveLength(25);
+    const autumn: Period = { kind: 'day', start: '2026-10-25' };
+    const autumnHours = slotStarts(autumn, BUCHAREST);
+    expect(autumnHours).toHaveLength(25);
+    // 04:00 summer time is 03:00 winter time again: that hour is named with both abbreviations.
+    expect(autumnHours.slice(3, 5).map((start) => slotName(autumn, start, 'en-GB', BUCHAREST))).toEqual([
+      '03:00 EEST–03:00 EET',
+      '03:00–04:00',
+    ]);
     expect(slotStarts({ kind: 'day', start: '2026-03-29' }, 'UTC')).toHaveLength(24);
   });
 
