@@ -25,7 +25,8 @@ use crate::{
     sessions,
     state::ApiContext,
     throttle::{Attempt, ClientAddress},
-    users::{MAX_USERNAME_CHARS, USER_COLUMNS, User, find_user},
+    users::{MAX_USERNAME_CHARS, USER_COLUMNS, User, find_user, present},
+    zones::time_zone_rule,
 };
 
 #[derive(Debug, Deserialize, ToSchema, Validate)]
@@ -75,7 +76,11 @@ pub struct Session {
 type SessionWithCookie = (AppendHeaders<[(axum::http::HeaderName, axum::http::HeaderValue); 1]>, Json<Session>);
 
 pub fn router() -> OpenApiRouter<ApiContext> {
-    OpenApiRouter::new().routes(routes!(login)).routes(routes!(refresh)).routes(routes!(logout)).routes(routes!(me))
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(me, update_me))
 }
 
 #[derive(sqlx::FromRow)]
@@ -230,6 +235,43 @@ async fn me(CurrentUser(claims): CurrentUser, State(context): State<ApiContext>)
         .await
         .map(Json)
         .map_err(|_| ApiError::Unauthorized("this account no longer exists".into()))
+}
+
+/// What signed-in users may change about their own account; fields left out stay as they are.
+#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MyChanges {
+    /// An IANA time zone such as `Europe/Bucharest`, or null for the browser's own.
+    #[serde(default, deserialize_with = "present")]
+    #[validate(custom(function = "time_zone_rule"))]
+    #[schema(value_type = Option<String>, example = "Europe/Bucharest")]
+    pub time_zone: Option<Option<String>>,
+}
+
+/// Change the signed-in user's own settings: their time zone.
+#[utoipa::path(patch, path = "/api/me", tag = "auth", request_body = MyChanges, security(("bearer" = [])),
+    responses(
+        (status = 200, body = User),
+        Malformed,
+        NotSignedIn,
+        Invalid,
+    ))]
+async fn update_me(
+    CurrentUser(claims): CurrentUser,
+    State(context): State<ApiContext>,
+    ValidJson(changes): ValidJson<MyChanges>,
+) -> ApiResult<Json<User>> {
+    sqlx::query_as::<_, User>(&format!(
+        "UPDATE users SET time_zone = CASE WHEN $2 THEN $3 ELSE time_zone END, updated_at = now() \
+         WHERE id = $1 RETURNING {USER_COLUMNS}"
+    ))
+    .bind(claims.sub)
+    .bind(changes.time_zone.is_some())
+    .bind(changes.time_zone.flatten())
+    .fetch_optional(&context.pool)
+    .await?
+    .map(Json)
+    .ok_or_else(|| ApiError::Unauthorized("this account no longer exists".into()))
 }
 
 /// The refresh token's cookie. Written by hand rather than with the `cookie` crate: EMS sets one

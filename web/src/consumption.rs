@@ -2,9 +2,15 @@
 //! hour, day or month steps, and one user's day at a glance. No data is not zero: a step without
 //! any hourly total (nothing was measured: the future, a meter that was silent or not installed
 //! yet) is `null`, while a step whose readings add up to nothing is `0`.
+//!
+//! Days and months are the customer's: a request names its IANA zone in `tz` (by default the
+//! user's own setting, else UTC), dates in it are that zone's days, and daily and monthly totals
+//! are summed from local midnight to local midnight, so the days the clocks change have 23 or 25
+//! hours. Hours stay the stored UTC hours; an hour counts in the local day its start falls in.
 
 use axum::{Json, extract::State};
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
+use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -17,6 +23,7 @@ use crate::{
     error::{ApiError, ApiResult, ErrorBody},
     extract::{ApiPath, ApiQuery, CurrentUser},
     state::ApiContext,
+    zones::{self, time_zone_rule},
 };
 
 #[derive(Clone, Copy, Debug, Deserialize, Serialize, ToSchema, PartialEq, Eq)]
@@ -46,14 +53,37 @@ impl Step {
     }
 }
 
-/// A point in time given as a date (`2026-03-01`, midnight UTC) or RFC 3339.
-#[derive(Clone, Copy, Debug, Serialize)]
-pub struct Instant(pub DateTime<Utc>);
+/// A point in time given as a date (`2026-03-01`: its first instant in the request's time zone)
+/// or RFC 3339 (that instant, whatever the zone).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Instant {
+    Date(NaiveDate),
+    Time(DateTime<Utc>),
+}
+
+impl Instant {
+    /// The instant this names when dates are days in `zone`.
+    pub fn in_zone(self, zone: Tz) -> DateTime<Utc> {
+        match self {
+            Instant::Date(date) => zones::start_of_day(date, zone),
+            Instant::Time(time) => time,
+        }
+    }
+}
+
+impl Serialize for Instant {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Instant::Date(date) => date.serialize(serializer),
+            Instant::Time(time) => time.serialize(serializer),
+        }
+    }
+}
 
 impl<'de> Deserialize<'de> for Instant {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let text = String::deserialize(deserializer)?;
-        parse_instant(&text).map(Instant).map_err(serde::de::Error::custom)
+        parse_instant(&text).map_err(serde::de::Error::custom)
     }
 }
 
@@ -80,33 +110,41 @@ pub fn storable_date(date: &NaiveDate) -> Result<(), ValidationError> {
 }
 
 fn storable_instant(instant: &Instant) -> Result<(), ValidationError> {
-    storable_time(&instant.0)
+    match instant {
+        Instant::Date(date) => storable_date(date),
+        Instant::Time(time) => storable_time(time),
+    }
 }
 
-fn parse_instant(text: &str) -> Result<DateTime<Utc>, String> {
+fn parse_instant(text: &str) -> Result<Instant, String> {
     if let Ok(date) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
-        return Ok(date.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc());
+        return Ok(Instant::Date(date));
     }
     DateTime::parse_from_rfc3339(text)
-        .map(|time| time.with_timezone(&Utc))
+        .map(|time| Instant::Time(time.with_timezone(&Utc)))
         .map_err(|_| format!("{text:?} is neither a date like 2026-03-01 nor RFC 3339 like 2026-03-01T10:00:00Z"))
 }
 
 #[derive(Debug, Deserialize, IntoParams, Validate)]
 #[into_params(parameter_in = Query)]
 pub struct SeriesQuery {
-    /// Start, inclusive: a date (`2026-03-01`) or RFC 3339, from 1970 to 9999. Rounded down to
-    /// the step.
+    /// Start, inclusive: a date (`2026-03-01`, a day in `tz`) or RFC 3339, from 1970 to 9999.
+    /// Rounded down to the step (days and months in `tz`).
     #[param(value_type = String)]
     #[validate(custom(function = "storable_instant"))]
     pub from: Instant,
-    /// End, exclusive: a date or RFC 3339, from 1970 to 9999.
+    /// End, exclusive: a date (a day in `tz`) or RFC 3339, from 1970 to 9999.
     #[param(value_type = String)]
     #[validate(custom(function = "storable_instant"))]
     pub to: Instant,
-    /// `hour` (the default), `day` or `month`; all in UTC.
+    /// `hour` (the default), `day` or `month`: days and months are those of `tz`.
     #[serde(default = "hourly")]
     pub step: Step,
+    /// The IANA time zone whose days and months count, e.g. `Europe/Bucharest`; by default the
+    /// user's own setting, else UTC.
+    #[param(example = "Europe/Bucharest")]
+    #[validate(custom(function = "time_zone_rule"))]
+    pub tz: Option<String>,
 }
 
 fn hourly() -> Step {
@@ -115,7 +153,7 @@ fn hourly() -> Step {
 
 #[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow, PartialEq)]
 pub struct Point {
-    /// Start of the step (UTC).
+    /// Start of the step (UTC; for days and months, local midnight in the series' `time_zone`).
     pub start: DateTime<Utc>,
     /// The energy measured in the step; `null` when no reading of the device falls in it (not
     /// measured, which is not the same as `0`: readings that add up to nothing).
@@ -126,6 +164,8 @@ pub struct Point {
 pub struct Series {
     pub device_id: Uuid,
     pub step: Step,
+    /// The IANA zone days and months were counted in.
+    pub time_zone: String,
     pub max_hourly_kwh: f64,
     /// The sum of the points that have data; `null` when none has.
     pub total_kwh: Option<f64>,
@@ -135,9 +175,14 @@ pub struct Series {
 #[derive(Debug, Deserialize, IntoParams, Validate)]
 #[into_params(parameter_in = Query)]
 pub struct DayQuery {
-    /// The day (UTC), e.g. `2026-03-01`, from 1970 to 9999; today by default.
+    /// The day in `tz`, e.g. `2026-03-01`, from 1970 to 9999; today there by default.
     #[validate(custom(function = "storable_date"))]
     pub date: Option<NaiveDate>,
+    /// The IANA time zone whose day it is, e.g. `Europe/Bucharest`; by default the user's own
+    /// setting, else UTC.
+    #[param(example = "Europe/Bucharest")]
+    #[validate(custom(function = "time_zone_rule"))]
+    pub tz: Option<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -147,16 +192,22 @@ pub struct DeviceDay {
     pub max_hourly_kwh: f64,
     /// The day's total; `null` when the device has no reading that day.
     pub total_kwh: Option<f64>,
-    /// 24 hourly values, from 00:00 UTC; `null` for an hour without any reading.
+    /// One value per hour of the day, matching the day's `hour_starts`; `null` for an hour
+    /// without any reading.
     pub hours: Vec<Option<f64>>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct Day {
     pub date: NaiveDate,
+    /// The IANA zone the day is a day of.
+    pub time_zone: String,
     /// All devices' total; `null` when none has a reading that day.
     pub total_kwh: Option<f64>,
-    /// All devices together, 24 hourly values from 00:00 UTC; `null` for an hour in which no
+    /// When each hour of the day starts, from local midnight: 24 hours, or 23 or 25 on the days
+    /// the clocks change.
+    pub hour_starts: Vec<DateTime<Utc>>,
+    /// All devices together, one value per hour of `hour_starts`; `null` for an hour in which no
     /// device has a reading.
     pub hours: Vec<Option<f64>>,
     pub devices: Vec<DeviceDay>,
@@ -183,7 +234,8 @@ async fn device_consumption(
     ApiQuery(query): ApiQuery<SeriesQuery>,
 ) -> ApiResult<Json<Series>> {
     let device = visible_device(&context, &claims, id).await?;
-    let (from, to) = (query.from.0, query.to.0);
+    let zone = zone_for(&context, claims.sub, query.tz.as_deref()).await?;
+    let (from, to) = (query.from.in_zone(zone), query.to.in_zone(zone));
     if from >= to {
         return Err(ApiError::invalid("to", "must be later than `from`"));
     }
@@ -195,20 +247,35 @@ async fn device_consumption(
         ));
     }
     let step = query.step.sql();
+    // Steps are counted on the local clock (`timestamp` without zone) and each bucket's bounds
+    // turned back into instants, so a local day is midnight to midnight however long it is.
+    // Hours stay UTC hours, the stored ones: a local hour repeated when the clocks go back must
+    // stay two hours.
+    let clock = if query.step == Step::Hour { "UTC" } else { zone.name() };
     let points = sqlx::query_as::<_, Point>(&format!(
-        "SELECT bucket AS start, sum(h.kwh)::float8 AS kwh \
-         FROM generate_series(date_trunc('{step}', $2::timestamptz, 'UTC'), $3::timestamptz - interval '1 microsecond', \
-              interval '1 {step}') AS bucket \
-         LEFT JOIN hourly_consumption h ON h.device_id = $1 AND h.hour >= bucket AND h.hour < bucket + interval '1 {step}' \
-         GROUP BY bucket ORDER BY bucket"
+        "SELECT local AT TIME ZONE $4 AS start, sum(h.kwh)::float8 AS kwh \
+         FROM generate_series(date_trunc('{step}', $2::timestamptz AT TIME ZONE $4), \
+              ($3::timestamptz AT TIME ZONE $4) - interval '1 microsecond', interval '1 {step}') AS local \
+         LEFT JOIN hourly_consumption h ON h.device_id = $1 AND h.hour >= local AT TIME ZONE $4 \
+              AND h.hour < (local + interval '1 {step}') AT TIME ZONE $4 \
+         GROUP BY local ORDER BY local"
     ))
     .bind(id)
     .bind(from)
     .bind(to)
+    .bind(clock)
     .fetch_all(&context.pool)
-    .await?;
+    .await
+    .map_err(|error| unknown_to_the_database(error, zone))?;
     let total_kwh = sum_measured(points.iter().map(|point| point.kwh));
-    Ok(Json(Series { device_id: id, step: query.step, max_hourly_kwh: device.max_hourly_kwh, total_kwh, points }))
+    Ok(Json(Series {
+        device_id: id,
+        step: query.step,
+        time_zone: zone.name().to_owned(),
+        max_hourly_kwh: device.max_hourly_kwh,
+        total_kwh,
+        points,
+    }))
 }
 
 /// The signed-in user's consumption for one day: per hour, per device and in total.
@@ -224,8 +291,10 @@ async fn my_day(
     State(context): State<ApiContext>,
     ApiQuery(query): ApiQuery<DayQuery>,
 ) -> ApiResult<Json<Day>> {
-    let date = query.date.unwrap_or_else(|| Utc::now().date_naive());
-    let start = date.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
+    let zone = zone_for(&context, claims.sub, query.tz.as_deref()).await?;
+    let date = query.date.unwrap_or_else(|| Utc::now().with_timezone(&zone).date_naive());
+    let hour_starts = zones::hours_of_day(date, zone);
+    let (start, end) = (zones::start_of_day(date, zone), zones::start_of_day(date.succ_opt().unwrap_or(date), zone));
     let devices: Vec<(Uuid, String, f64)> =
         sqlx::query_as("SELECT id, name, max_hourly_kwh::float8 FROM devices WHERE owner_id = $1 ORDER BY name, id")
             .bind(claims.sub)
@@ -233,10 +302,11 @@ async fn my_day(
             .await?;
     let rows: Vec<(Uuid, DateTime<Utc>, f64)> = sqlx::query_as(
         "SELECT h.device_id, h.hour, h.kwh::float8 FROM hourly_consumption h JOIN devices d ON d.id = h.device_id \
-         WHERE d.owner_id = $1 AND h.hour >= $2 AND h.hour < $2 + interval '1 day'",
+         WHERE d.owner_id = $1 AND h.hour >= $2 AND h.hour < $3",
     )
     .bind(claims.sub)
     .bind(start)
+    .bind(end)
     .fetch_all(&context.pool)
     .await?;
     let mut per_device: Vec<DeviceDay> = devices
@@ -246,12 +316,12 @@ async fn my_day(
             name,
             max_hourly_kwh,
             total_kwh: None,
-            hours: vec![None; 24],
+            hours: vec![None; hour_starts.len()],
         })
         .collect();
-    let mut hours = vec![None; 24];
+    let mut hours = vec![None; hour_starts.len()];
     for (device_id, hour, kwh) in rows {
-        let index = (hour - start).num_hours() as usize;
+        let Some(index) = hour_starts.iter().position(|start| *start == hour) else { continue };
         if let Some(device) = per_device.iter_mut().find(|device| device.device_id == device_id) {
             add(&mut device.hours[index], kwh);
         }
@@ -263,7 +333,9 @@ async fn my_day(
     }
     Ok(Json(Day {
         date,
+        time_zone: zone.name().to_owned(),
         total_kwh: sum_measured(hours.iter().copied()),
+        hour_starts,
         hours: hours.into_iter().map(|value| value.map(round)).collect(),
         devices: per_device,
     }))
@@ -280,6 +352,37 @@ fn sum_measured(steps: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
     steps.into_iter().flatten().fold(None, |total, kwh| Some(total.unwrap_or(0.0) + kwh)).map(round)
 }
 
+/// The zone a request counts days in: the one it names, else the user's setting, else UTC.
+async fn zone_for(context: &ApiContext, user_id: Uuid, requested: Option<&str>) -> ApiResult<Tz> {
+    if let Some(name) = requested {
+        return zones::parse(name).map_err(|message| ApiError::invalid("tz", message));
+    }
+    let setting: Option<String> = sqlx::query_scalar("SELECT time_zone FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(&context.pool)
+        .await?
+        .flatten();
+    // A stored name was checked when it was set; one a newer database dropped counts as unset.
+    Ok(setting.and_then(|name| zones::parse(&name).ok()).unwrap_or(Tz::UTC))
+}
+
+/// PostgreSQL keeps its own copy of the IANA database; a zone only ours knows is the caller's to
+/// change, not a failure of ours.
+fn unknown_to_the_database(error: sqlx::Error, zone: Tz) -> ApiError {
+    match &error {
+        sqlx::Error::Database(database_error) if database_error.code().as_deref() == Some("22023") => {
+            ApiError::invalid(
+                "tz",
+                format!(
+                    "the database does not know the time zone {}; choose another, such as Europe/Bucharest",
+                    zone.name()
+                ),
+            )
+        }
+        _ => error.into(),
+    }
+}
+
 /// Amounts are stored to the micro-kWh; adding their `f64` forms up carries noise below that.
 fn round(kwh: f64) -> f64 {
     (kwh * 1e6).round() / 1e6
@@ -287,6 +390,8 @@ fn round(kwh: f64) -> f64 {
 
 #[cfg(test)]
 mod tests {
+    use chrono_tz::Tz;
+
     use super::{parse_instant, sum_measured};
 
     #[test]
@@ -298,8 +403,11 @@ mod tests {
 
     #[test]
     fn dates_and_rfc3339_are_both_accepted() {
-        assert_eq!(parse_instant("2026-03-01").unwrap().to_rfc3339(), "2026-03-01T00:00:00+00:00");
-        assert_eq!(parse_instant("2026-03-01T12:30:00+02:00").unwrap().to_rfc3339(), "2026-03-01T10:30:00+00:00");
+        let date = parse_instant("2026-03-01").unwrap();
+        assert_eq!(date.in_zone(Tz::UTC).to_rfc3339(), "2026-03-01T00:00:00+00:00");
+        assert_eq!(date.in_zone(Tz::Europe__Bucharest).to_rfc3339(), "2026-02-28T22:00:00+00:00");
+        let time = parse_instant("2026-03-01T12:30:00+02:00").unwrap();
+        assert_eq!(time.in_zone(Tz::Europe__Bucharest).to_rfc3339(), "2026-03-01T10:30:00+00:00");
         assert!(parse_instant("March 1st").unwrap_err().contains("neither a date"));
     }
 }

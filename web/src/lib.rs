@@ -17,6 +17,7 @@ pub mod state;
 pub mod system;
 pub mod throttle;
 pub mod users;
+pub mod zones;
 
 use std::path::Path;
 

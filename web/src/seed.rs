@@ -75,6 +75,7 @@ pub async fn seed(pool: &PgPool, options: &SeedOptions) -> anyhow::Result<SeedRe
             display_name: "Administrator".into(),
             password,
             role: Role::Admin,
+            time_zone: None,
         };
         validate(&new_admin)?;
         insert_user(pool, &new_admin)
@@ -94,6 +95,7 @@ pub async fn seed(pool: &PgPool, options: &SeedOptions) -> anyhow::Result<SeedRe
                     display_name: (*display_name).into(),
                     password: options.demo_password.expose_secret().to_owned(),
                     role: Role::Client,
+                    time_zone: None,
                 };
                 validate(&customer)?;
                 report.demo_users_created += 1;

@@ -19,6 +19,7 @@ use crate::{
     pagination::{Page, PageQuery},
     passwords, sessions,
     state::ApiContext,
+    zones::time_zone_rule,
 };
 
 /// An account as the API shows it (never with its password hash).
@@ -28,6 +29,9 @@ pub struct User {
     pub username: String,
     pub display_name: String,
     pub role: Role,
+    /// The IANA time zone the user reads times in, e.g. `Europe/Bucharest`; null for the
+    /// browser's own. Consumption is aggregated in it unless a request names another.
+    pub time_zone: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Access tokens are issued at this version (see `accounts`); not shown.
@@ -38,7 +42,7 @@ pub struct User {
 /// The longest username an account can have.
 pub const MAX_USERNAME_CHARS: usize = 32;
 
-pub const USER_COLUMNS: &str = "id, username, display_name, role, created_at, updated_at, token_version";
+pub const USER_COLUMNS: &str = "id, username, display_name, role, time_zone, created_at, updated_at, token_version";
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 pub struct NewUser {
@@ -54,6 +58,11 @@ pub struct NewUser {
     /// `client` (the default) or `admin`.
     #[serde(default = "client_role")]
     pub role: Role,
+    /// An IANA time zone such as `Europe/Bucharest`; left out or null: the browser's own.
+    #[serde(default)]
+    #[validate(custom(function = "time_zone_rule"))]
+    #[schema(example = "Europe/Bucharest")]
+    pub time_zone: Option<String>,
 }
 
 fn client_role() -> Role {
@@ -71,6 +80,21 @@ pub struct UserChanges {
     #[schema(min_length = 1, max_length = 100)]
     pub display_name: Option<String>,
     pub role: Option<Role>,
+    /// An IANA time zone such as `Europe/Bucharest`, or null for the browser's own.
+    #[serde(default, deserialize_with = "present")]
+    #[validate(custom(function = "time_zone_rule"))]
+    #[schema(value_type = Option<String>, example = "Europe/Bucharest")]
+    pub time_zone: Option<Option<String>>,
+}
+
+/// A field that may be set to null: `Some(None)` when the body says null, `None` when it is left
+/// out (with `#[serde(default)]`).
+pub fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
 }
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]
@@ -192,14 +216,15 @@ async fn create_user(
 pub async fn insert_user(pool: &sqlx::PgPool, new_user: &NewUser) -> ApiResult<User> {
     let password_hash = passwords::hash(new_user.password.clone()).await?;
     let user = sqlx::query_as::<_, User>(&format!(
-        "INSERT INTO users (id, username, display_name, password_hash, role) VALUES ($1, $2, $3, $4, $5) \
-         RETURNING {USER_COLUMNS}"
+        "INSERT INTO users (id, username, display_name, password_hash, role, time_zone) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING {USER_COLUMNS}"
     ))
     .bind(Uuid::new_v4())
     .bind(new_user.username.trim().to_lowercase())
     .bind(new_user.display_name.trim())
     .bind(password_hash)
     .bind(new_user.role)
+    .bind(&new_user.time_zone)
     .fetch_one(pool)
     .await?;
     Ok(user)
@@ -233,7 +258,7 @@ async fn get_user(
     Ok(axum::Json(find_user(&context.pool, id).await?))
 }
 
-/// Change a user's username, display name or role.
+/// Change a user's username, display name, role or time zone.
 #[utoipa::path(patch, path = "/api/users/{id}", tag = "users", params(("id" = Uuid, Path)), request_body = UserChanges,
     security(("bearer" = [])),
     responses(
@@ -261,12 +286,15 @@ async fn update_user(
     let user = sqlx::query_as::<_, User>(&format!(
         "UPDATE users SET username = COALESCE($2, username), display_name = COALESCE($3, display_name), \
          token_version = token_version + CASE WHEN $4::user_role IS DISTINCT FROM NULL AND $4 <> role THEN 1 ELSE 0 END, \
-         role = COALESCE($4, role), updated_at = now() WHERE id = $1 RETURNING {USER_COLUMNS}"
+         role = COALESCE($4, role), time_zone = CASE WHEN $5 THEN $6 ELSE time_zone END, updated_at = now() \
+         WHERE id = $1 RETURNING {USER_COLUMNS}"
     ))
     .bind(id)
     .bind(changes.username.map(|name| name.trim().to_lowercase()))
     .bind(changes.display_name.map(|name| name.trim().to_owned()))
     .bind(changes.role)
+    .bind(changes.time_zone.is_some())
+    .bind(changes.time_zone.flatten())
     .fetch_optional(&context.pool)
     .await?
     .ok_or_else(|| no_such_user(id))?;

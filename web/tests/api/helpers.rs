@@ -137,6 +137,7 @@ impl TestApp {
             display_name: format!("{username} Example"),
             password: PASSWORD.into(),
             role,
+            time_zone: None,
         };
         let user = insert_user(&self.pool, &new_user).await.expect("insert user");
         let response = self.login(username, PASSWORD).await;

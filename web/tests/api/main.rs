@@ -13,4 +13,5 @@ mod incidents;
 mod openapi;
 mod operations;
 mod throttle;
+mod time_zones;
 mod users;

@@ -191,7 +191,7 @@ describe('Consumption and alerts', { timeout: 10 * 60_000 }, () => {
       await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Consumption' }).click();
       await waitForHeading(page, 'Consumption');
       await page.getByLabel('Device', { exact: true }).selectOption({ label: deviceName });
-      await page.getByLabel('Day (UTC)').fill(yesterday);
+      await page.getByLabel('Day (YYYY-MM-DD)').fill(yesterday);
       await page.waitForURL(new RegExp(`date=${yesterday}`));
       const chart = page.locator('.chart-canvas');
       await chart.locator('canvas').first().waitFor();

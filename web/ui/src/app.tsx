@@ -4,6 +4,7 @@ import { ChatLauncher } from './chat/chat-launcher';
 import { AppHeader } from './components/app-header';
 import { OfflineBanner, UpdateBanner } from './components/banners';
 import { Toasts } from './components/toasts';
+import { timeZoneSetting } from './format/format';
 import { useObservable } from './lib/use-observable';
 import { currentLocation, navigate } from './router/location';
 import { homeFor, LOGIN_PATH, resolve } from './router/resolve';
@@ -47,6 +48,8 @@ export function App() {
   const restored = useObservable(auth.restored);
   const alertCount = useObservable(alertBadge.count);
   const connection = useObservable(live.state);
+  // A new time zone draws every time on the page anew (views that load by day ask again).
+  useObservable(timeZoneSetting);
   const role = session?.user.role ?? null;
   useAlertUpkeep(session?.user.id ?? null, location.path);
   const queryString = location.query.toString();

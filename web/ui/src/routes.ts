@@ -22,6 +22,12 @@ export const routes: readonly RouteDef<ComponentType>[] = [
     view: lazyView(() => import('./views/alerts/alerts-view')),
   },
   {
+    path: '/settings',
+    title: 'Settings',
+    access: 'signed-in',
+    view: lazyView(() => import('./views/settings-view')),
+  },
+  {
     path: '/admin/users',
     title: 'Users',
     access: 'admin',

@@ -1,6 +1,7 @@
 // The app's single instances of the session and the API client, wired to the browser.
 import { createApiClient } from './api/client';
 import { createHttp } from './api/http';
+import { setTimeZone } from './format/format';
 import { createAuth, type TabMessage } from './session/auth';
 import { scheduleRefresh } from './session/refresh-schedule';
 import { createSessionStore, forgetStoredSession } from './session/store';
@@ -12,6 +13,9 @@ const http = createHttp();
 export const sessionStore = createSessionStore();
 export const auth = createAuth({ http, store: sessionStore, tabs });
 export const api = createApiClient(http, auth);
+
+// Times are shown in the signed-in user's zone (their setting, else the browser's).
+sessionStore.subscribe((session) => setTimeZone(session?.user.time_zone));
 
 forgetStoredSession(window.localStorage);
 // A reload or a new tab: the session comes back from the refresh cookie, if there is one.

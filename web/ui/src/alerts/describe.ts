@@ -2,7 +2,7 @@
 // for a peak, its reading) rather than from the server's sentence, so units read naturally:
 // a peak is power (kW) against the limit as power, an hour's total is energy (kWh).
 import type { Alert, AlertKind } from '../api/types';
-import { formatClockUtc, formatKw, formatKwh } from '../format/format';
+import { formatClock, formatKw, formatKwh } from '../format/format';
 
 export const KIND_NAMES: Record<AlertKind, string> = {
   overconsumption: 'Over the hourly limit',
@@ -33,12 +33,12 @@ export function describeAlert(alert: Alert, locale?: string): string {
   if (alert.kind === 'peak') {
     const reading =
       alert.reading_at && alert.interval_s
-        ? `, ${intervalWords(alert.interval_s)} ending ${formatClockUtc(alert.reading_at, locale)}`
+        ? `, ${intervalWords(alert.interval_s)} ending ${formatClock(alert.reading_at)}`
         : '';
     return `${formatKw(alert.value, locale)} average${reading} — limit ${formatKw(alert.limit_kwh, locale)}`;
   }
   const end = new Date(new Date(alert.hour).getTime() + HOUR_MS).toISOString();
-  const hours = `${formatClockUtc(alert.hour, locale)}–${formatClockUtc(end, locale)}`;
+  const hours = `${formatClock(alert.hour)}–${formatClock(end)}`;
   return `${formatKwh(alert.value, locale)} in the hour ${hours} — limit ${formatKwh(alert.limit_kwh, locale)}`;
 }
 

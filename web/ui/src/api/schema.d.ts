@@ -273,7 +273,8 @@ export interface paths {
         delete?: never;
         options?: never;
         head?: never;
-        patch?: never;
+        /** Change the signed-in user's own settings: their time zone. */
+        patch: operations["update_me"];
         trace?: never;
     };
     "/api/me/consumption": {
@@ -428,7 +429,7 @@ export interface paths {
         delete: operations["delete_user"];
         options?: never;
         head?: never;
-        /** Change a user's username, display name or role. */
+        /** Change a user's username, display name, role or time zone. */
         patch: operations["update_user"];
         trace?: never;
     };
@@ -601,10 +602,17 @@ export interface components {
             date: string;
             devices: components["schemas"]["DeviceDay"][];
             /**
-             * @description All devices together, 24 hourly values from 00:00 UTC; `null` for an hour in which no
+             * @description When each hour of the day starts, from local midnight: 24 hours, or 23 or 25 on the days
+             *     the clocks change.
+             */
+            hour_starts: string[];
+            /**
+             * @description All devices together, one value per hour of `hour_starts`; `null` for an hour in which no
              *     device has a reading.
              */
             hours: (number | null)[];
+            /** @description The IANA zone the day is a day of. */
+            time_zone: string;
             /**
              * Format: double
              * @description All devices' total; `null` when none has a reading that day.
@@ -660,7 +668,10 @@ export interface components {
         DeviceDay: {
             /** Format: uuid */
             device_id: string;
-            /** @description 24 hourly values, from 00:00 UTC; `null` for an hour without any reading. */
+            /**
+             * @description One value per hour of the day, matching the day's `hour_starts`; `null` for an hour
+             *     without any reading.
+             */
             hours: (number | null)[];
             /** Format: double */
             max_hourly_kwh: number;
@@ -755,6 +766,14 @@ export interface components {
             /** @description At most 32 characters, the longest username an account can have. */
             username: string;
         };
+        /** @description What signed-in users may change about their own account; fields left out stay as they are. */
+        MyChanges: {
+            /**
+             * @description An IANA time zone such as `Europe/Bucharest`, or null for the browser's own.
+             * @example Europe/Bucharest
+             */
+            time_zone?: string | null;
+        };
         NewDevice: {
             description?: string;
             location?: string;
@@ -778,6 +797,11 @@ export interface components {
             password: string;
             /** @description `client` (the default) or `admin`. */
             role?: components["schemas"]["Role"];
+            /**
+             * @description An IANA time zone such as `Europe/Bucharest`; left out or null: the browser's own.
+             * @example Europe/Bucharest
+             */
+            time_zone?: string | null;
             /** @description 3 to 32 characters: letters, digits, `.`, `_`, `-`; stored in lower case. */
             username: string;
         };
@@ -931,6 +955,11 @@ export interface components {
                 /** Format: uuid */
                 id: string;
                 role: components["schemas"]["Role"];
+                /**
+                 * @description The IANA time zone the user reads times in, e.g. `Europe/Bucharest`; null for the
+                 *     browser's own. Consumption is aggregated in it unless a request names another.
+                 */
+                time_zone?: string | null;
                 /** Format: date-time */
                 updated_at: string;
                 username: string;
@@ -956,7 +985,7 @@ export interface components {
             kwh?: number | null;
             /**
              * Format: date-time
-             * @description Start of the step (UTC).
+             * @description Start of the step (UTC; for days and months, local midnight in the series' `time_zone`).
              */
             start: string;
         };
@@ -1002,6 +1031,8 @@ export interface components {
             max_hourly_kwh: number;
             points: components["schemas"]["Point"][];
             step: components["schemas"]["Step"];
+            /** @description The IANA zone days and months were counted in. */
+            time_zone: string;
             /**
              * Format: double
              * @description The sum of the points that have data; `null` when none has.
@@ -1048,6 +1079,11 @@ export interface components {
             /** Format: uuid */
             id: string;
             role: components["schemas"]["Role"];
+            /**
+             * @description The IANA time zone the user reads times in, e.g. `Europe/Bucharest`; null for the
+             *     browser's own. Consumption is aggregated in it unless a request names another.
+             */
+            time_zone?: string | null;
             /** Format: date-time */
             updated_at: string;
             username: string;
@@ -1056,6 +1092,11 @@ export interface components {
         UserChanges: {
             display_name?: string | null;
             role?: null | components["schemas"]["Role"];
+            /**
+             * @description An IANA time zone such as `Europe/Bucharest`, or null for the browser's own.
+             * @example Europe/Bucharest
+             */
+            time_zone?: string | null;
             username?: string | null;
         };
     };
@@ -1783,14 +1824,20 @@ export interface operations {
         parameters: {
             query: {
                 /**
-                 * @description Start, inclusive: a date (`2026-03-01`) or RFC 3339, from 1970 to 9999. Rounded down to
-                 *     the step.
+                 * @description Start, inclusive: a date (`2026-03-01`, a day in `tz`) or RFC 3339, from 1970 to 9999.
+                 *     Rounded down to the step (days and months in `tz`).
                  */
                 from: string;
-                /** @description End, exclusive: a date or RFC 3339, from 1970 to 9999. */
+                /** @description End, exclusive: a date (a day in `tz`) or RFC 3339, from 1970 to 9999. */
                 to: string;
-                /** @description `hour` (the default), `day` or `month`; all in UTC. */
+                /** @description `hour` (the default), `day` or `month`: days and months are those of `tz`. */
                 step?: components["schemas"]["Step"];
+                /**
+                 * @description The IANA time zone whose days and months count, e.g. `Europe/Bucharest`; by default the
+                 *     user's own setting, else UTC.
+                 * @example Europe/Bucharest
+                 */
+                tz?: string;
             };
             header?: never;
             path: {
@@ -2053,11 +2100,67 @@ export interface operations {
             };
         };
     };
+    update_me: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MyChanges"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["User"];
+                };
+            };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     my_day: {
         parameters: {
             query?: {
-                /** @description The day (UTC), e.g. `2026-03-01`, from 1970 to 9999; today by default. */
+                /** @description The day in `tz`, e.g. `2026-03-01`, from 1970 to 9999; today there by default. */
                 date?: string;
+                /**
+                 * @description The IANA time zone whose day it is, e.g. `Europe/Bucharest`; by default the user's own
+                 *     setting, else UTC.
+                 * @example Europe/Bucharest
+                 */
+                tz?: string;
             };
             header?: never;
             path?: never;

@@ -11,6 +11,8 @@ export type Role = Schemas['Role'];
 export type User = Schemas['User'];
 export type NewUser = Schemas['NewUser'];
 export type UserChanges = Schemas['UserChanges'];
+/** PATCH /api/me: what users change about their own account. */
+export type MyChanges = Schemas['MyChanges'];
 export type NewPassword = Schemas['NewPassword'];
 
 export type Device = Schemas['Device'];
@@ -27,13 +29,13 @@ export type SessionResponse = Schemas['Session'];
 export type ErrorBody = Schemas['ErrorBody'];
 export type FieldError = Schemas['FieldError'];
 
-/** Consumption series steps; all in UTC. */
+/** Consumption series steps; days and months are those of the request's time zone. */
 export type Step = Schemas['Step'];
 export type ConsumptionPoint = Schemas['Point'];
 /** GET /api/devices/{id}/consumption: one point per step, `kwh` null where nothing was measured. */
 export type Series = Schemas['Series'];
 export type DeviceDay = Schemas['DeviceDay'];
-/** GET /api/me/consumption: one UTC day of the signed-in user's devices. */
+/** GET /api/me/consumption: one day of the signed-in user's devices, in the request's time zone. */
 export type MyDay = Schemas['Day'];
 
 export type AlertKind = Schemas['AlertKind'];

@@ -1,5 +1,5 @@
 import { api } from '../services';
-import type { NewPassword, NewUser, Page, User, UserChanges, UserQuery } from './types';
+import type { MyChanges, NewPassword, NewUser, Page, User, UserChanges, UserQuery } from './types';
 
 export const listUsers = (query: UserQuery, signal?: AbortSignal) =>
   api<Page<User>>('/api/users', { query: { ...query }, signal });
@@ -18,3 +18,6 @@ export const resetPassword = (id: string, password: string) =>
 
 /** Their devices stay, unassigned. */
 export const deleteUser = (id: string) => api<void>(`/api/users/${encodeURIComponent(id)}`, { method: 'DELETE' });
+
+/** The signed-in user's own settings (their time zone). */
+export const updateMe = (changes: MyChanges) => api<User>('/api/me', { method: 'PATCH', body: changes });

@@ -77,6 +77,9 @@ export function AppHeader({
           </ul>
           <p class="app-user">
             Signed in as <strong>{user.display_name}</strong>
+            <Link href="/settings" class="app-settings" aria-current={path === '/settings' ? 'page' : undefined}>
+              Settings
+            </Link>
           </p>
         </nav>
       )}

@@ -23,6 +23,7 @@ function source(daily: Record<string, (number | null)[]>) {
       return {
         device_id: device,
         step: query.step,
+        time_zone: 'UTC',
         max_hourly_kwh: 2.5,
         total_kwh: null,
         points: slotStarts(period).map((start, index) => ({ start, kwh: daily[device]?.[index] ?? null })),
@@ -33,7 +34,9 @@ function source(daily: Record<string, (number | null)[]>) {
       const hours = (at: number, kwh: number) => Array.from({ length: 24 }, (_, hour) => (hour === at ? kwh : null));
       return {
         date,
+        time_zone: 'UTC',
         total_kwh: 0.3,
+        hour_starts: slotStarts({ kind: 'day', start: date }),
         hours: hours(3, 0.1 + 0.2),
         devices: [
           { device_id: 'b', name: 'Heat pump', max_hourly_kwh: 2, total_kwh: 0.3, hours: hours(3, 0.1 + 0.2) },

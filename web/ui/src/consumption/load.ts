@@ -3,7 +3,7 @@
 // device's daily series for a week or a month).
 import type { MyDay, Series } from '../api/types';
 import { seriesQuery, type Period, type SeriesRequest } from './period';
-import { roundKwh, sumSeries, valuesForPeriod, type DeviceValues, type Measured } from './series';
+import { sumSeries, valuesForPeriod, type DeviceValues, type Measured } from './series';
 
 export interface ConsumptionSource {
   deviceSeries(deviceId: string, query: SeriesRequest, signal?: AbortSignal): Promise<Series>;
@@ -28,9 +28,6 @@ export interface PeriodValues {
   devices: DeviceValues[] | null;
 }
 
-const measured = (values: readonly (number | null | undefined)[]): Measured[] =>
-  values.map((value) => (value == null ? null : roundKwh(value)));
-
 export async function loadPeriod(
   source: ConsumptionSource,
   target: Target,
@@ -43,12 +40,18 @@ export async function loadPeriod(
   }
   if (period.kind === 'day') {
     const day = await source.myDay(period.start, signal);
+    // Matched by start, like a series: a day has 23, 24 or 25 hours in the user's zone.
+    const byHour = (hours: readonly (number | null | undefined)[]) =>
+      valuesForPeriod(
+        day.hour_starts.map((start, index) => ({ start, kwh: hours[index] ?? null })),
+        period,
+      );
     const devices = day.devices.map((device) => ({
       id: device.device_id,
       name: device.name,
-      values: measured(device.hours),
+      values: byHour(device.hours),
     }));
-    return { values: measured(day.hours), limit: null, devices };
+    return { values: byHour(day.hours), limit: null, devices };
   }
   const all = await Promise.all(
     target.all.map((device) => source.deviceSeries(device.id, seriesQuery(period), signal)),

@@ -1,7 +1,10 @@
-// The periods the consumption view shows, all in UTC like the API: a day at hourly steps, a week
-// (Monday to Sunday) or a calendar month at daily steps, and the period before each to compare
-// with. Dates are "YYYY-MM-DD" strings, so they go into addresses and API queries as they are.
+// The periods the consumption view shows: a day at hourly steps, a week (Monday to Sunday) or a
+// calendar month at daily steps, and the period before each to compare with. Dates are
+// "YYYY-MM-DD" strings, days of the user's time zone (format/format.ts), so they go into
+// addresses and API queries as they are; the API counts them in the same zone (`tz`). Steps
+// start at local midnight, so the days the clocks change have 23 or 25 hours.
 import type { Step } from '../api/types';
+import { formatClock, isoDateIn, timeZone, zoneAbbreviation } from '../format/format';
 
 export type PeriodKind = 'day' | 'week' | 'month';
 
@@ -34,9 +37,53 @@ export function parsePeriodKind(text: string | null | undefined): PeriodKind {
   return PERIOD_KINDS.find((kind) => kind === text) ?? 'day';
 }
 
-/** Today's date in UTC, the API's calendar. */
+/** Today's date in UTC. */
 export function todayUtc(now: Date = new Date()): string {
   return fromDate(now);
+}
+
+/** Today's date in the user's time zone (or `zone`). */
+export function todayIn(zone = timeZone(), now: Date = new Date()): string {
+  return isoDateIn(now, zone);
+}
+
+/** How far the zone's clocks are ahead of UTC at `time`, in milliseconds. */
+function offsetAt(time: number, zone: string): number {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', {
+      timeZone: zone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    })
+      .formatToParts(new Date(time))
+      .map((part) => [part.type, Number(part.value)]),
+  );
+  const local = Date.UTC(
+    parts['year']!,
+    parts['month']! - 1,
+    parts['day'],
+    parts['hour'],
+    parts['minute'],
+    parts['second'],
+  );
+  return local - Math.floor(time / 1000) * 1000;
+}
+
+/**
+ * The first instant of `date` in `zone`, in milliseconds: local midnight or, where a clock change
+ * skips midnight, the first local time that exists. The API counts days from the same instant.
+ */
+export function startOfDay(date: string, zone = timeZone()): number {
+  const midnight = toDate(date).getTime();
+  const first = midnight - offsetAt(midnight, zone);
+  const second = midnight - offsetAt(first, zone);
+  const inDay = [first, second].filter((time) => isoDateIn(new Date(time), zone) === date);
+  return inDay.length ? Math.min(...inDay) : first;
 }
 
 export function addDays(date: string, days: number): string {
@@ -114,39 +161,63 @@ export function seriesQuery(period: Period): SeriesRequest {
   return { from: period.start, to: periodEnd(period), step: stepOf(period.kind) };
 }
 
-/** The start of every step of the period, as RFC 3339 UTC instants: 24 hours or 7 to 31 days. */
-export function slotStarts(period: Period): string[] {
-  const from = toDate(period.start).getTime();
-  const to = toDate(periodEnd(period)).getTime();
-  const step = period.kind === 'day' ? 3600 * 1000 : DAY_MS;
+const HOUR_MS = 3600 * 1000;
+
+function instant(time: number): string {
+  return new Date(time).toISOString().replace('.000Z', 'Z');
+}
+
+/**
+ * The start of every step of the period, as RFC 3339 UTC instants: the hours of a local day (24,
+ * or 23 or 25 when the clocks change) or the local midnights of 7 to 31 days.
+ */
+export function slotStarts(period: Period, zone = timeZone()): string[] {
   const starts: string[] = [];
-  for (let time = from; time < to; time += step) starts.push(new Date(time).toISOString().replace('.000Z', 'Z'));
+  if (period.kind === 'day') {
+    const to = startOfDay(periodEnd(period), zone);
+    // In zones a fraction of an hour off UTC, the day's hours are the UTC hours starting in it.
+    for (let time = Math.ceil(startOfDay(period.start, zone) / HOUR_MS) * HOUR_MS; time < to; time += HOUR_MS) {
+      starts.push(instant(time));
+    }
+    return starts;
+  }
+  const end = periodEnd(period);
+  for (let day = period.start; day < end; day = addDays(day, 1)) starts.push(instant(startOfDay(day, zone)));
   return starts;
 }
 
-function utcFormat(locale: string | undefined, options: Intl.DateTimeFormatOptions) {
-  return new Intl.DateTimeFormat(locale, { ...options, timeZone: 'UTC' });
+function zonedFormat(locale: string | undefined, zone: string, options: Intl.DateTimeFormatOptions) {
+  return new Intl.DateTimeFormat(locale, { ...options, timeZone: zone });
 }
 
 /** "08:00" for an hour of a day, "Mon 23" for a day of a week, "23" for a day of a month. */
-export function slotLabel(period: Period, slotStart: string, locale?: string): string {
+export function slotLabel(period: Period, slotStart: string, locale?: string, zone = timeZone()): string {
   const date = new Date(slotStart);
-  if (period.kind === 'day') return `${String(date.getUTCHours()).padStart(2, '0')}:00`;
+  if (period.kind === 'day') return formatClock(date, zone);
+  const dayOfMonth = Number(isoDateIn(date, zone).slice(8, 10));
   if (period.kind === 'week') {
     // Written out, as some locales put the day first ("23 Mon").
-    return `${utcFormat(locale, { weekday: 'short' }).format(date)} ${date.getUTCDate()}`;
+    return `${zonedFormat(locale, zone, { weekday: 'short' }).format(date)} ${dayOfMonth}`;
   }
-  return String(date.getUTCDate());
+  return String(dayOfMonth);
 }
 
 /** The step in full words, for tables and screen readers: "08:00–09:00", "Monday 23 November". */
-export function slotName(period: Period, slotStart: string, locale?: string): string {
+export function slotName(period: Period, slotStart: string, locale?: string, zone = timeZone()): string {
   const date = new Date(slotStart);
   if (period.kind === 'day') {
-    const hour = date.getUTCHours();
-    return `${String(hour).padStart(2, '0')}:00–${String((hour + 1) % 24).padStart(2, '0')}:00`;
+    const end = new Date(date.getTime() + HOUR_MS);
+    const [from, to] = [formatClock(date, zone), formatClock(end, zone)];
+    // The hour the clocks go back in starts and ends at the same time of day: name both offsets.
+    if (from === to)
+      return `${from} ${zoneAbbreviation(date, locale, zone)}–${to} ${zoneAbbreviation(end, locale, zone)}`;
+    return `${from}–${to}`;
   }
-  return utcFormat(locale, { weekday: 'long', day: 'numeric', month: 'long' }).format(date);
+  return zonedFormat(locale, zone, { weekday: 'long', day: 'numeric', month: 'long' }).format(date);
+}
+
+function utcFormat(locale: string | undefined, options: Intl.DateTimeFormatOptions) {
+  return zonedFormat(locale, 'UTC', options);
 }
 
 /** "Tuesday, 24 November 2026", "23–29 November 2026", "November 2026" (locale-dependent). */

@@ -1,14 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  formatDate,
-  formatHourUtc,
-  formatKwh,
-  formatRange,
-  formatTimeUtc,
-  formatWait,
-  parseKwh,
-  plural,
-} from './format';
+import { formatDate, formatHour, formatKwh, formatRange, formatTime, formatWait, parseKwh, plural } from './format';
 
 describe('kWh', () => {
   it('shows up to three decimals in the reader’s locale', () => {
@@ -58,13 +49,13 @@ describe('counting', () => {
 });
 
 describe('UTC times', () => {
-  it('names the hour an alert is about, whatever the browser’s zone', () => {
-    expect(formatHourUtc('2026-11-23T10:00:00Z', 'en-GB')).toBe('23 Nov 2026, 10:00–11:00 UTC');
-    expect(formatHourUtc('2026-11-23T23:00:00Z', 'en-GB')).toBe('23 Nov 2026, 23:00–00:00 UTC');
-    expect(formatHourUtc('not a time')).toBe('');
+  it('names the hour an alert is about', () => {
+    expect(formatHour('2026-11-23T10:00:00Z', 'en-GB', 'UTC')).toBe('23 Nov 2026, 10:00–11:00 UTC');
+    expect(formatHour('2026-11-23T23:00:00Z', 'en-GB', 'UTC')).toBe('23 Nov 2026, 23:00–00:00 UTC');
+    expect(formatHour('not a time')).toBe('');
   });
 
   it('writes a moment in UTC on a 24-hour clock', () => {
-    expect(formatTimeUtc('2026-11-23T13:02:09Z', 'en-GB')).toBe('23 Nov 2026, 13:02 UTC');
+    expect(formatTime('2026-11-23T13:02:09Z', 'en-GB', 'UTC')).toBe('23 Nov 2026, 13:02 UTC');
   });
 });

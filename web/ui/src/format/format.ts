@@ -1,5 +1,75 @@
-// How numbers, dates and durations read on screen. `locale` and `timeZone` default to the
-// browser's; tests pass them explicitly.
+// How numbers, dates and durations read on screen. `locale` defaults to the browser's; times are
+// shown in the signed-in user's time zone (`setTimeZone`, kept in step with the session by
+// services.ts), else the browser's. Tests pass both explicitly.
+import { observable } from '../lib/observable';
+
+/** The user's chosen IANA zone; null for the browser's own. */
+export const timeZoneSetting = observable<string | null>(null);
+
+/** The browser's own IANA zone, such as "Europe/Bucharest". */
+export function browserTimeZone(): string {
+  return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC';
+}
+
+/** Follows the user's setting from now on; null or a zone this browser does not know: its own. */
+export function setTimeZone(zone: string | null | undefined): void {
+  timeZoneSetting.set(zone && isKnownTimeZone(zone) ? zone : null);
+}
+
+/** The zone times are shown in now: the user's setting, else the browser's. */
+export function timeZone(): string {
+  return timeZoneSetting.get() ?? browserTimeZone();
+}
+
+export function isKnownTimeZone(zone: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: zone });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Every zone to choose from: UTC, then the IANA zones this browser knows. */
+export function timeZoneChoices(): string[] {
+  const known = typeof Intl.supportedValuesOf === 'function' ? Intl.supportedValuesOf('timeZone') : [];
+  return ['UTC', ...known.filter((zone) => zone !== 'UTC')];
+}
+
+/** "GMT+2", "EEST", "UTC": how the zone is abbreviated at that instant in the locale. */
+export function zoneAbbreviation(iso: string | Date, locale?: string, zone = timeZone()): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  const part = new Intl.DateTimeFormat(locale, { timeZone: zone, timeZoneName: 'short' })
+    .formatToParts(date)
+    .find((item) => item.type === 'timeZoneName');
+  return part?.value ?? zone;
+}
+
+/** The calendar date of an instant in the zone, YYYY-MM-DD, the one format dates are typed in. */
+export function isoDateIn(iso: string | Date, zone = timeZone()): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  // en-CA writes dates as YYYY-MM-DD.
+  return new Intl.DateTimeFormat('en-CA', { timeZone: zone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(
+    date,
+  );
+}
+
+/** "08:00": the 24-hour clock time of an instant in the zone. */
+export function formatClock(iso: string | Date, zone = timeZone()): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return '';
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone: zone,
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  })
+    .formatToParts(date)
+    .reduce<Record<string, string>>((found, part) => ({ ...found, [part.type]: part.value }), {});
+  return `${parts['hour']}:${parts['minute']}`;
+}
 
 export function formatKwh(value: number, locale?: string): string {
   return `${new Intl.NumberFormat(locale, { maximumFractionDigits: 3 }).format(value)} kWh`;
@@ -16,10 +86,11 @@ export function parseKwh(input: string): number | null {
   return Number(text.replace(',', '.'));
 }
 
-export function formatDate(iso: string, locale?: string, timeZone?: string): string {
+/** "24 Nov 2026": the day of an instant, in the user's zone unless `zone` names another. */
+export function formatDate(iso: string, locale?: string, zone?: string): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return '';
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', ...(timeZone ? { timeZone } : {}) }).format(date);
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: zone ?? timeZone() }).format(date);
 }
 
 export function plural(count: number, one: string, many = `${one}s`): string {
@@ -43,47 +114,33 @@ export function formatRange(page: number, perPage: number, total: number): strin
   return `${first}–${last} of ${total}`;
 }
 
-/** "23 Nov 2026, 10:00–11:00 UTC": the hour an alert or a reading is about, in the API's UTC. */
-export function formatHourUtc(iso: string, locale?: string): string {
+/** "23 Nov 2026, 12:00–13:00 GMT+2": the hour an alert or a reading is about, in the user's zone. */
+export function formatHour(iso: string, locale?: string, zone = timeZone()): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return '';
-  const day = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: 'UTC' }).format(date);
-  const hour = date.getUTCHours();
-  const pad = (value: number) => String(value).padStart(2, '0');
-  return `${day}, ${pad(hour)}:00–${pad((hour + 1) % 24)}:00 UTC`;
+  const day = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: zone }).format(date);
+  const end = new Date(date.getTime() + 3600_000);
+  return `${day}, ${formatClock(date, zone)}–${formatClock(end, zone)} ${zoneAbbreviation(date, locale, zone)}`;
 }
 
-/** "23 Nov 2026, 11:02 UTC". */
-export function formatTimeUtc(iso: string, locale?: string): string {
+/** "23 Nov 2026, 13:02 GMT+2": an instant on the 24-hour clock in the user's zone. */
+export function formatTime(iso: string, locale?: string, zone = timeZone()): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return '';
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone: 'UTC', hourCycle: 'h23' })
-    .format(date)
-    .concat(' UTC');
+  const day = new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeZone: zone }).format(date);
+  return `${day}, ${formatClock(date, zone)} ${zoneAbbreviation(date, locale, zone)}`;
 }
 
-/** When a chat message was written, in the device's time: "10:42", or "Nov 23, 10:42" on another day. */
-export function formatChatTime(iso: string, locale?: string, now = new Date()): string {
+/**
+ * When a chat message was written, on the 24-hour clock in the user's zone: "22:42", or
+ * "Nov 23, 22:42" on another day.
+ */
+export function formatChatTime(iso: string, locale?: string, now = new Date(), zone = timeZone()): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return '';
-  const sameDay = date.toDateString() === now.toDateString();
-  return new Intl.DateTimeFormat(locale, {
-    ...(sameDay ? {} : { month: 'short', day: 'numeric' }),
-    hour: '2-digit',
-    minute: '2-digit',
-  }).format(date);
-}
-
-/** "22:10": the time of day of an instant, in the same time as formatHourUtc and formatTimeUtc. */
-export function formatClockUtc(iso: string, locale?: string): string {
-  const date = new Date(iso);
-  if (Number.isNaN(date.getTime())) return '';
-  return new Intl.DateTimeFormat(locale, {
-    hour: '2-digit',
-    minute: '2-digit',
-    timeZone: 'UTC',
-    hourCycle: 'h23',
-  }).format(date);
+  if (isoDateIn(date, zone) === isoDateIn(now, zone)) return formatClock(date, zone);
+  const day = new Intl.DateTimeFormat(locale, { month: 'short', day: 'numeric', timeZone: zone }).format(date);
+  return `${day}, ${formatClock(date, zone)}`;
 }
 
 /** "2.2 kW": an average power. */

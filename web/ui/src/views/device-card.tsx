@@ -3,30 +3,40 @@ import type { Device, DeviceDay } from '../api/types';
 import { isSnoozed, SNOOZE_CHOICES, type SnoozeChoice } from '../alerts/describe';
 import { Link } from '../components/link';
 import { Sparkline } from '../components/sparkline';
-import { formatClockUtc, formatKwh, formatTimeUtc, plural } from '../format/format';
+import { formatClock, formatKwh, formatTime, plural, zoneAbbreviation } from '../format/format';
 import { formatAgo, liveness } from '../format/relative';
 import { peakOf } from '../consumption/series';
 
 export interface DeviceToday {
-  /** Today's hours (UTC); null while loading or when it could not be loaded. */
+  /** Today's hours in the user's zone; null while loading or when it could not be loaded. */
   day: DeviceDay | null;
   /** Open incidents about the last 24 hours (older ones do not make the card red). */
   openIncidents: number;
 }
 
-function hourName(index: number): string {
-  return `${String(index).padStart(2, '0')}:00`;
+/** When the hour at `index` of today starts, on the user's clock. */
+function hourName(index: number, hourStarts: readonly string[] | undefined): string {
+  const start = hourStarts?.[index];
+  return start ? formatClock(start) : `${String(index).padStart(2, '0')}:00`;
+}
+
+/** Today's hours are the user's: "Today (GMT+2)". */
+function todayName(): string {
+  return `Today (${zoneAbbreviation(new Date())})`;
 }
 
 export function DeviceCard({
   device,
   today,
+  hourStarts,
   now = new Date(),
   onAcknowledge,
   onSnooze,
 }: {
   device: Device;
   today: DeviceToday | null;
+  /** When each of today's hours starts (RFC 3339), as the day's answer lists them. */
+  hourStarts?: readonly string[] | undefined;
   now?: Date;
   /** Acknowledges every open alert of the device. */
   onAcknowledge?: () => Promise<void>;
@@ -73,8 +83,8 @@ export function DeviceCard({
         <div class="device-snooze">
           {snoozed ? (
             <>
-              <span class="snoozed" title={formatTimeUtc(device.snoozed_until!)}>
-                Snoozed until {formatClockUtc(device.snoozed_until!)}
+              <span class="snoozed" title={formatTime(device.snoozed_until!)}>
+                Snoozed until {formatClock(device.snoozed_until!)}
               </span>
               <button
                 type="button"
@@ -121,11 +131,11 @@ export function DeviceCard({
           <dd class="last-reading">
             {last ? (
               <>
-                <time dateTime={last.at} title={formatTimeUtc(last.at)}>
+                <time dateTime={last.at} title={formatTime(last.at)}>
                   {formatAgo(last.at, now)}
                 </time>
                 <span class="fact-detail">
-                  {formatKwh(last.kwh)} at {formatTimeUtc(last.at)}
+                  {formatKwh(last.kwh)} at {formatTime(last.at)}
                 </span>
               </>
             ) : (
@@ -133,13 +143,13 @@ export function DeviceCard({
             )}
           </dd>
         </div>
-        {today?.day && <TodayFacts day={today.day} limit={device.max_hourly_kwh} />}
+        {today?.day && <TodayFacts day={today.day} limit={device.max_hourly_kwh} hourStarts={hourStarts} />}
       </dl>
       {today?.day && today.day.total_kwh != null && (
         <Sparkline
           values={today.day.hours}
           limit={device.max_hourly_kwh}
-          label={`Today by the hour (UTC), against the limit of ${formatKwh(device.max_hourly_kwh)}`}
+          label={`${todayName()} by the hour, against the limit of ${formatKwh(device.max_hourly_kwh)}`}
         />
       )}
       {device.description && <p class="device-description">{device.description}</p>}
@@ -152,7 +162,15 @@ export function DeviceCard({
   );
 }
 
-function TodayFacts({ day, limit }: { day: DeviceDay; limit: number }) {
+function TodayFacts({
+  day,
+  limit,
+  hourStarts,
+}: {
+  day: DeviceDay;
+  limit: number;
+  hourStarts: readonly string[] | undefined;
+}) {
   const peak = peakOf(day.hours);
   const share = peak ? Math.round((peak.kwh / limit) * 100) : 0;
   if (day.total_kwh == null) {
@@ -166,7 +184,7 @@ function TodayFacts({ day, limit }: { day: DeviceDay; limit: number }) {
   return (
     <>
       <div>
-        <dt>Today (UTC)</dt>
+        <dt>{todayName()}</dt>
         <dd>{formatKwh(day.total_kwh)}</dd>
       </div>
       <div>
@@ -174,7 +192,7 @@ function TodayFacts({ day, limit }: { day: DeviceDay; limit: number }) {
         <dd class={peak && peak.kwh > limit ? 'over-limit' : undefined}>
           {peak ? (
             <>
-              {formatKwh(peak.kwh)} at {hourName(peak.index)}
+              {formatKwh(peak.kwh)} at {hourName(peak.index, hourStarts)}
               <span class="fact-detail">
                 {peak.kwh > limit ? `over the limit (${share} %)` : `${share} % of the limit`}
               </span>

@@ -9,8 +9,9 @@ import type { SnoozeChoice } from '../alerts/describe';
 import { countByDevice, recentSince, snoozeUntil } from '../alerts/describe';
 import { ListStatus } from '../components/list-status';
 import { Pagination } from '../components/pagination';
-import { todayUtc } from '../consumption/period';
+import { todayIn } from '../consumption/period';
 import { pageParam, usePagedList } from '../hooks/use-paged-list';
+import { timeZone } from '../format/format';
 import { useObservable } from '../lib/use-observable';
 import { currentLocation } from '../router/location';
 import { DeviceCard, type DeviceToday } from './device-card';
@@ -42,7 +43,7 @@ function useToday(version: number, reload: () => void): Today {
 
   useEffect(() => {
     const controller = new AbortController();
-    const date = todayUtc();
+    const date = todayIn();
     Promise.all([
       myConsumption(date, controller.signal),
       listIncidents({ acknowledged: false, from: recentSince(), per_page: 100 }, controller.signal),
@@ -56,7 +57,7 @@ function useToday(version: number, reload: () => void): Today {
       },
     );
     return () => controller.abort();
-  }, [version]);
+  }, [version, timeZone()]);
 
   return today;
 }
@@ -124,6 +125,7 @@ export default function MyDevicesView() {
                 today={todayOf(device.id)}
                 onAcknowledge={() => acknowledgeDevice(device)}
                 onSnooze={(choice) => snooze(device, choice)}
+                hourStarts={today.day?.hour_starts}
               />
             ))}
           </div>

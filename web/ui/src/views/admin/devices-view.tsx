@@ -6,7 +6,7 @@ import { ListFilter } from '../../components/list-filter';
 import { ListPage, useListActions } from '../../components/list-page';
 import { RowAction } from '../../components/row-action';
 import { SearchBox } from '../../components/search-box';
-import { formatKwh, formatTimeUtc } from '../../format/format';
+import { formatKwh, formatTime } from '../../format/format';
 import { formatAgo, liveness } from '../../format/relative';
 import { pageParam, usePagedList } from '../../hooks/use-paged-list';
 import { useObservable } from '../../lib/use-observable';
@@ -141,7 +141,7 @@ function LastReadingCell({ device }: { device: Device }) {
   const status = liveness(last);
   return (
     <span class="last-reading">
-      <time dateTime={last.at} title={formatTimeUtc(last.at)}>
+      <time dateTime={last.at} title={formatTime(last.at)}>
         {formatAgo(last.at)}
       </time>
       , {formatKwh(last.kwh)}{' '}

@@ -2,10 +2,18 @@ import type { Role, User, UserChanges } from '../../api/types';
 import { createUser, updateUser } from '../../api/users';
 import { SelectField, TextField } from '../../components/field';
 import { FormDialog } from '../../components/form-dialog';
+import { timeZoneChoices } from '../../format/format';
 import { useForm } from '../../hooks/use-form';
 import { ROLE_OPTIONS } from './roles';
 
 const USERNAME_HINT = "3 to 32 characters: letters, digits, '.', '_' or '-'. Stored in lower case.";
+
+/** The user's own browser's zone, or one of the IANA zones. */
+function zoneOptions(current: string | null | undefined) {
+  const zones = timeZoneChoices();
+  if (current && !zones.includes(current)) zones.unshift(current);
+  return [{ value: '', label: 'Their browser’s own' }, ...zones.map((zone) => ({ value: zone, label: zone }))];
+}
 
 /** Creates a user (`user` null) or edits one. */
 export function UserFormDialog({
@@ -21,13 +29,14 @@ export function UserFormDialog({
     username: user?.username ?? '',
     display_name: user?.display_name ?? '',
     role: user?.role ?? 'client',
+    time_zone: user?.time_zone ?? '',
     password: '',
   });
 
   async function save(values: typeof form.values) {
     const role = values.role as Role;
     if (!user) {
-      const created = await createUser({ ...values, role });
+      const created = await createUser({ ...values, role, time_zone: values.time_zone || null });
       onSaved(`User ${created.username} created.`);
       return;
     }
@@ -35,6 +44,7 @@ export function UserFormDialog({
     if (values.username !== user.username) changes.username = values.username;
     if (values.display_name !== user.display_name) changes.display_name = values.display_name;
     if (role !== user.role) changes.role = role;
+    if (values.time_zone !== (user.time_zone ?? '')) changes.time_zone = values.time_zone || null;
     if (Object.keys(changes).length === 0) {
       onClose();
       return;
@@ -62,6 +72,12 @@ export function UserFormDialog({
       />
       <TextField field={form.bind('display_name')} label="Display name" autoComplete="off" required />
       <SelectField field={form.bind('role')} label="Role" options={ROLE_OPTIONS} />
+      <SelectField
+        field={form.bind('time_zone')}
+        label="Time zone"
+        hint="Times and days are shown to them in it; they can change it in their settings."
+        options={zoneOptions(user?.time_zone)}
+      />
       {!user && (
         <TextField
           field={form.bind('password')}

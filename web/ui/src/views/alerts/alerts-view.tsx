@@ -12,7 +12,7 @@ import { ListFilter } from '../../components/list-filter';
 import { ListPage } from '../../components/list-page';
 import { RowAction } from '../../components/row-action';
 import { SearchBox } from '../../components/search-box';
-import { formatHourUtc, formatTimeUtc, plural } from '../../format/format';
+import { formatHour, formatTime, plural } from '../../format/format';
 import { pageParam, usePagedList } from '../../hooks/use-paged-list';
 import { useObservable } from '../../lib/use-observable';
 import { currentLocation, navigate, withParams } from '../../router/location';
@@ -144,7 +144,7 @@ export function AlertsView({ admin }: { admin: boolean }) {
   };
   const narrowed = Object.keys(shown).length > 0;
   const anyOpen = list.page?.items.some((incident) => incident.open) ?? false;
-  const incidentName = (incident: Incident) => `${incident.device_name}, ${formatHourUtc(incident.hour)}`;
+  const incidentName = (incident: Incident) => `${incident.device_name}, ${formatHour(incident.hour)}`;
 
   return (
     <ListPage
@@ -245,7 +245,7 @@ export function AlertsView({ admin }: { admin: boolean }) {
               <Link
                 href={`/consumption?device=${encodeURIComponent(incident.device_id)}&date=${incident.hour.slice(0, 10)}`}
               >
-                {formatHourUtc(incident.hour)}
+                {formatHour(incident.hour)}
               </Link>
             ),
           },
@@ -284,7 +284,7 @@ export function AlertsView({ admin }: { admin: boolean }) {
               }
               if (incident.snoozed) return <span class="muted">Snoozed</span>;
               const at = acknowledgedAt(incident);
-              return <span class="muted">Acknowledged{at ? ` ${formatTimeUtc(at)}` : ''}</span>;
+              return <span class="muted">Acknowledged{at ? ` ${formatTime(at)}` : ''}</span>;
             },
           },
         ],

@@ -167,7 +167,7 @@ export default function ConsumptionChart({
   label,
 }: {
   model: ChartModel;
-  /** What the x axis counts: "Hour (UTC)" or "Day". */
+  /** What the x axis counts: "Hour" or "Day". */
   stepName: string;
   currentName: string;
   previousName: string;

@@ -43,7 +43,7 @@ export function ConsumptionTable({
         </caption>
         <thead>
           <tr>
-            <th scope="col">{period.kind === 'day' ? 'Hour (UTC)' : 'Day'}</th>
+            <th scope="col">{period.kind === 'day' ? 'Hour' : 'Day'}</th>
             <th scope="col" class="number">
               {devices ? 'All devices' : 'Consumption'}
             </th>

@@ -18,13 +18,13 @@ import {
   previousPeriod,
   slotLabel,
   slotStarts,
-  todayUtc,
+  todayIn,
   type Period,
   type PeriodKind,
 } from '../../consumption/period';
 import { chartModel } from '../../consumption/series';
 import { summarise } from '../../consumption/summary';
-import { formatKwh } from '../../format/format';
+import { formatKwh, timeZone, zoneAbbreviation } from '../../format/format';
 import { useObservable } from '../../lib/use-observable';
 import { currentLocation, navigate, withParams } from '../../router/location';
 import { sessionStore } from '../../services';
@@ -35,6 +35,10 @@ import { ConsumptionTable } from './consumption-table';
 const ConsumptionChart = lazyView(() => import('./consumption-chart'), 'Loading the chart…');
 
 const KIND_NAMES: Record<PeriodKind, string> = { day: 'Day', week: 'Week', month: 'Month' };
+
+/** Dates are typed, shown in the address and named in errors in one format. */
+const DATE_FORMAT = 'YYYY-MM-DD';
+const DATE_FORMAT_ERROR = `Enter the day as ${DATE_FORMAT}, such as 2026-11-24.`;
 const ALL = '';
 
 interface DeviceChoice {
@@ -79,7 +83,7 @@ function placeError(error: unknown): { field: 'date' | 'device' | null; message:
 export default function ConsumptionView() {
   const { query } = useObservable(currentLocation);
   const admin = useObservable(sessionStore)?.user.role === 'admin';
-  const today = todayUtc();
+  const today = todayIn();
   const kind = parsePeriodKind(query.get('view'));
   const dateParam = query.get('date');
   const date = dateParam === null ? today : parseDate(dateParam);
@@ -105,7 +109,7 @@ export default function ConsumptionView() {
 
   const needsDevice = admin && deviceId === ALL;
   const ready = period !== null && devices !== null && !needsDevice;
-  const key = JSON.stringify([period, deviceId, compare, ready, attempt]);
+  const key = JSON.stringify([period, deviceId, compare, ready, attempt, timeZone()]);
   useEffect(() => {
     if (!period || !devices || needsDevice) return;
     const controller = new AbortController();
@@ -126,11 +130,7 @@ export default function ConsumptionView() {
   const deviceName =
     deviceId === ALL ? 'All my devices' : (devices?.find((device) => device.id === deviceId)?.name ?? 'This device');
   const dateError =
-    date === null
-      ? 'Enter a date as year-month-day, such as 2026-11-24.'
-      : loaded.state === 'failed' && loaded.field === 'date'
-        ? loaded.message
-        : null;
+    date === null ? DATE_FORMAT_ERROR : loaded.state === 'failed' && loaded.field === 'date' ? loaded.message : null;
   const deviceError = loaded.state === 'failed' && loaded.field === 'device' ? loaded.message : devicesError;
 
   return (
@@ -195,6 +195,14 @@ function ConsumptionControls({
   const previous = period && previousPeriod(period);
   const next = period && nextPeriod(period);
   const kindName = KIND_NAMES[kind].toLowerCase();
+  // What is typed, kept while it is not yet a whole date; the address changes once it is.
+  const [typed, setTyped] = useState(date);
+  const [typedError, setTypedError] = useState(false);
+  useEffect(() => {
+    setTyped(date);
+    setTypedError(false);
+  }, [date]);
+  const shownDateError = typedError ? DATE_FORMAT_ERROR : dateError;
 
   return (
     <form class="consumption-controls" noValidate onSubmit={(event) => event.preventDefault()}>
@@ -242,22 +250,33 @@ function ConsumptionControls({
         </div>
       </fieldset>
 
-      <div class={dateError ? 'field field--invalid' : 'field'}>
-        <label for={`${id}-date`}>{kind === 'day' ? 'Day (UTC)' : `A day in the ${kindName} (UTC)`}</label>
+      <div class={shownDateError ? 'field field--invalid' : 'field'}>
+        <label for={`${id}-date`}>
+          {kind === 'day' ? `Day (${DATE_FORMAT})` : `A day in the ${kindName} (${DATE_FORMAT})`}
+        </label>
         <input
           id={`${id}-date`}
-          type="date"
-          value={parseDate(date) ?? ''}
-          aria-invalid={dateError ? 'true' : undefined}
-          aria-describedby={dateError ? `${id}-date-error` : undefined}
-          onChange={(event) => {
-            const value = event.currentTarget.value;
-            if (parseDate(value)) set({ date: value === today ? null : value });
+          type="text"
+          inputMode="numeric"
+          autoComplete="off"
+          placeholder={DATE_FORMAT}
+          maxLength={10}
+          value={typed}
+          aria-invalid={shownDateError ? 'true' : undefined}
+          aria-describedby={shownDateError ? `${id}-date-error` : undefined}
+          onInput={(event) => {
+            const value = event.currentTarget.value.trim();
+            setTyped(event.currentTarget.value);
+            if (parseDate(value)) {
+              setTypedError(false);
+              set({ date: value === today ? null : value });
+            }
           }}
+          onChange={(event) => setTypedError(!parseDate(event.currentTarget.value.trim()))}
         />
-        {dateError && (
+        {shownDateError && (
           <p id={`${id}-date-error`} class="field-error">
-            {dateError}
+            {shownDateError}
           </p>
         )}
       </div>
@@ -360,6 +379,9 @@ function ConsumptionResults({
           </Link>
         </div>
       </div>
+      <p class="zone-note">
+        Times in {timeZone()} ({zoneAbbreviation(new Date(slotStarts(period)[0] ?? Date.now()))})
+      </p>
       {loaded.state === 'loading' && <p class="loading">Loading…</p>}
       {loaded.state === 'failed' && loaded.field === null && (
         <div class="form-error" role="alert">
@@ -392,7 +414,7 @@ function ConsumptionResults({
           ) : (
             <ConsumptionChart
               model={model!}
-              stepName={period.kind === 'day' ? 'Hour (UTC)' : 'Day'}
+              stepName={period.kind === 'day' ? 'Hour' : 'Day'}
               currentName={title}
               previousName={`The ${PREVIOUS_NAMES[period.kind]}`}
               label={`Chart of ${deviceName}, ${title}. ${summary.join(' ')} The table view lists every value.`}
