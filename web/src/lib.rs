@@ -16,6 +16,7 @@ pub mod sessions;
 pub mod state;
 pub mod system;
 pub mod throttle;
+pub mod tickets;
 pub mod users;
 
 use std::path::Path;
@@ -79,6 +80,7 @@ fn api_routes() -> (Router<ApiContext>, utoipa::openapi::OpenApi) {
         .merge(alerts::router())
         .merge(chat::router())
         .merge(system::router())
+        .merge(tickets::router())
         .split_for_parts()
 }
 
@@ -145,6 +147,8 @@ async fn cache_policy(request: axum::extract::Request, next: axum::middleware::N
 
 /// How often rows of failed logins that no longer count are deleted.
 const THROTTLE_EXPIRY_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+/// How often expired WebSocket tickets (never used) are deleted.
+const TICKET_SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The web service: the API, its docs and the dashboard, and the system view's follower of
 /// monitor heartbeats; ready while PostgreSQL, RabbitMQ and NATS answer.
@@ -169,12 +173,14 @@ pub fn service(
     context.replicas = crate::system::Replicas::new(liveness.replica_timeout);
     let replicas = context.replicas.clone().follow(heartbeats.0, heartbeats.1, shutdown.clone());
     let expiry = throttle::expire_periodically(context.pool.clone(), THROTTLE_EXPIRY_EVERY, shutdown.clone());
+    let ticket_sweep = tickets::sweep_periodically(context.pool.clone(), TICKET_SWEEP_EVERY, shutdown.clone());
     let account_changes = context.accounts.clone().follow(context.events.clone(), shutdown.clone());
     Service::new("web")
         .routes(router(context, &args.ui_dir))
         .ready_when(readiness)
         .task("system view", replicas)
         .task("login throttle expiry", expiry)
+        .task("websocket ticket sweep", ticket_sweep)
         .task("account changes", account_changes)
         .task("rabbitmq connection", amqp.keep_connected(shutdown))
 }
