@@ -4,6 +4,7 @@
 mod accounts;
 mod auth;
 mod chat;
+mod compression;
 mod consumption;
 mod devices;
 mod edge;
