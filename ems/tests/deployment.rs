@@ -390,7 +390,23 @@ async fn request(
     let raw = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
     let status = head.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
-    Ok(Response { status, headers: head.to_owned(), body: body.to_owned() })
+    let chunked = head.lines().any(|line| line.eq_ignore_ascii_case("transfer-encoding: chunked"));
+    let body = if chunked { dechunk(body) } else { body.to_owned() };
+    Ok(Response { status, headers: head.to_owned(), body })
+}
+
+/// The body of a `Transfer-Encoding: chunked` answer (Traefik may choose it for any answer).
+fn dechunk(mut raw: &str) -> String {
+    let mut body = String::new();
+    while let Some((size, rest)) = raw.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        body.push_str(&rest[..size]);
+        raw = rest[size..].trim_start_matches("\r\n");
+    }
+    body
 }
 
 /// Waits until GET `path` answers 200 through `port`, while `child` still runs.

@@ -120,12 +120,11 @@ pub fn router(context: ApiContext, ui_dir: &Path) -> Router {
 /// precompressed (they carry `Content-Encoding`), and answers that set a cookie: login and
 /// refresh, which carry tokens, are kept out of reach of compression side channels (BREACH).
 fn compression() -> CompressionLayer<impl Predicate> {
-    let sets_no_cookie = |_: axum::http::StatusCode,
-                          _: axum::http::Version,
-                          headers: &axum::http::HeaderMap,
-                          _: &axum::http::Extensions| {
-        !headers.contains_key(axum::http::header::SET_COOKIE)
-    };
+    let sets_no_cookie =
+        |_: axum::http::StatusCode,
+         _: axum::http::Version,
+         headers: &axum::http::HeaderMap,
+         _: &axum::http::Extensions| { !headers.contains_key(axum::http::header::SET_COOKIE) };
     CompressionLayer::new().br(true).gzip(true).compress_when(DefaultPredicate::new().and(sets_no_cookie))
 }
 
