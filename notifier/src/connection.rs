@@ -82,9 +82,7 @@ pub async fn upgrade(
         .map(str::to_owned);
     let claims = match (query.access_token.is_some(), query.ticket, bearer) {
         (true, _, _) => Err(NO_TOKEN_IN_URL.to_owned()),
-        (false, Some(ticket), _) => {
-            ems_web::tickets::redeem(&state.pool, &ticket).await.map_err(|error| error.to_string())
-        }
+        (false, Some(ticket), _) => ems_web::tickets::redeem(&state.pool, &ticket).await.map_err(refusal),
         (false, None, Some(token)) => state.jwt.verify(&token).map_err(|error| error.to_string()),
         (false, None, None) => Err(NO_TICKET.to_owned()),
     };
@@ -92,9 +90,7 @@ pub async fn upgrade(
     // ticket was issued for) was issued, is refused.
     let verified = match claims {
         Err(reason) => Err(reason),
-        Ok(claims) => {
-            state.accounts.check(&state.pool, &claims).await.map(|()| claims).map_err(|error| error.to_string())
-        }
+        Ok(claims) => state.accounts.check(&state.pool, &claims).await.map(|()| claims).map_err(refusal),
     };
     websocket
         .read_buffer_size(state.settings.buffer_bytes)
@@ -110,6 +106,18 @@ pub async fn upgrade(
                 }
             }
         })
+}
+
+/// The close reason for a refused connection: the reason itself when the credentials were at
+/// fault; when they could not be checked (the database is away), a notice, and the cause logged.
+fn refusal(error: ApiError) -> String {
+    match error {
+        ApiError::Unauthorized(reason) => reason,
+        other => {
+            tracing::warn!(error = %other, "checking a WebSocket's credentials failed");
+            "the server could not check the credentials just now; reconnect in a moment".to_owned()
+        }
+    }
 }
 
 fn close_message(code: u16, reason: &str) -> Message {
