@@ -7,6 +7,7 @@
 //! 84 hours, so two to four a week, at moments and of sizes derived from the device id alone. A
 //! spike raises a peak alert, and the longer ones an overconsumption alert too. A higher load lets
 //! the base load itself cross the limit, as a fleet pushed hard does.
+
 use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 use xxhash_rust::xxh3::xxh3_64;
@@ -182,6 +183,7 @@ mod tests {
             let (peaks, over) = week_of(&device, limit, start, &profile);
             // Two to four spikes a week (one to five in a week that cuts periods at its ends), each
             // a peak in one hour or two; the longer ones also make their hour's total too high.
+            // An hour over the limit has a reading over it, so at most 10 of 168 hours are.
             assert!((1..=10).contains(&peaks), "device {index}: {peaks} peak hours in a week");
             assert!(over <= peaks, "device {index}: {over} hours over the limit but {peaks} with a peak");
             all_peaks += peaks;
