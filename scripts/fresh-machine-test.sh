@@ -244,7 +244,10 @@ me=$(in_container "curl -fsS --max-time 10 -H 'authorization: Bearer $token' $ur
   fail "GET /api/me with the demo login's token failed"
 echo "GET /api/me: $me" >>"$current_log"
 [[ $me == *'"username":"ana"'* ]] || fail "GET /api/me did not answer for ana: $me"
-echo "    dashboard page and script, /api/docs/ and /metrics served; ana signed in and GET /api/me answered"
+ticket=$(in_container "curl -fsS --max-time 10 -X POST -H 'authorization: Bearer $token' $url/api/ws-ticket") ||
+  fail "POST /api/ws-ticket with the demo login's token failed"
+[[ $ticket == *'"ticket":"'* ]] || fail "POST /api/ws-ticket answered without a ticket: $ticket"
+echo "    dashboard page and script, /api/docs/ and /metrics served; ana signed in, GET /api/me answered, a WebSocket ticket issued"
 
 phase "run.sh stopped with SIGTERM"
 current_log=$logs/run.log

@@ -192,7 +192,7 @@ async fn run_in(args: &WsBenchArgs, connections: usize, suffix: &str, database: 
         let (url, token, arrivals, user) =
             (url.clone(), jwt.issue(*user, Role::Client, "bench")?, arrivals.clone(), *user);
         opening.push(async move {
-            let (socket, _) = tokio_tungstenite::connect_async(format!("{url}?access_token={token}")).await?;
+            let socket = connect_as(&url, &token).await?;
             anyhow::Ok((user, socket, arrivals))
         });
         if opening.len() >= args.connect_concurrency {
@@ -325,7 +325,7 @@ async fn rule_round_trips(
             .execute(pool)
             .await?;
         let token = jwt.issue(customer, Role::Client, "Bench")?;
-        let (mut socket, _) = tokio_tungstenite::connect_async(format!("{url}?access_token={token}")).await?;
+        let mut socket = connect_as(url, &token).await?;
         for index in first..(first + per_connection).min(chats) {
             let started = Instant::now();
             let frame =
@@ -356,4 +356,12 @@ async fn rule_round_trips(
     }
     latencies.sort();
     Ok(latencies)
+}
+
+/// Opens a WebSocket to `url` with `Authorization: Bearer <token>`, as programs connect.
+async fn connect_as(url: &str, token: &str) -> anyhow::Result<Socket> {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = url.into_client_request()?;
+    request.headers_mut().insert("authorization", format!("Bearer {token}").parse()?);
+    Ok(tokio_tungstenite::connect_async(request).await?.0)
 }

@@ -8,7 +8,8 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-const ISSUER: &str = "ems";
+/// The `iss` of every access token.
+pub const ISSUER: &str = "ems";
 
 /// What a user may do: administrators manage everything, clients see their own things.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema)]

@@ -87,9 +87,11 @@ impl Chat {
         (id, self.jwt.issue(id, role, username).unwrap())
     }
 
+    /// Connects as the dashboard does: with a ticket for `token` (as `POST /api/ws-ticket` gives it).
     async fn connect(&self, token: &str) -> Client {
-        let (mut client, _) =
-            tokio_tungstenite::connect_async(format!("{}?access_token={token}", self.url)).await.unwrap();
+        let claims = self.jwt.verify(token).unwrap();
+        let ticket = ems_web::tickets::issue_for(&self.pool, &claims).await.unwrap().ticket;
+        let (mut client, _) = tokio_tungstenite::connect_async(format!("{}?ticket={ticket}", self.url)).await.unwrap();
         assert_eq!(frame(&mut client).await["type"], "hello");
         client
     }

@@ -355,9 +355,30 @@ struct Response {
 
 /// One HTTP/1.1 request with `Connection: close`, read to the end.
 async fn http(port: u16, method: &str, path: &str, body: Option<&Json>) -> std::io::Result<Response> {
+    request(port, method, path, body, None).await
+}
+
+/// A request without a body, signed in with `token`.
+async fn http_with_token(port: u16, method: &str, path: &str, token: &str) -> std::io::Result<Response> {
+    request(port, method, path, None, Some(token)).await
+}
+
+async fn request(
+    port: u16,
+    method: &str,
+    path: &str,
+    body: Option<&Json>,
+    token: Option<&str>,
+) -> std::io::Result<Response> {
     let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
     let body = body.map(Json::to_string).unwrap_or_default();
     let mut request = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n");
+    if let Some(token) = token {
+        request.push_str(&format!("Authorization: Bearer {token}\r\n"));
+    }
+    if body.is_empty() && method == "POST" {
+        request.push_str("Content-Length: 0\r\n");
+    }
     if !body.is_empty() {
         request.push_str(&format!("Content-Type: application/json\r\nContent-Length: {}\r\n", body.len()));
     }
@@ -369,7 +390,23 @@ async fn http(port: u16, method: &str, path: &str, body: Option<&Json>) -> std::
     let raw = String::from_utf8_lossy(&raw).into_owned();
     let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
     let status = head.split(' ').nth(1).and_then(|code| code.parse().ok()).unwrap_or(0);
-    Ok(Response { status, headers: head.to_owned(), body: body.to_owned() })
+    let chunked = head.lines().any(|line| line.eq_ignore_ascii_case("transfer-encoding: chunked"));
+    let body = if chunked { dechunk(body) } else { body.to_owned() };
+    Ok(Response { status, headers: head.to_owned(), body })
+}
+
+/// The body of a `Transfer-Encoding: chunked` answer (Traefik may choose it for any answer).
+fn dechunk(mut raw: &str) -> String {
+    let mut body = String::new();
+    while let Some((size, rest)) = raw.split_once("\r\n") {
+        let size = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+        if size == 0 || rest.len() < size {
+            break;
+        }
+        body.push_str(&rest[..size]);
+        raw = rest[size..].trim_start_matches("\r\n");
+    }
+    body
 }
 
 /// Waits until GET `path` answers 200 through `port`, while `child` still runs.
@@ -463,8 +500,11 @@ async fn through_traefik_a_user_logs_in_gets_a_live_alert_over_the_websocket_and
     assert_eq!(login.status, 200, "login through Traefik: {}", login.body);
     let token = serde_json::from_str::<Json>(&login.body).unwrap()["access_token"].as_str().unwrap().to_owned();
 
-    // `/ws` → notifier: the upgrade passes through, and a live alert arrives.
-    let url = format!("ws://127.0.0.1:{traefik_port}/ws?access_token={token}");
+    // `/ws` → notifier: with a ticket from the API, the upgrade passes through, and a live alert arrives.
+    let issued = http_with_token(traefik_port, "POST", "/api/ws-ticket", &token).await.unwrap();
+    assert_eq!(issued.status, 200, "a WebSocket ticket through Traefik: {}", issued.body);
+    let ticket = serde_json::from_str::<Json>(&issued.body).unwrap()["ticket"].as_str().unwrap().to_owned();
+    let url = format!("ws://127.0.0.1:{traefik_port}/ws?ticket={ticket}");
     let (mut socket, _) =
         tokio::time::timeout(WAIT, tokio_tungstenite::connect_async(url)).await.expect("connected in time").unwrap();
     let hello = tokio::time::timeout(WAIT, async {

@@ -267,8 +267,11 @@ async fn stream(stack: &Stack, readings: &[Reading], per_second: usize) {
 
 type Socket = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
+/// Opens a WebSocket as the dashboard does: a ticket from `POST /api/ws-ticket`, then `/ws?ticket=`.
 async fn open_socket(stack: &Stack, token: &str, last_alert_id: i64) -> Option<Socket> {
-    let url = format!("{}/ws?access_token={token}&last_alert_id={last_alert_id}", stack.base.replace("http", "ws"));
+    let (status, answer) = stack.try_call(token, reqwest::Method::POST, "/api/ws-ticket", None).await.ok()?;
+    let ticket = answer["ticket"].as_str().filter(|_| status == 200)?;
+    let url = format!("{}/ws?ticket={ticket}&last_alert_id={last_alert_id}", stack.base.replace("http", "ws"));
     let (socket, _) =
         tokio::time::timeout(Duration::from_secs(10), tokio_tungstenite::connect_async(url)).await.ok()?.ok()?;
     Some(socket)

@@ -24,7 +24,7 @@ use sqlx::PgPool;
 
 use crate::{
     Reading,
-    fleet::{Profile, STEP, SimulatedDevice, step_floor},
+    fleet::{self, Profile, STEP, SimulatedDevice, step_floor},
     topology,
 };
 
@@ -61,9 +61,11 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub limit: Option<u64>,
 
-    /// Each device's average hour as a share of its hourly limit (0.6: 60 %); the data's peaks
-    /// then push some hours over the limit.
-    #[arg(long, default_value_t = 0.6, value_parser = parse_positive)]
+    /// Each device's average hour as a share of its hourly limit, before its spikes (0.3: 30 %,
+    /// varied by 0.8 to 1.2 per device). At the default a device crosses its limit only in its
+    /// spikes, two to four a week; from about 0.4 the replayed data's own peaks cross it too, and
+    /// at 0.6 about one reading in twelve does.
+    #[arg(long, default_value_t = fleet::DEFAULT_LOAD, value_parser = parse_positive)]
     pub load: f64,
 
     /// Readings sent but not yet confirmed, at most.

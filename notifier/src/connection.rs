@@ -39,11 +39,18 @@ const MAX_CLIENT_ID_CHARS: usize = 64;
 
 #[derive(Debug, Deserialize)]
 pub struct WsQuery {
-    /// The access token (browsers cannot set headers on a WebSocket).
+    /// A single-use ticket from `POST /api/ws-ticket` (browsers cannot set headers on a WebSocket).
+    ticket: Option<String>,
+    /// Refused: an access token in a URL ends up in logs. Read only to say what to do instead.
     access_token: Option<String>,
     /// The id of the last alert the client saw; alerts after it are replayed first.
     last_alert_id: Option<i64>,
 }
+
+/// Why a connection may not carry its access token in the URL, and what to do instead.
+const NO_TOKEN_IN_URL: &str = "access_token in the URL is refused (URLs are logged): get a ticket from POST /api/ws-ticket, connect to /ws?ticket=";
+/// What a connection without credentials is told (a close reason: at most 123 bytes).
+const NO_TICKET: &str = "no ticket: get one from POST /api/ws-ticket, connect to /ws?ticket=<ticket>; programs may send Authorization: Bearer";
 
 /// `GET /ws`. What is refused before the upgrade (not a WebSocket handshake, a malformed query)
 /// is answered with the API's JSON error body; a bad token after it, with a close frame.
@@ -73,13 +80,17 @@ pub async fn upgrade(
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "))
         .map(str::to_owned);
-    // A token of a deleted account, or one issued before its role or password changed, is refused.
-    let verified = match query.access_token.or(bearer).map(|token| state.jwt.verify(&token)) {
-        None => Err("no access token: connect to /ws?access_token=<token>".to_owned()),
-        Some(Err(error)) => Err(error.to_string()),
-        Some(Ok(claims)) => {
-            state.accounts.check(&state.pool, &claims).await.map(|()| claims).map_err(|error| error.to_string())
-        }
+    let claims = match (query.access_token.is_some(), query.ticket, bearer) {
+        (true, _, _) => Err(NO_TOKEN_IN_URL.to_owned()),
+        (false, Some(ticket), _) => ems_web::tickets::redeem(&state.pool, &ticket).await.map_err(refusal),
+        (false, None, Some(token)) => state.jwt.verify(&token).map_err(|error| error.to_string()),
+        (false, None, None) => Err(NO_TICKET.to_owned()),
+    };
+    // A deleted account, or one whose role or password changed after the token (or the token the
+    // ticket was issued for) was issued, is refused.
+    let verified = match claims {
+        Err(reason) => Err(reason),
+        Ok(claims) => state.accounts.check(&state.pool, &claims).await.map(|()| claims).map_err(refusal),
     };
     websocket
         .read_buffer_size(state.settings.buffer_bytes)
@@ -95,6 +106,18 @@ pub async fn upgrade(
                 }
             }
         })
+}
+
+/// The close reason for a refused connection: the reason itself when the credentials were at
+/// fault; when they could not be checked (the database is away), a notice, and the cause logged.
+fn refusal(error: ApiError) -> String {
+    match error {
+        ApiError::Unauthorized(reason) => reason,
+        other => {
+            tracing::warn!(error = %other, "checking a WebSocket's credentials failed");
+            "the server could not check the credentials just now; reconnect in a moment".to_owned()
+        }
+    }
 }
 
 fn close_message(code: u16, reason: &str) -> Message {

@@ -16,6 +16,7 @@ pub mod sessions;
 pub mod state;
 pub mod system;
 pub mod throttle;
+pub mod tickets;
 pub mod users;
 pub mod zones;
 
@@ -29,6 +30,7 @@ use axum::{
 use ems_common::{JwtKeys, Shutdown, config::JwtArgs, db, ops, service::Service};
 use sqlx::PgPool;
 use tower_http::{
+    compression::{CompressionLayer, DefaultPredicate, Predicate},
     services::{ServeDir, ServeFile},
     set_header::SetResponseHeaderLayer,
 };
@@ -80,6 +82,7 @@ fn api_routes() -> (Router<ApiContext>, utoipa::openapi::OpenApi) {
         .merge(alerts::router())
         .merge(chat::router())
         .merge(system::router())
+        .merge(tickets::router())
         .split_for_parts()
 }
 
@@ -94,8 +97,9 @@ pub fn openapi_document() -> utoipa::openapi::OpenApi {
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// The API with its OpenAPI document at `/api/openapi.json` and docs at `/api/docs`, plus the
-/// dashboard at `/`. Without operations endpoints or request observation: the caller adds those
-/// once for the whole process (see [`run`] and `ems all`).
+/// dashboard at `/`, compressed (see [`compression`]). Without operations endpoints or request
+/// observation: the caller adds those once for the whole process (see [`run`] and `ems all`),
+/// and neither they nor the notifier's `/ws` go through this router's compression.
 pub fn router(context: ApiContext, ui_dir: &Path) -> Router {
     let (api, openapi) = api_routes();
     let api = api
@@ -109,7 +113,20 @@ pub fn router(context: ApiContext, ui_dir: &Path) -> Router {
             axum::http::header::CACHE_CONTROL,
             axum::http::HeaderValue::from_static("no-store"),
         ));
-    api.merge(dashboard(ui_dir))
+    api.merge(dashboard(ui_dir)).layer(compression())
+}
+
+/// Answers compressed with brotli or gzip, whichever the client prefers (`Accept-Encoding`),
+/// except those too small to gain (32 bytes), images, event streams, files already sent
+/// precompressed (they carry `Content-Encoding`), and answers that set a cookie: login and
+/// refresh, which carry tokens, are kept out of reach of compression side channels (BREACH).
+fn compression() -> CompressionLayer<impl Predicate> {
+    let sets_no_cookie =
+        |_: axum::http::StatusCode,
+         _: axum::http::Version,
+         headers: &axum::http::HeaderMap,
+         _: &axum::http::Extensions| { !headers.contains_key(axum::http::header::SET_COOKIE) };
+    CompressionLayer::new().br(true).gzip(true).compress_when(DefaultPredicate::new().and(sets_no_cookie))
 }
 
 async fn api_not_found() -> impl IntoResponse {
@@ -126,9 +143,16 @@ fn dashboard(ui_dir: &Path) -> Router {
         tracing::warn!(ui_dir = %ui_dir.display(), "no built dashboard found; / redirects to the API docs");
         return Router::new().route("/", get(|| async { Redirect::temporary("/api/docs/") }));
     }
+    // The build writes `.br` and `.gz` files beside each (web/ui/scripts/precompress.mjs): sent
+    // as they are to clients that accept them, with no compression work per request.
     Router::new()
-        .nest_service("/assets", ServeDir::new(ui_dir.join("assets")))
-        .fallback_service(ServeDir::new(ui_dir).fallback(ServeFile::new(index)))
+        .nest_service("/assets", ServeDir::new(ui_dir.join("assets")).precompressed_br().precompressed_gzip())
+        .fallback_service(
+            ServeDir::new(ui_dir)
+                .precompressed_br()
+                .precompressed_gzip()
+                .fallback(ServeFile::new(&index).precompressed_br().precompressed_gzip()),
+        )
         .layer(axum::middleware::from_fn(cache_policy))
 }
 
@@ -146,6 +170,8 @@ async fn cache_policy(request: axum::extract::Request, next: axum::middleware::N
 
 /// How often rows of failed logins that no longer count are deleted.
 const THROTTLE_EXPIRY_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
+/// How often expired WebSocket tickets (never used) are deleted.
+const TICKET_SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(60);
 
 /// The web service: the API, its docs and the dashboard, and the system view's follower of
 /// monitor heartbeats; ready while PostgreSQL, RabbitMQ and NATS answer.
@@ -170,12 +196,14 @@ pub fn service(
     context.replicas = crate::system::Replicas::new(liveness.replica_timeout);
     let replicas = context.replicas.clone().follow(heartbeats.0, heartbeats.1, shutdown.clone());
     let expiry = throttle::expire_periodically(context.pool.clone(), THROTTLE_EXPIRY_EVERY, shutdown.clone());
+    let ticket_sweep = tickets::sweep_periodically(context.pool.clone(), TICKET_SWEEP_EVERY, shutdown.clone());
     let account_changes = context.accounts.clone().follow(context.events.clone(), shutdown.clone());
     Service::new("web")
         .routes(router(context, &args.ui_dir))
         .ready_when(readiness)
         .task("system view", replicas)
         .task("login throttle expiry", expiry)
+        .task("websocket ticket sweep", ticket_sweep)
         .task("account changes", account_changes)
         .task("rabbitmq connection", amqp.keep_connected(shutdown))
 }

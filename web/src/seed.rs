@@ -26,6 +26,9 @@ pub struct SeedReport {
 }
 
 /// Demo customers: (username, display name, devices as (name, location, description, kWh/h limit)).
+/// Each limit is what its owner would set: above the device's ordinary use, below what it draws
+/// when everything on it runs at once, so the simulator's spikes (`ems simulate`) cross it a few
+/// times a week and its ordinary hours do not.
 type DemoDevice = (&'static str, &'static str, &'static str, f64);
 pub const DEMO_CUSTOMERS: &[(&str, &str, &[DemoDevice])] = &[
     (
@@ -33,8 +36,8 @@ pub const DEMO_CUSTOMERS: &[(&str, &str, &[DemoDevice])] = &[
         "Ana Popescu",
         &[
             ("Heat pump", "Garden", "Air-to-water heat pump, 9 kW heating", 3.5),
-            ("Kitchen", "Ground floor", "Oven, hob, fridge and dishwasher circuit", 2.0),
-            ("EV charger", "Garage", "7.4 kW wall box", 7.5),
+            ("Kitchen", "Ground floor", "Oven, hob, fridge and dishwasher circuit", 3.0),
+            ("EV charger", "Garage", "7.4 kW wall box", 7.0),
         ],
     ),
     (
@@ -42,7 +45,7 @@ pub const DEMO_CUSTOMERS: &[(&str, &str, &[DemoDevice])] = &[
         "Ben Carter",
         &[
             ("Home office", "First floor", "Desk, monitors and a small server", 0.8),
-            ("Washer and dryer", "Utility room", "Heat-pump dryer and washing machine", 2.5),
+            ("Washer and dryer", "Utility room", "Heat-pump dryer and washing machine", 3.0),
         ],
     ),
     (

@@ -27,10 +27,14 @@ struct Client {
 }
 
 impl Client {
-    async fn connect(url: &str) -> Self {
+    /// Connects to `url` with `Authorization: Bearer <token>`, as a program may.
+    async fn connect(url: &str, token: &str) -> Self {
+        use tokio_tungstenite::tungstenite::client::IntoClientRequest;
         let deadline = Instant::now() + FRAME_WAIT;
         let socket = loop {
-            match tokio_tungstenite::connect_async(url).await {
+            let mut request = url.into_client_request().unwrap();
+            request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+            match tokio_tungstenite::connect_async(request).await {
                 Ok((socket, _)) => break socket,
                 Err(error) => assert!(Instant::now() < deadline, "the notifier accepts WebSockets: {error}"),
             }
@@ -143,10 +147,10 @@ async fn nats_restarted_alerts_are_replayed_and_no_chat_message_is_lost() {
         .issue(devices[0].owner, Role::Client, "owner")
         .unwrap();
     let url = |after: Option<i64>| {
-        let replay = after.map(|id| format!("&last_alert_id={id}")).unwrap_or_default();
-        format!("ws://127.0.0.1:{}/ws?access_token={token}{replay}", pipeline.port("notifier"))
+        let replay = after.map(|id| format!("last_alert_id={id}")).unwrap_or_default();
+        format!("ws://127.0.0.1:{}/ws?{replay}", pipeline.port("notifier"))
     };
-    let mut customer = Client::connect(&url(None)).await;
+    let mut customer = Client::connect(&url(None), &token).await;
     // Five readings of 0.25 kWh in an hour: 1.25 kWh, over the 1 kWh limit, and 1.5 kW peaks.
     let crossing = |hour: i64| series(&devices, start_hours_ago(10) + TimeDelta::hours(hour), 5, |_, _| 0.25);
 
@@ -187,7 +191,7 @@ async fn nats_restarted_alerts_are_replayed_and_no_chat_message_is_lost() {
     let sources: Vec<&str> = rows.iter().map(|(source, _)| source.as_str()).collect();
     assert_eq!(sources, ["customer", "rule", "customer", "rule"], "each message stored and answered once: {rows:?}");
 
-    let mut returning = Client::connect(&url(Some(last_seen))).await;
+    let mut returning = Client::connect(&url(Some(last_seen)), &token).await;
     assert_eq!(returning.alerts(missed.len()).await, missed, "the alerts committed meanwhile are replayed");
     pipeline.publish(&crossing(3)).await;
     let newest = *missed.last().unwrap();

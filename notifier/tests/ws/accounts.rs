@@ -4,7 +4,7 @@ use ems_common::{Role, contracts::UserChanged};
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use uuid::Uuid;
 
-use crate::helpers::{Setup, args, close_code, connect};
+use crate::helpers::{Setup, args, close_code, connect, open_with_bearer};
 
 #[tokio::test]
 async fn a_changed_account_is_closed_with_4401_and_its_old_token_cannot_reconnect() {
@@ -30,8 +30,7 @@ async fn a_changed_account_is_closed_with_4401_and_its_old_token_cannot_reconnec
         assert_eq!(code, CloseCode::Library(4401));
         assert!(reason.contains("sign in again"), "{reason}");
     }
-    let (mut again, _) =
-        tokio_tungstenite::connect_async(format!("{}?access_token={ana_token}", notifier.address)).await.unwrap();
+    let mut again = open_with_bearer(&notifier.address, &ana_token).await;
     let (code, reason) = close_code(&mut again).await;
     assert_eq!(code, CloseCode::Library(4401), "the old token is refused: {reason}");
 
@@ -39,8 +38,7 @@ async fn a_changed_account_is_closed_with_4401_and_its_old_token_cannot_reconnec
     let carmen = Uuid::new_v4();
     let carmen_token = setup.token(carmen, Role::Client).await;
     sqlx::query("DELETE FROM users WHERE id = $1").bind(carmen).execute(&setup.pool).await.unwrap();
-    let (mut gone, _) =
-        tokio_tungstenite::connect_async(format!("{}?access_token={carmen_token}", notifier.address)).await.unwrap();
+    let mut gone = open_with_bearer(&notifier.address, &carmen_token).await;
     let (code, reason) = close_code(&mut gone).await;
     assert_eq!((code, reason.contains("no longer exists")), (CloseCode::Library(4401), true), "{reason}");
 }

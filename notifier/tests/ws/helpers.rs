@@ -28,6 +28,9 @@ pub type Client = WebSocketStream<MaybeTlsStream<TcpStream>>;
 pub struct Notifier {
     pub address: String,
     pub shutdown: Shutdown,
+    /// What issuing a ticket needs, as the web service has it.
+    pool: PgPool,
+    jwt: JwtKeys,
 }
 
 pub struct Setup {
@@ -79,7 +82,7 @@ impl Setup {
         // The fan-out's subscriptions are sent; a round trip on our connection makes sure the server
         // has them before tests publish.
         self.nats.flush().await.unwrap();
-        Notifier { address, shutdown }
+        Notifier { address, shutdown, pool: self.pool.clone(), jwt: self.jwt.clone() }
     }
 
     /// An access token for `user`, whose account is created with `role` if it does not exist
@@ -137,13 +140,34 @@ impl Setup {
     }
 }
 
-/// Connects and reads the hello frame.
+impl Notifier {
+    /// A WebSocket ticket for the holder of `token`, as `POST /api/ws-ticket` gives it.
+    pub async fn ticket(&self, token: &str) -> String {
+        let claims = self.jwt.verify(token).unwrap();
+        ems_web::tickets::issue_for(&self.pool, &claims).await.unwrap().ticket
+    }
+}
+
+/// Opens a connection with a new ticket for `token` (what a browser does) and reads the hello frame.
 pub async fn connect(notifier: &Notifier, token: &str, query: &str) -> Client {
-    let (mut client, _) =
-        tokio_tungstenite::connect_async(format!("{}?access_token={token}{query}", notifier.address)).await.unwrap();
+    let mut client = open(&format!("{}?ticket={}{query}", notifier.address, notifier.ticket(token).await)).await;
     let hello = next_frame(&mut client).await;
     assert_eq!(hello["type"], "hello");
     client
+}
+
+/// Opens a connection to `url`, without reading anything.
+pub async fn open(url: &str) -> Client {
+    tokio_tungstenite::connect_async(url).await.unwrap().0
+}
+
+/// Opens a connection to `url` with `Authorization: Bearer <token>` (what programs may do),
+/// without reading anything.
+pub async fn open_with_bearer(url: &str, token: &str) -> Client {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let mut request = url.into_client_request().unwrap();
+    request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    tokio_tungstenite::connect_async(request).await.unwrap().0
 }
 
 /// The next JSON frame, failing the test after a timeout.

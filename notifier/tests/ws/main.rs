@@ -5,6 +5,7 @@ mod accounts;
 mod gauge;
 mod helpers;
 mod replay;
+mod tickets;
 
 use std::time::Duration;
 
@@ -14,16 +15,17 @@ use futures::StreamExt;
 use serde_json::json;
 use uuid::Uuid;
 
-use helpers::{Setup, WAIT, alert, args, close_code, connect, next_frame, publish_alert, send};
+use helpers::{Setup, WAIT, alert, args, close_code, connect, next_frame, open, open_with_bearer, publish_alert, send};
 
 #[tokio::test]
 async fn a_missing_or_expired_or_forged_token_is_closed_with_a_reason() {
     let setup = Setup::new().await;
     let notifier = setup.notifier(args()).await;
 
-    let (mut anonymous, _) = tokio_tungstenite::connect_async(&notifier.address).await.unwrap();
+    let mut anonymous = open(&notifier.address).await;
     let (code, reason) = close_code(&mut anonymous).await;
-    assert_eq!((u16::from(code), reason.contains("no access token")), (4401, true), "{reason}");
+    assert_eq!((u16::from(code), reason.contains("no ticket")), (4401, true), "{reason}");
+    assert!(reason.contains("POST /api/ws-ticket"), "{reason}");
 
     let expired = jsonwebtoken::encode(
         &jsonwebtoken::Header::default(),
@@ -31,8 +33,7 @@ async fn a_missing_or_expired_or_forged_token_is_closed_with_a_reason() {
         &jsonwebtoken::EncodingKey::from_secret(b"notifier-test-secret-notifier-test!!").unwrap(),
     )
     .unwrap();
-    let (mut stale, _) =
-        tokio_tungstenite::connect_async(format!("{}?access_token={expired}", notifier.address)).await.unwrap();
+    let mut stale = open_with_bearer(&notifier.address, &expired).await;
     let (code, reason) = close_code(&mut stale).await;
     assert_eq!(u16::from(code), 4401);
     assert!(reason.contains("expired"), "{reason}");
@@ -40,8 +41,7 @@ async fn a_missing_or_expired_or_forged_token_is_closed_with_a_reason() {
     let forged = ems_common::JwtKeys::new(b"another-secret-another-secret-1234", Duration::from_secs(60))
         .issue(Uuid::new_v4(), Role::Admin, "Mallory")
         .unwrap();
-    let (mut mallory, _) =
-        tokio_tungstenite::connect_async(format!("{}?access_token={forged}", notifier.address)).await.unwrap();
+    let mut mallory = open_with_bearer(&notifier.address, &forged).await;
     assert_eq!(u16::from(close_code(&mut mallory).await.0), 4401);
 }
 
@@ -212,13 +212,8 @@ async fn a_silent_client_is_closed_after_the_idle_timeout() {
     settings.ws_ping_interval = Duration::from_millis(200);
     settings.ws_idle_timeout = Duration::from_millis(700);
     let notifier = setup.notifier(settings).await;
-    let (mut client, _) = tokio_tungstenite::connect_async(format!(
-        "{}?access_token={}",
-        notifier.address,
-        setup.token(Uuid::new_v4(), Role::Client).await
-    ))
-    .await
-    .unwrap();
+    let token = setup.token(Uuid::new_v4(), Role::Client).await;
+    let mut client = open(&format!("{}?ticket={}", notifier.address, notifier.ticket(&token).await)).await;
     // Not reading means not answering pings; the server's idle timer runs out, and the server
     // waits a moment for the closing handshake, in which the client reads the reason.
     tokio::time::sleep(Duration::from_millis(1100)).await;

@@ -59,10 +59,10 @@ async fn a_malformed_last_alert_id_or_a_request_that_is_no_websocket_gets_the_ap
     let notifier = setup.notifier(args()).await;
     let token = setup.token(Uuid::new_v4(), Role::Client).await;
 
-    let refused =
-        tokio_tungstenite::connect_async(format!("{}?access_token={token}&last_alert_id=abc", notifier.address))
-            .await
-            .expect_err("refused");
+    let ticket = notifier.ticket(&token).await;
+    let refused = tokio_tungstenite::connect_async(format!("{}?ticket={ticket}&last_alert_id=abc", notifier.address))
+        .await
+        .expect_err("refused");
     let tungstenite::Error::Http(response) = refused else { panic!("an HTTP answer, got {refused:?}") };
     assert_eq!(response.status(), 400);
     let content_type = response.headers().get("content-type").and_then(|value| value.to_str().ok());

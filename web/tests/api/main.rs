@@ -4,6 +4,7 @@
 mod accounts;
 mod auth;
 mod chat;
+mod compression;
 mod consumption;
 mod devices;
 mod edge;
@@ -13,5 +14,6 @@ mod incidents;
 mod openapi;
 mod operations;
 mod throttle;
+mod tickets;
 mod time_zones;
 mod users;

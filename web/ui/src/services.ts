@@ -9,7 +9,7 @@ import { createSessionStore, forgetStoredSession } from './session/store';
 // Tells the other open tabs about signing in and out (never a token); absent in old browsers.
 const tabs = typeof BroadcastChannel === 'function' ? new BroadcastChannel('ems-session') : null;
 
-const http = createHttp();
+export const http = createHttp();
 export const sessionStore = createSessionStore();
 export const auth = createAuth({ http, store: sessionStore, tabs });
 export const api = createApiClient(http, auth);

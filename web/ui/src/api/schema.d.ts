@@ -450,6 +450,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/ws-ticket": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A single-use ticket that opens a WebSocket as the signed-in user.
+         * @description Connect to `/ws?ticket=<ticket>` within `expires_in_s` seconds. The ticket opens one
+         *     connection; reconnecting needs a new one.
+         */
+        post: operations["issue"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export type webhooks = Record<string, never>;
 export interface components {
@@ -1098,6 +1119,16 @@ export interface components {
              */
             time_zone?: string | null;
             username?: string | null;
+        };
+        /** @description A ticket for one WebSocket connection. */
+        WsTicket: {
+            /**
+             * Format: int64
+             * @description Seconds the ticket remains usable.
+             */
+            expires_in_s: number;
+            /** @description Connect to `/ws?ticket=<ticket>` (URL-safe base64, 43 characters); it works once. */
+            ticket: string;
         };
     };
     responses: never;
@@ -2901,6 +2932,35 @@ export interface operations {
             };
             /** @description a field or parameter is invalid; `fields` names each and says what it needs */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    issue: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a ticket for one WebSocket connection */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WsTicket"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -25,6 +25,8 @@ export type LoginRequest = Schemas['LoginRequest'];
 export type RefreshRequest = Schemas['RefreshRequest'];
 /** What login and refresh return. */
 export type SessionResponse = Schemas['Session'];
+/** POST /api/ws-ticket: opens one WebSocket connection. */
+export type WsTicket = Schemas['WsTicket'];
 
 export type ErrorBody = Schemas['ErrorBody'];
 export type FieldError = Schemas['FieldError'];

@@ -55,8 +55,16 @@ const alert = (id: number): Alert => ({
   acknowledged_at: null,
 });
 
+/** A ticket request refused as the server refuses a stale access token. */
+class Refused extends Error {
+  readonly status = 401;
+}
+
 function setup({ online = true, token = 'tok-1' } = {}) {
   const sockets: FakeSocket[] = [];
+  let issued = 0;
+  /** What the next ticket request does, instead of answering: refuse the token, or fail. */
+  const ticketFailures: ('refused' | 'offline')[] = [];
   const frames: ServerFrame[] = [];
   let current: string | null = token;
   const auth = {
@@ -69,7 +77,15 @@ function setup({ online = true, token = 'tok-1' } = {}) {
   let last: number | null = null;
   const state = { online };
   const client = createLiveClient({
-    url: (t, id) => `/ws?access_token=${t}${id === null ? '' : `&last_alert_id=${id}`}`,
+    url: (t, id) => `/ws?ticket=${t}${id === null ? '' : `&last_alert_id=${id}`}`,
+    // Each ticket names the token it was asked for with, so the tests see which one was used.
+    ticket: vi.fn(async (accessToken: string) => {
+      const failure = ticketFailures.shift();
+      if (failure === 'refused') throw new Refused('stale token');
+      if (failure === 'offline') throw new Error('no network');
+      issued += 1;
+      return `${issued}.${accessToken}`;
+    }),
     auth,
     createSocket: (url) => {
       const socket = new FakeSocket(url);
@@ -81,7 +97,7 @@ function setup({ online = true, token = 'tok-1' } = {}) {
     isOnline: () => state.online,
     random: () => 0.5,
   });
-  return { client, sockets, frames, auth, state, signOut: () => (current = null) };
+  return { client, sockets, frames, auth, state, ticketFailures, signOut: () => (current = null) };
 }
 
 describe('backoffDelay', () => {
@@ -112,12 +128,12 @@ describe('live client', () => {
   beforeEach(() => vi.useFakeTimers());
   afterEach(() => vi.useRealTimers());
 
-  it('connects with the access token, is connected after hello, and passes frames on', async () => {
+  it('connects with a new ticket, is connected after hello, and passes frames on', async () => {
     const { client, sockets, frames } = setup();
     client.start();
     expect(client.state.get()).toBe('connecting');
     await vi.advanceTimersByTimeAsync(0);
-    expect(sockets[0]!.url).toBe('/ws?access_token=tok-1');
+    expect(sockets[0]!.url).toBe('/ws?ticket=1.tok-1');
     sockets[0]!.open();
     expect(client.state.get()).toBe('connected');
     sockets[0]!.receive({ v: 1, type: 'alert', alert: alert(7) });
@@ -138,7 +154,7 @@ describe('live client', () => {
     await vi.advanceTimersByTimeAsync(749);
     expect(sockets).toHaveLength(1);
     await vi.advanceTimersByTimeAsync(1);
-    expect(sockets[1]!.url).toBe('/ws?access_token=tok-1&last_alert_id=41');
+    expect(sockets[1]!.url).toBe('/ws?ticket=2.tok-1&last_alert_id=41');
     // It fails again before hello: the next wait is longer.
     sockets[1]!.serverClose(1006);
     await vi.advanceTimersByTimeAsync(1_499);
@@ -167,7 +183,7 @@ describe('live client', () => {
     expect(sockets).toHaveLength(3);
   });
 
-  it('refreshes the token after 4401 and reconnects with the new one', async () => {
+  it('refreshes the token after 4401 and reconnects with a ticket asked for with the new one', async () => {
     const { client, sockets, auth } = setup();
     client.start();
     await vi.advanceTimersByTimeAsync(0);
@@ -175,7 +191,30 @@ describe('live client', () => {
     sockets[0]!.serverClose(4401);
     await vi.advanceTimersByTimeAsync(0);
     expect(auth.refresh).toHaveBeenCalledWith('tok-1');
-    expect(sockets[1]!.url).toBe('/ws?access_token=tok-1+');
+    expect(sockets[1]!.url).toBe('/ws?ticket=2.tok-1+');
+  });
+
+  it('refreshes the token when the ticket is refused with 401, then connects', async () => {
+    const { client, sockets, auth, ticketFailures } = setup();
+    ticketFailures.push('refused');
+    client.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(auth.refresh).toHaveBeenCalledWith('tok-1');
+    expect(sockets.map((socket) => socket.url)).toEqual(['/ws?ticket=1.tok-1+']);
+  });
+
+  it('backs off when no ticket can be had, without opening a socket', async () => {
+    const { client, sockets, auth, ticketFailures } = setup();
+    ticketFailures.push('offline', 'offline');
+    client.start();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(sockets).toHaveLength(0);
+    expect(client.state.get()).toBe('reconnecting');
+    await vi.advanceTimersByTimeAsync(750);
+    expect(sockets).toHaveLength(0);
+    await vi.advanceTimersByTimeAsync(1_500);
+    expect(sockets.map((socket) => socket.url)).toEqual(['/ws?ticket=1.tok-1']);
+    expect(auth.refresh).not.toHaveBeenCalled();
   });
 
   it('stops when the refresh says the session is over', async () => {

@@ -1,6 +1,7 @@
-// The WebSocket connection to /ws: connects with a fresh access token, passes on every frame,
-// and reconnects after any drop with backoff, refreshing the token first when the server refused
-// it (4401). It asks for missed alerts with `last_alert_id`, the highest alert id seen.
+// The WebSocket connection to /ws: connects with a single-use ticket (POST /api/ws-ticket, so the
+// access token never goes in a URL), passes on every frame, and reconnects after any drop with
+// backoff and a new ticket, refreshing the access token first when the server refused it (4401,
+// or 401 for the ticket). It asks for missed alerts with `last_alert_id`, the highest alert id seen.
 import { observable, type Observable } from '../lib/observable';
 import { backoffDelay } from './backoff';
 import { CLOSE, parseFrame, PROTOCOL_VERSION, type ClientFrame, type ServerFrame } from './protocol';
@@ -22,8 +23,11 @@ export interface SocketLike {
 const OPEN = 1;
 
 export interface LiveClientOptions {
-  /** The address to connect to. */
-  url(token: string, lastAlertId: number | null): string;
+  /** The address to connect to with `ticket`. */
+  url(ticket: string, lastAlertId: number | null): string;
+  /** A new ticket for one connection, asked for with `accessToken`; rejects with a `status` of 401
+   * when the token is refused. */
+  ticket(accessToken: string): Promise<string>;
   auth: {
     validAccessToken(): Promise<string | null>;
     refresh(staleAccessToken: string): Promise<unknown>;
@@ -95,7 +99,18 @@ export function createLiveClient(options: LiveClientOptions): LiveClient {
       state.set('idle');
       return;
     }
-    const ws = options.createSocket(options.url(token, options.lastAlertId.get()));
+    let ticket: string;
+    try {
+      ticket = await options.ticket(token);
+    } catch (error) {
+      if (mine !== generation || !running || socket) return;
+      // A refused token is handled as the server refusing the connection: refresh, then retry.
+      if ((error as { status?: unknown } | null)?.status === 401) void closed(CLOSE.unauthorized, token);
+      else retry();
+      return;
+    }
+    if (mine !== generation || !running || socket) return;
+    const ws = options.createSocket(options.url(ticket, options.lastAlertId.get()));
     socket = ws;
     ws.onmessage = (event) => {
       if (socket !== ws) return;
