@@ -41,6 +41,7 @@ impl Chat {
             ws_send_timeout: Duration::from_secs(5),
             ws_buffer_bytes: 2048,
             ws_replay_limit: 200,
+            presence_timeout: Duration::from_secs(15),
         };
         let state = ems_notifier::NotifierState::new(
             &notifier_args,

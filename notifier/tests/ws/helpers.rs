@@ -46,6 +46,7 @@ pub fn args() -> NotifierArgs {
         ws_send_timeout: Duration::from_secs(5),
         ws_buffer_bytes: 2048,
         ws_replay_limit: 200,
+        presence_timeout: Duration::from_secs(15),
     }
 }
 
@@ -137,13 +138,23 @@ impl Setup {
     }
 }
 
-/// Connects and reads the hello frame.
+/// Connects and reads the hello frame (and, for an administrator, the presence snapshot).
 pub async fn connect(notifier: &Notifier, token: &str, query: &str) -> Client {
+    connect_with_snapshot(notifier, token, query).await.0
+}
+
+/// Connects and reads the hello frame and, for an administrator, the presence snapshot after it.
+pub async fn connect_with_snapshot(notifier: &Notifier, token: &str, query: &str) -> (Client, Option<Value>) {
     let (mut client, _) =
         tokio_tungstenite::connect_async(format!("{}?access_token={token}{query}", notifier.address)).await.unwrap();
     let hello = next_frame(&mut client).await;
     assert_eq!(hello["type"], "hello");
-    client
+    if hello["role"] != "admin" {
+        return (client, None);
+    }
+    let snapshot = next_frame(&mut client).await;
+    assert_eq!(snapshot["type"], "presence.snapshot", "an administrator's second frame: {snapshot}");
+    (client, Some(snapshot))
 }
 
 /// The next JSON frame, failing the test after a timeout.
