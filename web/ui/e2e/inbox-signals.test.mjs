@@ -148,6 +148,7 @@ describe('Support inbox signals', { timeout: 10 * 60_000 }, () => {
     assert.doesNotMatch(await state.textContent(), /Waiting for an administrator/);
     await waitForSupportBadge(page, 0);
     const item = page.getByRole('link', { name: new RegExp(customer.displayName) });
+    await item.locator('.mode-tag', { hasText: /^Waiting$/ }).waitFor({ state: 'detached' });
     await item.locator('.mode-tag', { hasText: /^Person$/ }).waitFor();
 
     // Still so after a reload: the API agrees.

@@ -129,13 +129,10 @@ export default function InboxView() {
                         )}
                       </span>
                       <span class="conversation-meta">
-                        {isWaiting(item.mode, item.admin_id) ? (
-                          <span class="mode-tag mode-tag--waiting">Waiting</span>
-                        ) : (
-                          <span class={`mode-tag mode-tag--${item.mode}`}>
-                            {item.mode === 'human' ? 'Person' : 'Bot'}
-                          </span>
-                        )}
+                        <span class={`mode-tag mode-tag--${item.mode}`}>
+                          {item.mode === 'human' ? 'Person' : 'Bot'}
+                        </span>
+                        {isWaiting(item.mode, item.admin_id) && <span class="mode-tag mode-tag--waiting">Waiting</span>}
                         {item.last_at && <time dateTime={item.last_at}>{formatChatTime(item.last_at)}</time>}
                       </span>
                       {item.last_body && (
