@@ -295,7 +295,8 @@ pub(crate) async fn follow(follower: Follower, hub: Hub, shutdown: Shutdown) -> 
                 Some(Err(error)) => tracing::warn!(%error, "a presence entry could not be read"),
                 None => {
                     tracing::warn!("the presence watch ended; watching again");
-                    watch = rewatch(&store, &presence, &hub, &shutdown).await?;
+                    let Some(again) = rewatch(&store, &presence, &hub, &shutdown).await else { return Ok(()) };
+                    watch = again;
                     dirty.extend(local.iter().copied());
                 }
             },
@@ -353,8 +354,8 @@ async fn forget(store: &Store, instance: &str) {
 }
 
 /// A new watch after the old one ended (NATS restarted, say): the view is read again from the
-/// start, and administrators are told what changed meanwhile.
-async fn rewatch(store: &Store, presence: &Presence, hub: &Hub, shutdown: &Shutdown) -> anyhow::Result<Watch> {
+/// start, and administrators are told what changed meanwhile. None when shutdown comes first.
+async fn rewatch(store: &Store, presence: &Presence, hub: &Hub, shutdown: &Shutdown) -> Option<Watch> {
     let mut failures = ems_common::retry::Failures::new(Duration::from_millis(200), Duration::from_secs(5));
     loop {
         let attempt = async {
@@ -381,13 +382,13 @@ async fn rewatch(store: &Store, presence: &Presence, hub: &Hub, shutdown: &Shutd
                     hub.to_admins(&ServerFrame::Presence { user_id: *user_id, online: true });
                 }
                 *view = fresh;
-                return Ok(watch);
+                return Some(watch);
             }
             Ok(Err(error)) => tracing::warn!(%error, "the presence bucket could not be watched yet"),
             Err(_) => tracing::warn!("reading the presence bucket timed out"),
         }
         if !ems_common::retry::pause(failures.failed(), shutdown).await {
-            anyhow::bail!("stopped while watching the presence bucket");
+            return None;
         }
     }
 }
