@@ -247,9 +247,7 @@ pub(crate) async fn follow(follower: Follower, hub: Hub, shutdown: Shutdown) -> 
     let me = presence.instance.clone();
     let mut beats = tokio::time::interval(presence.timeout / 3);
     beats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    // This instance's customers, and those whose entry in the bucket may differ from it.
-    let mut local: HashSet<Uuid> = HashSet::new();
-    let mut dirty: HashSet<Uuid> = HashSet::new();
+    let mut keys = Keys::default();
     let tell = |changes: Vec<(Uuid, bool)>| {
         for (user_id, online) in changes {
             hub.to_admins(&ServerFrame::Presence { user_id, online });
@@ -271,10 +269,9 @@ pub(crate) async fn follow(follower: Follower, hub: Hub, shutdown: Shutdown) -> 
                     continue;
                 }
                 for (customer, online) in batch {
-                    if online { local.insert(customer); } else { local.remove(&customer); }
-                    dirty.insert(customer);
+                    keys.change(customer, online);
                 }
-                write(&store, &me, &local, &mut dirty).await;
+                keys.write(&store, &me).await;
             }
             entry = watch.next() => match entry {
                 Some(Ok(entry)) => {
@@ -286,9 +283,9 @@ pub(crate) async fn follow(follower: Follower, hub: Hub, shutdown: Shutdown) -> 
                     if ours_purged {
                         // Another instance took us for gone (we missed beats): announce us again.
                         tracing::warn!("this notifier's presence entries were expired by another instance; writing them again");
-                        dirty.extend(local.iter().copied());
+                        keys.lost();
                         if heartbeat(&store, &me).await.is_ok() {
-                            write(&store, &me, &local, &mut dirty).await;
+                            keys.write(&store, &me).await;
                         }
                     }
                 }
@@ -297,14 +294,15 @@ pub(crate) async fn follow(follower: Follower, hub: Hub, shutdown: Shutdown) -> 
                     tracing::warn!("the presence watch ended; watching again");
                     let Some(again) = rewatch(&store, &presence, &hub, &shutdown).await else { return Ok(()) };
                     watch = again;
-                    dirty.extend(local.iter().copied());
+                    keys.lost();
                 }
             },
             _ = beats.tick() => {
                 if let Err(error) = heartbeat(&store, &me).await {
                     tracing::warn!(%error, "the presence heartbeat could not be written");
                 }
-                write(&store, &me, &local, &mut dirty).await;
+                keys.write(&store, &me).await;
+                keys.sweep(&store, &me).await;
                 let expired = presence.view.lock().expect("presence lock").expired(&me, presence.timeout);
                 for name in expired {
                     {
@@ -319,25 +317,95 @@ pub(crate) async fn follow(follower: Follower, hub: Hub, shutdown: Shutdown) -> 
     }
 }
 
-/// Writes each dirty customer's entry as `local` says; those that fail stay dirty.
-async fn write(store: &Store, me: &str, local: &HashSet<Uuid>, dirty: &mut HashSet<Uuid>) {
-    let writes = dirty.drain().map(|customer| {
-        let (store, key, online) = (store.clone(), customer_key(me, customer), local.contains(&customer));
-        async move {
-            let result = if online {
-                store.put(&key, Default::default()).await.map(|_| ()).map_err(anyhow::Error::from)
-            } else {
-                store.delete(&key).await.map_err(anyhow::Error::from)
-            };
-            result.err().map(|error| (customer, error))
+/// This instance's customer keys: who is connected here, and what the bucket holds of it.
+#[derive(Default)]
+struct Keys {
+    /// The customers connected to this instance.
+    local: HashSet<Uuid>,
+    /// Those whose key may not say what `local` does.
+    dirty: HashSet<Uuid>,
+    /// Those whose key the bucket holds.
+    written: HashSet<Uuid>,
+    /// Those whose key was deleted since the last beat, and before it: a delete marker stays a
+    /// whole beat, for every watcher to see, and is then purged, so departed customers leave
+    /// nothing behind in the bucket.
+    deleted: HashSet<Uuid>,
+    settled: HashSet<Uuid>,
+}
+
+impl Keys {
+    fn change(&mut self, customer: Uuid, online: bool) {
+        if online {
+            self.local.insert(customer);
+        } else {
+            self.local.remove(&customer);
         }
-    });
-    let failed: Vec<(Uuid, anyhow::Error)> =
-        futures::stream::iter(writes).buffer_unordered(WRITES_IN_FLIGHT).filter_map(std::future::ready).collect().await;
-    if let Some((_, error)) = failed.first() {
-        tracing::warn!(%error, failed = failed.len(), "presence entries could not be written; trying again at the next beat");
+        self.dirty.insert(customer);
     }
-    dirty.extend(failed.into_iter().map(|(customer, _)| customer));
+
+    /// The bucket lost our keys (purged by another instance, or NATS lost its data): write them all.
+    fn lost(&mut self) {
+        self.written.clear();
+        self.deleted.clear();
+        self.settled.clear();
+        self.dirty.extend(self.local.iter().copied());
+    }
+
+    /// Writes each dirty customer's key as `local` says; those that fail stay dirty.
+    async fn write(&mut self, store: &Store, me: &str) {
+        let writes = self.dirty.drain().filter_map(|customer| {
+            let online = self.local.contains(&customer);
+            if online == self.written.contains(&customer) {
+                return None; // Connected and left again, or the other way round: nothing to tell.
+            }
+            let (store, key) = (store.clone(), customer_key(me, customer));
+            Some(async move {
+                let result = if online {
+                    store.put(&key, Default::default()).await.map(|_| ()).map_err(anyhow::Error::from)
+                } else {
+                    store.delete(&key).await.map_err(anyhow::Error::from)
+                };
+                (customer, online, result)
+            })
+        });
+        let done: Vec<(Uuid, bool, anyhow::Result<()>)> =
+            futures::stream::iter(writes.collect::<Vec<_>>()).buffer_unordered(WRITES_IN_FLIGHT).collect().await;
+        let mut failed = 0;
+        for (customer, online, result) in done {
+            match result {
+                Ok(()) if online => {
+                    self.written.insert(customer);
+                    self.deleted.remove(&customer);
+                    self.settled.remove(&customer);
+                }
+                Ok(()) => {
+                    self.written.remove(&customer);
+                    self.deleted.insert(customer);
+                }
+                Err(error) => {
+                    failed += 1;
+                    if failed == 1 {
+                        tracing::warn!(%error, "a presence entry could not be written; trying again at the next beat");
+                    }
+                    self.dirty.insert(customer);
+                }
+            }
+        }
+    }
+
+    /// Purges the delete markers written before the last beat, of customers still away.
+    async fn sweep(&mut self, store: &Store, me: &str) {
+        let settled = std::mem::replace(&mut self.settled, std::mem::take(&mut self.deleted));
+        for customer in settled {
+            if self.local.contains(&customer) || self.written.contains(&customer) {
+                continue;
+            }
+            let subject = format!("{}{}", store.prefix, customer_key(me, customer));
+            if store.stream.purge().filter(subject).await.is_err() {
+                self.settled.insert(customer);
+            }
+        }
+    }
 }
 
 /// Removes a gone instance's entries: its customers' keys, then its heartbeat (a purge, which

@@ -145,3 +145,33 @@ async fn the_customers_of_an_instance_that_stops_without_a_word_go_offline_after
     newcomer.shutdown.trigger();
     remove_streams(&setup).await;
 }
+
+#[tokio::test]
+async fn a_customer_who_left_leaves_nothing_behind_in_the_bucket() {
+    let setup = Setup::new().await;
+    let mut settings = args();
+    settings.presence_timeout = Duration::from_millis(1500);
+    let notifier = setup.notifier(settings).await;
+    let ana = Uuid::new_v4();
+    let admin_token = setup.token(Uuid::new_v4(), Role::Admin).await;
+    let mut admin = admin_seeing(&notifier, &admin_token, &[]).await;
+    let mut chat = connect(&notifier, &setup.token(ana, Role::Client).await, "").await;
+    assert_eq!(next_presence(&mut admin).await, (ana.to_string(), true));
+    chat.close(None).await.unwrap();
+    assert_eq!(next_presence(&mut admin).await, (ana.to_string(), false));
+
+    // The delete marker is purged a beat later: the bucket holds the heartbeat alone.
+    let jetstream = async_nats::jetstream::new(setup.nats.clone());
+    let mut stream = jetstream.get_stream(format!("KV_{}", setup.broker.names().presence_bucket())).await.unwrap();
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let messages = stream.info().await.unwrap().state.messages;
+        if messages == 1 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "{messages} messages in the presence bucket");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    notifier.shutdown.trigger();
+    remove_streams(&setup).await;
+}
