@@ -370,6 +370,12 @@ impl Names {
         format!("{}_CHAT", root.to_uppercase().replace('-', "_"))
     }
 
+    /// The JetStream key-value bucket of who is online on which notifier instance.
+    pub fn presence_bucket(&self) -> String {
+        let root = if self.namespace.is_empty() { "EMS" } else { &self.namespace };
+        format!("{}_PRESENCE", root.to_uppercase().replace('-', "_"))
+    }
+
     pub fn chat_user_subject(&self, user_id: uuid::Uuid) -> String {
         self.subject(&format!("chat.user.{user_id}"))
     }

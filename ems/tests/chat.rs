@@ -41,6 +41,7 @@ impl Chat {
             ws_send_timeout: Duration::from_secs(5),
             ws_buffer_bytes: 2048,
             ws_replay_limit: 200,
+            presence_timeout: Duration::from_secs(15),
         };
         let state = ems_notifier::NotifierState::new(
             &notifier_args,
@@ -141,7 +142,7 @@ async fn send(client: &mut Client, frame: Value) {
 async fn a_rule_answers_then_a_person_is_asked_for_and_an_administrator_replies_live() {
     let chat = Chat::new().await;
     let (ana, ana_token) = chat.user("ana", Role::Client).await;
-    let (_, admin_token) = chat.user("root", Role::Admin).await;
+    let (admin_id, admin_token) = chat.user("root", Role::Admin).await;
     let mut customer = chat.connect(&ana_token).await;
     let mut admin = chat.connect(&admin_token).await;
 
@@ -164,6 +165,13 @@ async fn a_rule_answers_then_a_person_is_asked_for_and_an_administrator_replies_
         .await;
     let reply = message_from(&mut customer, "admin").await;
     assert_eq!(reply["body"], "Hi Ana, I'm here.");
+    // The conversation was waiting for whoever answers first (a person, no administrator yet)...
+    let waiting = next_of(&mut admin, "chat.mode").await;
+    assert_eq!((waiting["mode"].clone(), waiting["admin_id"].clone()), (json!("human"), Value::Null));
+    // ...and now this administrator answers it.
+    let taken = next_of(&mut admin, "chat.mode").await;
+    let taken = (taken["customer_id"].clone(), taken["mode"].clone(), taken["admin_id"].clone());
+    assert_eq!(taken, (json!(ana), json!("human"), json!(admin_id)));
 
     send(&mut customer, json!({"type": "chat.typing", "typing": true})).await;
     assert_eq!(next_of(&mut admin, "chat.typing").await["customer_id"], ana.to_string());

@@ -143,15 +143,16 @@ async fn until(due: Option<tokio::time::Instant>) {
 
 async fn serve(socket: WebSocket, state: NotifierState, claims: Claims, last_alert_id: Option<i64>) {
     let (user, role) = (claims.sub, claims.role);
+    // Registered first, then the snapshot read: a change in between is both in the snapshot and
+    // queued after it, never lost (see `presence`).
     let mut registration = state.hub.register(user, role);
     let mut limits = ClientLimits::default();
-    if registration.first && role == Role::Client {
-        state
-            .publish_event(&state.names.chat_admins_subject(), &ChatEvent::Presence { user_id: user, online: true })
-            .await;
-    }
     let (mut sink, mut stream) = socket.split();
     let mut open = send(&mut sink, &ServerFrame::Hello { user_id: user, role }, &state).await;
+    if open && role == Role::Admin {
+        let online = state.presence.snapshot();
+        open = send(&mut sink, &ServerFrame::PresenceSnapshot { online }, &state).await;
+    }
     if open && let Some(after) = last_alert_id {
         open = replay(&state, &mut sink, user, after).await;
     }
@@ -213,13 +214,8 @@ async fn serve(socket: WebSocket, state: NotifierState, claims: Claims, last_ale
             }
         }
     }
-    let last = registration.leave();
-    // While stopping, every connection closes at once: nobody is told of each departure.
-    if last && role == Role::Client && !state.shutdown.is_triggered() {
-        state
-            .publish_event(&state.names.chat_admins_subject(), &ChatEvent::Presence { user_id: user, online: false })
-            .await;
-    }
+    // The hub tells presence when this was the customer's last connection here.
+    registration.leave();
 }
 
 /// Sends a close frame and waits briefly for the client's answering close, as the WebSocket

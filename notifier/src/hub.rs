@@ -22,7 +22,7 @@ use futures::StreamExt;
 use tokio::sync::{Notify, mpsc};
 use uuid::Uuid;
 
-use crate::protocol::ServerFrame;
+use crate::{presence::LocalChange, protocol::ServerFrame};
 
 struct Connection {
     id: u64,
@@ -42,6 +42,9 @@ pub struct Hub {
     registry: Arc<Mutex<Registry>>,
     next_id: Arc<AtomicU64>,
     queue: usize,
+    /// Told, in the order they happen, when a customer's first connection on this instance
+    /// opens and their last one closes (see `presence`).
+    presence: Option<mpsc::UnboundedSender<LocalChange>>,
 }
 
 /// What a connection gets from the hub: its id and the frames to send. When the hub drops the
@@ -55,27 +58,44 @@ pub struct Registration {
     /// Notified when the user's account changed (role, password, deleted).
     pub revoked: Arc<Notify>,
     user: Uuid,
+    role: Role,
     hub: Hub,
 }
 
 impl Registration {
     /// Leaves the hub; true when this was the user's last connection on this instance.
     pub fn leave(self) -> bool {
-        self.hub.remove(self.user, self.id)
+        self.hub.remove(self.user, self.id, self.role)
     }
 }
 
 impl Drop for Registration {
     fn drop(&mut self) {
         // A second removal (after `leave`) finds nothing; the gauge moves once either way.
-        self.hub.remove(self.user, self.id);
+        self.hub.remove(self.user, self.id, self.role);
         metrics::gauge!("notifier_connections").decrement(1.0);
     }
 }
 
 impl Hub {
     pub fn new(queue: usize) -> Self {
-        Self { registry: Arc::default(), next_id: Arc::new(AtomicU64::new(1)), queue: queue.max(1) }
+        Self { registry: Arc::default(), next_id: Arc::new(AtomicU64::new(1)), queue: queue.max(1), presence: None }
+    }
+
+    /// The same hub, telling `changes` when a customer's first connection opens and their last
+    /// one closes.
+    pub(crate) fn reporting_presence(self, changes: mpsc::UnboundedSender<LocalChange>) -> Self {
+        Self { presence: Some(changes), ..self }
+    }
+
+    /// Sent under the registry's lock, so changes arrive in the order the registry saw them.
+    fn report(&self, user: Uuid, role: Role, online: bool) {
+        if role == Role::Client
+            && let Some(presence) = &self.presence
+        {
+            // Closed only once the notifier is stopping, when nobody is told of departures.
+            let _ = presence.send((user, online));
+        }
     }
 
     pub fn register(&self, user: Uuid, role: Role) -> Registration {
@@ -89,14 +109,17 @@ impl Hub {
         if role == Role::Admin {
             registry.admins.push((user, Connection { id, sender, revoked: revoked.clone() }));
         }
+        if first {
+            self.report(user, role, true);
+        }
         drop(registry);
         metrics::gauge!("notifier_connections").increment(1.0);
-        Registration { id, frames, first, revoked, user, hub: self.clone() }
+        Registration { id, frames, first, revoked, user, role, hub: self.clone() }
     }
 
     /// Removes a connection (if still there: the fan-out removes those it cuts off); true when
     /// it was the user's last one on this instance.
-    fn remove(&self, user: Uuid, id: u64) -> bool {
+    fn remove(&self, user: Uuid, id: u64, role: Role) -> bool {
         let mut registry = self.registry.lock().expect("hub lock");
         let mut last = false;
         if let Some(connections) = registry.by_user.get_mut(&user) {
@@ -104,6 +127,7 @@ impl Hub {
             if connections.is_empty() {
                 registry.by_user.remove(&user);
                 last = true;
+                self.report(user, role, false);
             }
         }
         registry.admins.retain(|(_, connection)| connection.id != id);

@@ -5,16 +5,20 @@
 mod connection;
 pub mod hub;
 pub mod limits;
+pub mod presence;
 pub mod protocol;
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, Mutex},
+    time::Duration,
+};
 
 use axum::{Router, routing::get};
 use clap::Args;
 use ems_common::{
     JwtKeys, Shutdown,
     broker::{self, BrokerArgs, Names},
-    config::{DatabaseArgs, HttpArgs, JwtArgs, parse_duration},
+    config::{DatabaseArgs, HttpArgs, JwtArgs, duration_between, parse_duration},
     contracts::{ChatEvent, ChatInbound},
     db, ops,
     service::Service,
@@ -22,6 +26,7 @@ use ems_common::{
 use sqlx::PgPool;
 
 pub use hub::Hub;
+pub use presence::Presence;
 
 #[derive(Args, Clone, Debug)]
 pub struct NotifierArgs {
@@ -50,6 +55,12 @@ pub struct NotifierArgs {
     /// `replay.truncated` frame when there are more.
     #[arg(long, env = "EMS_WS_REPLAY_LIMIT", default_value_t = 200, value_parser = clap::value_parser!(i64).range(0..=10_000))]
     pub ws_replay_limit: i64,
+
+    /// A notifier instance silent this long (1s to 10m) counts as gone: its customers show as
+    /// offline unless connected to another one. Every instance rewrites its presence heartbeat
+    /// three times per period; all instances must use the same value.
+    #[arg(long, env = "EMS_PRESENCE_TIMEOUT", default_value = "15s", value_parser = duration_between("1s", "10m"))]
+    pub presence_timeout: Duration,
 }
 
 #[derive(Args, Clone, Debug)]
@@ -88,10 +99,15 @@ pub struct NotifierState {
     pub shutdown: Shutdown,
     /// Accounts' current token versions: a token of a deleted or changed account cannot connect.
     pub accounts: ems_web::accounts::Accounts,
+    /// Which customers are online on any notifier instance.
+    pub presence: Presence,
+    /// The presence task's part, taken by [`NotifierState::follow`].
+    presence_follower: Arc<Mutex<Option<presence::Follower>>>,
 }
 
 impl NotifierState {
-    /// Connects what the notifier needs besides the database and makes sure the chat stream exists.
+    /// Connects what the notifier needs besides the database, makes sure the chat stream and the
+    /// presence bucket exist, and reads who is online on the other instances.
     pub async fn new(
         args: &NotifierArgs,
         jwt: JwtKeys,
@@ -109,15 +125,39 @@ impl NotifierState {
             buffer_bytes: args.ws_buffer_bytes,
             replay_limit: args.ws_replay_limit,
         };
-        let hub = Hub::new(args.ws_queue as usize);
+        let (changes, changed) = tokio::sync::mpsc::unbounded_channel();
+        let hub = Hub::new(args.ws_queue as usize).reporting_presence(changes);
+        let (presence, follower) = presence::start(&jetstream, &names, args.presence_timeout, changed).await?;
         let accounts = Default::default();
-        Ok(Self { hub, jwt, pool, nats, jetstream, names, settings: Arc::new(settings), shutdown, accounts })
+        Ok(Self {
+            hub,
+            jwt,
+            pool,
+            nats,
+            jetstream,
+            names,
+            settings: Arc::new(settings),
+            shutdown,
+            accounts,
+            presence,
+            presence_follower: Arc::new(Mutex::new(Some(follower))),
+        })
     }
 
-    /// Subscribes and starts the fan-out from NATS to this instance's connections.
+    /// Subscribes and starts the fan-out from NATS to this instance's connections, and the
+    /// presence task; the task returned ends when either does.
     pub async fn follow(&self) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<()>>> {
         let (nats, names, accounts) = (self.nats.clone(), self.names.clone(), self.accounts.clone());
-        self.hub.clone().follow(nats, names, accounts, self.shutdown.clone()).await
+        let fanout = self.hub.clone().follow(nats, names, accounts, self.shutdown.clone()).await?;
+        let follower = self.presence_follower.lock().expect("presence lock").take();
+        let follower = follower.ok_or_else(|| anyhow::anyhow!("the notifier already follows its events"))?;
+        let presence = tokio::spawn(presence::follow(follower, self.hub.clone(), self.shutdown.clone()));
+        Ok(tokio::spawn(async move {
+            tokio::select! {
+                ended = fanout => ended?,
+                ended = presence => ended?,
+            }
+        }))
     }
 
     async fn publish_event(&self, subject: &str, event: &ChatEvent) {

@@ -40,6 +40,10 @@ pub enum ServerFrame {
     ChatMode { customer_id: Uuid, mode: ConversationMode, admin_id: Option<Uuid> },
     #[serde(rename = "presence")]
     Presence { user_id: Uuid, online: bool },
+    /// To an administrator right after `hello`: every customer online on any notifier instance.
+    /// `presence` frames tell the changes after it.
+    #[serde(rename = "presence.snapshot")]
+    PresenceSnapshot { online: Vec<Uuid> },
     /// A `chat.send` was durably accepted; its `client_id` will not be stored twice.
     #[serde(rename = "ack")]
     Ack { client_id: String },

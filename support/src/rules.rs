@@ -3,7 +3,7 @@
 //! file is checked when it is loaded, and the error names the rule.
 
 use std::{
-    collections::HashSet,
+    collections::{HashMap, HashSet},
     path::{Path, PathBuf},
 };
 
@@ -50,14 +50,52 @@ pub enum RulesError {
     HandoffAnswer(TemplateError),
     #[error("handoff_answer may use only {{customer_name}}, not {{{0}}}")]
     HandoffAnswerPlaceholder(&'static str),
+    #[error("the rules file needs a handoff_answer: at the top, or in each [[language]]")]
+    NoHandoffAnswer,
+    #[error("handoff_answer is given at the top and in [[language]] tables; keep only the ones in [[language]]")]
+    HandoffAnswerTwice,
+    #[error("language number {number} has an empty code")]
+    EmptyLanguageCode { number: usize },
+    #[error("the language `{language}` is declared twice; codes must be unique")]
+    DuplicateLanguage { language: String },
+    #[error("language `{language}` has no handoff_answer")]
+    LanguageWithoutHandoffAnswer { language: String },
+    #[error("rule `{rule}` has the language {language:?}, which no [[language]] declares (declared: {declared})")]
+    UnknownLanguage { rule: String, language: String, declared: String },
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RulesFile {
-    handoff_answer: String,
+    /// For a file in one language; one with `[[language]]` tables gives one in each.
+    handoff_answer: Option<String>,
+    #[serde(default, rename = "language")]
+    languages: Vec<LanguageEntry>,
     #[serde(rename = "rule")]
     rules: Vec<RuleEntry>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LanguageEntry {
+    code: String,
+    handoff_answer: Option<String>,
+    /// Common words of the language, to tell it from the others.
+    #[serde(default)]
+    words: Vec<String>,
+    /// Letters only this language uses: a word with one of them counts for it.
+    #[serde(default)]
+    letters: String,
+}
+
+/// A language the rules speak: its hand-off notice, and what tells a message is in it.
+#[derive(Clone, Debug)]
+struct Language {
+    code: String,
+    handoff_answer: Template,
+    /// Its words (from `words` and from its rules' patterns) that no other language has.
+    vocabulary: HashSet<String>,
+    letters: Vec<char>,
 }
 
 #[derive(Deserialize)]
@@ -72,6 +110,7 @@ struct RuleEntry {
     #[serde(default)]
     data: Vec<String>,
     max_words: Option<usize>,
+    language: Option<String>,
 }
 
 /// One rule, checked.
@@ -86,11 +125,17 @@ pub struct Rule {
     data: Vec<DataKind>,
     answer: Template,
     answer_if_none: Option<Template>,
+    language: Option<String>,
 }
 
 impl Rule {
     pub fn id(&self) -> &str {
         &self.id
+    }
+
+    /// The code of the language the rule's patterns and answer are in, when the file says.
+    pub fn language(&self) -> Option<&str> {
+        self.language.as_deref()
     }
 
     pub fn priority(&self) -> i32 {
@@ -173,6 +218,7 @@ impl Rule {
             data,
             answer,
             answer_if_none,
+            language: entry.language.map(|language| language.trim().to_owned()),
         })
     }
 }
@@ -194,12 +240,24 @@ fn template(rule: &str, field: &'static str, source: &str, data: &[DataKind]) ->
     Ok(template)
 }
 
+/// A hand-off notice, checked to use nothing but the customer's name.
+fn handoff_template(source: &str) -> Result<Template, RulesError> {
+    let template = Template::parse(source).map_err(RulesError::HandoffAnswer)?;
+    if let Some(slot) = template.slots().find(|slot| slot.source().is_some()) {
+        return Err(RulesError::HandoffAnswerPlaceholder(slot.name()));
+    }
+    Ok(template)
+}
+
 /// A checked rules file, ready to match messages.
 #[derive(Clone, Debug)]
 pub struct Rules {
     /// Highest priority first; equal priorities keep their order in the file.
     rules: Vec<Rule>,
-    handoff_answer: Template,
+    /// In the file's order: the first is the default.
+    languages: Vec<Language>,
+    /// The notice of a file without languages.
+    handoff_answer: Option<Template>,
 }
 
 impl Rules {
@@ -216,10 +274,12 @@ impl Rules {
 
     pub fn parse(source: &str) -> Result<Self, RulesError> {
         let file: RulesFile = toml::from_str(source)?;
-        let handoff_answer = Template::parse(&file.handoff_answer).map_err(RulesError::HandoffAnswer)?;
-        if let Some(slot) = handoff_answer.slots().find(|slot| slot.source().is_some()) {
-            return Err(RulesError::HandoffAnswerPlaceholder(slot.name()));
-        }
+        let handoff_answer = match (&file.handoff_answer, file.languages.is_empty()) {
+            (Some(_), false) => return Err(RulesError::HandoffAnswerTwice),
+            (None, true) => return Err(RulesError::NoHandoffAnswer),
+            (Some(source), true) => Some(handoff_template(source)?),
+            (None, false) => None,
+        };
         let mut seen = HashSet::new();
         let mut rules = Vec::with_capacity(file.rules.len());
         for (index, entry) in file.rules.into_iter().enumerate() {
@@ -229,9 +289,76 @@ impl Rules {
             }
             rules.push(rule);
         }
+        let languages = Self::check_languages(file.languages, &rules)?;
         // A stable sort keeps file order among equal priorities, which makes matching deterministic.
         rules.sort_by_key(|rule| std::cmp::Reverse(rule.priority));
-        Ok(Self { rules, handoff_answer })
+        Ok(Self { rules, languages, handoff_answer })
+    }
+
+    /// Checks the `[[language]]` tables and builds each one's vocabulary: its words and its
+    /// rules' pattern words, without those another language has too.
+    fn check_languages(entries: Vec<LanguageEntry>, rules: &[Rule]) -> Result<Vec<Language>, RulesError> {
+        let mut languages: Vec<Language> = Vec::with_capacity(entries.len());
+        for (index, entry) in entries.into_iter().enumerate() {
+            let code = entry.code.trim().to_owned();
+            if code.is_empty() {
+                return Err(RulesError::EmptyLanguageCode { number: index + 1 });
+            }
+            if languages.iter().any(|language| language.code == code) {
+                return Err(RulesError::DuplicateLanguage { language: code });
+            }
+            let Some(source) = entry.handoff_answer else {
+                return Err(RulesError::LanguageWithoutHandoffAnswer { language: code });
+            };
+            let vocabulary = entry.words.iter().flat_map(|phrase| words(phrase)).collect();
+            let letters = entry.letters.chars().flat_map(char::to_lowercase).collect();
+            languages.push(Language { code, handoff_answer: handoff_template(&source)?, vocabulary, letters });
+        }
+        for rule in rules {
+            let Some(code) = rule.language() else { continue };
+            let Some(language) = languages.iter().position(|language| language.code == code) else {
+                let declared = languages.iter().map(|language| language.code.as_str()).collect::<Vec<_>>().join(", ");
+                return Err(RulesError::UnknownLanguage { rule: rule.id.clone(), language: code.to_owned(), declared });
+            };
+            let pattern_words: Vec<String> = rule.patterns.iter().flatten().cloned().collect();
+            languages[language].vocabulary.extend(pattern_words);
+        }
+        let mut speakers: HashMap<String, usize> = HashMap::new();
+        for language in &languages {
+            for word in &language.vocabulary {
+                *speakers.entry(word.clone()).or_default() += 1;
+            }
+        }
+        for language in &mut languages {
+            language.vocabulary.retain(|word| speakers[word] == 1);
+        }
+        Ok(languages)
+    }
+
+    /// The code of the language `message` is in: the one most of its words belong to (a word with
+    /// a letter only that language uses counts for it too). None when no word tells, or two
+    /// languages have as many, or the file declares no languages.
+    pub fn language_of(&self, message: &str) -> Option<&str> {
+        let mut votes = vec![0usize; self.languages.len()];
+        for word in lower_words(message) {
+            let plain = words(&word);
+            for (language, count) in self.languages.iter().zip(votes.iter_mut()) {
+                let known = plain.iter().any(|part| language.vocabulary.contains(part));
+                let lettered = word.chars().any(|letter| language.letters.contains(&letter));
+                *count += usize::from(known) + usize::from(lettered);
+            }
+        }
+        let best = *votes.iter().max()?;
+        if best == 0 || votes.iter().filter(|count| **count == best).count() > 1 {
+            return None;
+        }
+        let winner = votes.iter().position(|count| *count == best)?;
+        Some(self.languages[winner].code.as_str())
+    }
+
+    /// The languages the file declares, the default first.
+    pub fn languages(&self) -> impl Iterator<Item = &str> {
+        self.languages.iter().map(|language| language.code.as_str())
     }
 
     /// The rule that answers `message`: among those with a matching pattern, the highest
@@ -247,12 +374,28 @@ impl Rules {
     }
 
     /// What the customer is told when the conversation passes to an administrator without a
-    /// rule asking for it (no AI, or the AI failed).
-    pub(crate) fn handoff_answer(&self, customer_name: &str) -> String {
-        self.handoff_answer
+    /// rule asking for it (no AI, or the AI failed), in `language` (a code the file declares; the
+    /// first language otherwise).
+    pub(crate) fn handoff_answer(&self, customer_name: &str, language: Option<&str>) -> String {
+        let template = self
+            .languages
+            .iter()
+            .find(|known| Some(known.code.as_str()) == language)
+            .or(self.languages.first())
+            .map(|known| &known.handoff_answer)
+            .or(self.handoff_answer.as_ref())
+            .expect("a rules file has a handoff_answer at the top or in each language (checked at load)");
+        template
             .render(|slot| (slot == Slot::CustomerName).then(|| customer_name.to_owned()))
             .expect("handoff_answer is checked at load to use only {customer_name}")
     }
+}
+
+/// The lower-case words of `text`, diacritics kept (to see which language's letters they use).
+fn lower_words(text: &str) -> impl Iterator<Item = String> + '_ {
+    text.split(|character: char| !character.is_alphanumeric())
+        .filter(|word| !word.is_empty())
+        .map(|word| word.chars().flat_map(char::to_lowercase).collect())
 }
 
 #[cfg(test)]

@@ -94,7 +94,7 @@ impl Service {
     pub(crate) async fn handle(&self, inbound: ChatInbound) -> anyhow::Result<()> {
         match inbound {
             ChatInbound::Message { customer_id, sender_id, sender_role, client_id, text } => {
-                let Some((mode, name)) = self.conversation(customer_id).await? else {
+                let Some((mode, admin_id, name)) = self.conversation(customer_id).await? else {
                     tracing::warn!(%customer_id, "dropping a chat message for a customer who does not exist");
                     return Ok(());
                 };
@@ -103,8 +103,9 @@ impl Service {
                     .store(customer_id, source, Some(sender_id), &format!("{sender_id}:{client_id}"), &text)
                     .await?;
                 if sender_role == Role::Admin {
-                    // An administrator who replies has taken the conversation over.
-                    if mode == ConversationMode::Bot {
+                    // An administrator who replies has taken the conversation over, also one
+                    // handed to a person and waiting for whoever answers first.
+                    if mode == ConversationMode::Bot || admin_id.is_none() {
                         self.set_mode(customer_id, ConversationMode::Human, Some(sender_id)).await?;
                     }
                     return Ok(());
@@ -129,8 +130,12 @@ impl Service {
         }
     }
 
-    /// The conversation's mode and the customer's name, creating the conversation if needed.
-    async fn conversation(&self, customer_id: Uuid) -> anyhow::Result<Option<(ConversationMode, String)>> {
+    /// The conversation's mode, the administrator answering it (if any) and the customer's name,
+    /// creating the conversation if needed.
+    async fn conversation(
+        &self,
+        customer_id: Uuid,
+    ) -> anyhow::Result<Option<(ConversationMode, Option<Uuid>, String)>> {
         sqlx::query(
             "INSERT INTO conversations (customer_id) SELECT id FROM users WHERE id = $1 AND role = 'client' \
              ON CONFLICT DO NOTHING",
@@ -139,7 +144,7 @@ impl Service {
         .execute(&self.pool)
         .await?;
         Ok(sqlx::query_as(
-            "SELECT c.mode, u.display_name FROM conversations c JOIN users u ON u.id = c.customer_id WHERE c.customer_id = $1",
+            "SELECT c.mode, c.admin_id, u.display_name FROM conversations c JOIN users u ON u.id = c.customer_id WHERE c.customer_id = $1",
         )
         .bind(customer_id)
         .fetch_optional(&self.pool)

@@ -94,15 +94,40 @@ impl Support {
     pub async fn answer(&self, customer: &Customer, message: &str, history: &[Turn]) -> Answer {
         let today = Utc::now().date_naive();
         match self.rules.find(message) {
-            Some(rule) => self.answer_by_rule(rule, customer, message, today).await,
+            Some(rule) => self.answer_by_rule(rule, customer, message, history, today).await,
             None => self.answer_by_ai(customer, message, history, today).await,
         }
     }
 
-    async fn answer_by_rule(&self, rule: &Rule, customer: &Customer, message: &str, today: NaiveDate) -> Answer {
+    /// The language to tell the customer in: that of their message, else of their latest earlier
+    /// message whose language shows, else the rules' first (None: the rules declare none).
+    pub fn language<'a>(&'a self, message: &str, history: &[Turn]) -> Option<&'a str> {
+        self.rules
+            .language_of(message)
+            .or_else(|| {
+                history
+                    .iter()
+                    .rev()
+                    .filter(|turn| turn.from == Speaker::Customer)
+                    .find_map(|turn| self.rules.language_of(&turn.text))
+            })
+            .or_else(|| self.rules.languages().next())
+    }
+
+    async fn answer_by_rule(
+        &self,
+        rule: &Rule,
+        customer: &Customer,
+        message: &str,
+        history: &[Turn],
+        today: NaiveDate,
+    ) -> Answer {
         let facts = match Facts::gather(self.data.as_ref(), customer, rule.data(), message, today).await {
             Ok(facts) => facts,
-            Err(error) => return self.data_unavailable(customer, &error),
+            Err(error) => {
+                let language = rule.language().or_else(|| self.language(message, history));
+                return self.data_unavailable(customer, &error, language);
+            }
         };
         let text = rule.render(|slot| facts.value(slot));
         if rule.hands_off() {
@@ -113,31 +138,33 @@ impl Support {
     }
 
     async fn answer_by_ai(&self, customer: &Customer, message: &str, history: &[Turn], today: NaiveDate) -> Answer {
+        let language = self.language(message, history);
         let Some(model) = &self.ai else {
-            return self.human(customer, HandoffReason::NoAiProvider);
+            return self.human(customer, HandoffReason::NoAiProvider, language);
         };
         let (devices, alerts) = tokio::join!(self.data.devices(customer.id, today), self.data.open_alerts(customer.id));
         let (devices, alerts) = match (devices, alerts) {
             (Ok(devices), Ok(alerts)) => (devices, alerts),
-            (Err(error), _) | (_, Err(error)) => return self.data_unavailable(customer, &error),
+            (Err(error), _) | (_, Err(error)) => return self.data_unavailable(customer, &error, language),
         };
         let grounding = Grounding { customer, today, devices: &devices, alerts: &alerts };
         match model.reply(&Prompt::grounded(&grounding, history, message)).await {
             Ok(text) => Answer::Ai { text },
             Err(error) => {
                 tracing::warn!(%error, customer = %customer.id, "the AI could not answer; handing off");
-                self.human(customer, HandoffReason::AiFailed(error))
+                self.human(customer, HandoffReason::AiFailed(error), language)
             }
         }
     }
 
-    fn data_unavailable(&self, customer: &Customer, error: &anyhow::Error) -> Answer {
+    fn data_unavailable(&self, customer: &Customer, error: &anyhow::Error, language: Option<&str>) -> Answer {
         let error = format!("{error:#}");
         tracing::warn!(%error, customer = %customer.id, "cannot read the customer's data; handing off");
-        self.human(customer, HandoffReason::DataUnavailable(error))
+        self.human(customer, HandoffReason::DataUnavailable(error), language)
     }
 
-    fn human(&self, customer: &Customer, reason: HandoffReason) -> Answer {
-        Answer::Human { reason, text_to_customer: self.rules.handoff_answer(&customer.name) }
+    /// Hands off with the notice in `language`, so the customer reads it once, in their language.
+    fn human(&self, customer: &Customer, reason: HandoffReason, language: Option<&str>) -> Answer {
+        Answer::Human { reason, text_to_customer: self.rules.handoff_answer(&customer.name, language) }
     }
 }

@@ -40,6 +40,8 @@ pub struct History {
     pub messages: Vec<ChatMessage>,
     pub has_more: bool,
     pub mode: ConversationMode,
+    /// The administrator answering the conversation; null in bot mode and while it waits for one.
+    pub admin_id: Option<Uuid>,
     /// The last message id the customer has read.
     pub customer_read_up_to: i64,
     /// The last message id an administrator has read.
@@ -65,6 +67,9 @@ pub struct Conversation {
 pub struct ConversationFilter {
     /// Only conversations in this mode.
     pub mode: Option<ConversationMode>,
+    /// `true`: only conversations waiting for an administrator (handed to a person, nobody
+    /// answering yet); `false`: only the others.
+    pub waiting: Option<bool>,
 }
 
 pub fn router() -> OpenApiRouter<ApiContext> {
@@ -92,13 +97,14 @@ async fn history(context: &ApiContext, customer_id: Uuid, query: &HistoryQuery) 
     let has_more = messages.len() as i64 > query.limit;
     messages.truncate(query.limit as usize);
     messages.reverse();
-    let state: Option<(ConversationMode, i64, i64)> =
-        sqlx::query_as("SELECT mode, customer_read_up_to, admin_read_up_to FROM conversations WHERE customer_id = $1")
-            .bind(customer_id)
-            .fetch_optional(&context.pool)
-            .await?;
-    let (mode, customer_read_up_to, admin_read_up_to) = state.unwrap_or((ConversationMode::Bot, 0, 0));
-    Ok(History { messages, has_more, mode, customer_read_up_to, admin_read_up_to })
+    let state: Option<(ConversationMode, Option<Uuid>, i64, i64)> = sqlx::query_as(
+        "SELECT mode, admin_id, customer_read_up_to, admin_read_up_to FROM conversations WHERE customer_id = $1",
+    )
+    .bind(customer_id)
+    .fetch_optional(&context.pool)
+    .await?;
+    let (mode, admin_id, customer_read_up_to, admin_read_up_to) = state.unwrap_or((ConversationMode::Bot, None, 0, 0));
+    Ok(History { messages, has_more, mode, admin_id, customer_read_up_to, admin_read_up_to })
 }
 
 /// My support conversation, oldest first.
@@ -133,13 +139,14 @@ async fn conversations(
     ApiQuery(filter): ApiQuery<ConversationFilter>,
 ) -> ApiResult<Json<Page<Conversation>>> {
     page.check()?;
-    let condition =
-        "(u.username ILIKE $1 OR u.display_name ILIKE $1) AND ($2::conversation_mode IS NULL OR c.mode = $2)";
+    let condition = "(u.username ILIKE $1 OR u.display_name ILIKE $1) AND ($2::conversation_mode IS NULL OR c.mode = $2) \
+         AND ($3::boolean IS NULL OR (c.mode = 'human' AND c.admin_id IS NULL) = $3)";
     let total: i64 = sqlx::query_scalar(&format!(
         "SELECT count(*) FROM conversations c JOIN users u ON u.id = c.customer_id WHERE {condition}"
     ))
     .bind(page.like_pattern())
     .bind(filter.mode)
+    .bind(filter.waiting)
     .fetch_one(&context.pool)
     .await?;
     let items = sqlx::query_as::<_, Conversation>(&format!(
@@ -150,10 +157,11 @@ async fn conversations(
          FROM conversations c JOIN users u ON u.id = c.customer_id \
          LEFT JOIN LATERAL (SELECT body, source, created_at FROM chat_messages m WHERE m.customer_id = c.customer_id \
            ORDER BY id DESC LIMIT 1) last ON true \
-         WHERE {condition} ORDER BY last.created_at DESC NULLS LAST, u.username LIMIT $3 OFFSET $4"
+         WHERE {condition} ORDER BY last.created_at DESC NULLS LAST, u.username LIMIT $4 OFFSET $5"
     ))
     .bind(page.like_pattern())
     .bind(filter.mode)
+    .bind(filter.waiting)
     .bind(page.limit())
     .bind(page.offset())
     .fetch_all(&context.pool)

@@ -49,6 +49,7 @@ pub fn args() -> NotifierArgs {
         ws_send_timeout: Duration::from_secs(5),
         ws_buffer_bytes: 2048,
         ws_replay_limit: 200,
+        presence_timeout: Duration::from_secs(15),
     }
 }
 
@@ -148,12 +149,24 @@ impl Notifier {
     }
 }
 
-/// Opens a connection with a new ticket for `token` (what a browser does) and reads the hello frame.
+/// Opens a connection with a new ticket for `token` (what a browser does) and reads the hello
+/// frame (and, for an administrator, the presence snapshot).
 pub async fn connect(notifier: &Notifier, token: &str, query: &str) -> Client {
+    connect_with_snapshot(notifier, token, query).await.0
+}
+
+/// Connects with a new ticket and reads the hello frame and, for an administrator, the presence
+/// snapshot after it.
+pub async fn connect_with_snapshot(notifier: &Notifier, token: &str, query: &str) -> (Client, Option<Value>) {
     let mut client = open(&format!("{}?ticket={}{query}", notifier.address, notifier.ticket(token).await)).await;
     let hello = next_frame(&mut client).await;
     assert_eq!(hello["type"], "hello");
-    client
+    if hello["role"] != "admin" {
+        return (client, None);
+    }
+    let snapshot = next_frame(&mut client).await;
+    assert_eq!(snapshot["type"], "presence.snapshot", "an administrator's second frame: {snapshot}");
+    (client, Some(snapshot))
 }
 
 /// Opens a connection to `url`, without reading anything.

@@ -4,6 +4,7 @@ mod abuse;
 mod accounts;
 mod gauge;
 mod helpers;
+mod presence;
 mod replay;
 mod tickets;
 

@@ -2,7 +2,7 @@
 
 use std::{sync::atomic::Ordering, time::Duration};
 
-use ems_support::{AiConfig, AiError, Answer, HandoffReason, Provider, ai::build};
+use ems_support::{AiConfig, AiError, Answer, HandoffReason, Provider, Speaker, Turn, ai::build};
 
 use crate::helpers::{FakeData, FakeModel, ana, support, within};
 
@@ -15,8 +15,64 @@ async fn without_an_ai_provider_what_no_rule_answers_goes_to_a_person() {
 
         let Answer::Human { reason, text_to_customer } = answer else { panic!("expected a handoff, got {answer:?}") };
         assert_eq!(reason, HandoffReason::NoAiProvider);
-        assert!(text_to_customer.contains("I've passed this to our support team; an administrator will reply here."));
-        assert!(text_to_customer.contains("un administrator vă va răspunde aici"));
+        assert_eq!(text_to_customer, ENGLISH_NOTICE);
+    })
+    .await;
+}
+
+const ENGLISH_NOTICE: &str = "I've passed this to our support team; an administrator will reply here.";
+const ROMANIAN_NOTICE: &str = "Am transmis mesajul echipei de suport; un administrator vă va răspunde aici.";
+
+fn notice(answer: &Answer) -> &str {
+    let Answer::Human { text_to_customer, .. } = answer else { panic!("expected a handoff, got {answer:?}") };
+    text_to_customer
+}
+
+fn customer_said(text: &str) -> Turn {
+    Turn { from: Speaker::Customer, text: text.into() }
+}
+
+#[tokio::test]
+async fn the_handoff_notice_is_in_the_language_of_the_customers_message_and_only_in_it() {
+    within(async {
+        let support = support(FakeData::default(), None);
+        for (message, expected) in [
+            ("Pompa de căldură face un zgomot ciudat de ieri.", ROMANIAN_NOTICE),
+            ("Pompa de caldura nu merge, ce pot face?", ROMANIAN_NOTICE),
+            ("Contorul arată valori greșite", ROMANIAN_NOTICE),
+            (UNRECOGNISED, ENGLISH_NOTICE),
+            ("The heat pump is making a strange noise since yesterday.", ENGLISH_NOTICE),
+        ] {
+            assert_eq!(notice(&support.answer(&ana(), message, &[]).await), expected, "{message}");
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_message_that_does_not_tell_its_language_gets_the_notice_in_the_language_of_the_earlier_ones() {
+    within(async {
+        let support = support(FakeData::default(), None);
+        let romanian = [customer_said("Bună ziua"), customer_said("Contorul meu nu mai trimite date")];
+        let english = [customer_said("Hello"), customer_said("My meter stopped sending data")];
+        // "Xyz 42" is in no language: the conversation's decides, and with none, English.
+        assert_eq!(notice(&support.answer(&ana(), "Xyz 42", &romanian).await), ROMANIAN_NOTICE);
+        assert_eq!(notice(&support.answer(&ana(), "Xyz 42", &english).await), ENGLISH_NOTICE);
+        assert_eq!(notice(&support.answer(&ana(), "Xyz 42", &[]).await), ENGLISH_NOTICE);
+        // A message that tells its own language wins over the earlier ones.
+        let answer = support.answer(&ana(), "Nu am curent de azi dimineață", &english).await;
+        assert_eq!(notice(&answer), ROMANIAN_NOTICE);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn when_the_data_for_a_romanian_rule_cannot_be_read_the_notice_is_romanian() {
+    within(async {
+        let support = support(FakeData { broken: true, ..FakeData::default() }, None);
+        let answer = support.answer(&ana(), "Cât am consumat azi?", &[]).await;
+        assert!(matches!(&answer, Answer::Human { reason: HandoffReason::DataUnavailable(_), .. }), "{answer:?}");
+        assert_eq!(notice(&answer), ROMANIAN_NOTICE);
     })
     .await;
 }

@@ -91,3 +91,46 @@ fn unknown_fields_and_a_handoff_answer_with_data_are_refused() {
     let error = Rules::parse("handoff_answer = \"{today_kwh}\"\nrule = []").unwrap_err().to_string();
     assert_eq!(error, "handoff_answer may use only {customer_name}, not {today_kwh}");
 }
+
+#[test]
+fn languages_are_checked_at_load_naming_what_is_wrong() {
+    let language = |code: &str| format!("[[language]]\ncode = \"{code}\"\nhandoff_answer = \"passed on\"\n");
+    let rule = "[[rule]]\nid = \"hello\"\npriority = 1\npatterns = [\"hello\"]\nanswer = \"Hi\"\nlanguage = \"fr\"\n";
+    let refused = |source: &str| Rules::parse(source).expect_err("the file is refused").to_string();
+    assert_eq!(
+        refused(&format!("{}{rule}", language("en"))),
+        "rule `hello` has the language \"fr\", which no [[language]] declares (declared: en)"
+    );
+    assert_eq!(
+        refused(&format!("{HEADER}rule = []\n{}", language("en"))),
+        "handoff_answer is given at the top and in [[language]] tables; keep only the ones in [[language]]"
+    );
+    assert_eq!(refused("rule = []"), "the rules file needs a handoff_answer: at the top, or in each [[language]]");
+    assert_eq!(
+        refused(&format!("rule = []\n{}{}", language("en"), language("en"))),
+        "the language `en` is declared twice; codes must be unique"
+    );
+    assert_eq!(refused("rule = []\n[[language]]\ncode = \"ro\""), "language `ro` has no handoff_answer");
+    assert_eq!(
+        refused("rule = []\n[[language]]\ncode = \"en\"\nhandoff_answer = \"{today_kwh}\""),
+        "handoff_answer may use only {customer_name}, not {today_kwh}"
+    );
+}
+
+#[test]
+fn a_message_is_in_the_language_most_of_its_words_belong_to() {
+    let rules = Rules::builtin();
+    assert_eq!(rules.languages().collect::<Vec<_>>(), ["en", "ro"]);
+    for (message, expected) in [
+        ("Why is my bill so high?", Some("en")),
+        ("De ce este factura atât de mare?", Some("ro")),
+        ("Caldura", None),
+        ("Căldură", Some("ro")),
+        ("42", None),
+        ("", None),
+    ] {
+        assert_eq!(rules.language_of(message), expected, "{message:?}");
+    }
+    // A file in one language tells none.
+    assert_eq!(load("rule = []").unwrap().language_of("Why is my bill so high?"), None);
+}

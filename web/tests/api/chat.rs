@@ -115,3 +115,50 @@ async fn administrators_see_every_conversation_with_unread_counts_and_take_one_o
         .await;
     assert_eq!(nobody.status(), StatusCode::NOT_FOUND);
 }
+
+/// The total and the usernames of the conversations `?waiting=<filter>` lists.
+async fn waiting(app: &TestApp, token: &str, filter: &str) -> (i64, Vec<String>) {
+    let page: Value =
+        app.get(&format!("/api/support/conversations?waiting={filter}"), token).await.json().await.unwrap();
+    let mut names: Vec<String> =
+        page["items"].as_array().unwrap().iter().map(|c| c["username"].as_str().unwrap().to_owned()).collect();
+    names.sort();
+    (page["total"].as_i64().unwrap(), names)
+}
+
+#[tokio::test]
+async fn administrators_can_list_the_conversations_waiting_for_one_and_see_who_answers() {
+    let app = spawn_app().await;
+    let (admin, token) = app.admin().await;
+    let (ana, _) = app.client_user("ana").await;
+    let (ben, _) = app.client_user("ben").await;
+    let (carl, _) = app.client_user("carl").await;
+    for customer in [ana.id, ben.id, carl.id] {
+        message(&app, customer, "customer", "a person please").await;
+    }
+    // Ana and Ben were handed to a person; Carl is still with the bot.
+    sqlx::query("UPDATE conversations SET mode = 'human' WHERE customer_id = ANY($1)")
+        .bind(vec![ana.id, ben.id])
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    assert_eq!(waiting(&app, &token, "true").await, (2, vec!["ana".to_owned(), "ben".to_owned()]));
+
+    let taken: Value = app
+        .call(Method::POST, &format!("/api/support/conversations/{}/takeover", ana.id), Some(&token), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        (taken["mode"].as_str(), taken["admin_id"].as_str()),
+        (Some("human"), Some(admin.id.to_string().as_str()))
+    );
+    assert_eq!(waiting(&app, &token, "true").await, (1, vec!["ben".to_owned()]));
+    assert_eq!(waiting(&app, &token, "false").await, (2, vec!["ana".to_owned(), "carl".to_owned()]));
+    let history: Value =
+        app.get(&format!("/api/support/conversations/{}/messages", ben.id), &token).await.json().await.unwrap();
+    assert_eq!((history["mode"].as_str(), &history["admin_id"]), (Some("human"), &Value::Null));
+    let bad = app.get("/api/support/conversations?waiting=maybe", &token).await;
+    assert!(bad.status().is_client_error(), "{}", bad.status());
+}

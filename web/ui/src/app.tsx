@@ -8,7 +8,7 @@ import { timeZoneSetting } from './format/format';
 import { useObservable } from './lib/use-observable';
 import { currentLocation, navigate } from './router/location';
 import { homeFor, LOGIN_PATH, resolve } from './router/resolve';
-import { live } from './live';
+import { live, waitingBadge } from './live';
 import { routes } from './routes';
 import { auth, sessionStore } from './services';
 import { ForbiddenView, NotFoundView } from './views/problem-views';
@@ -47,6 +47,7 @@ export function App() {
   // Until the refresh cookie has been tried, nobody is known to be signed in or out.
   const restored = useObservable(auth.restored);
   const alertCount = useObservable(alertBadge.count);
+  const waitingCount = useObservable(waitingBadge.count);
   const connection = useObservable(live.state);
   // A new time zone draws every time on the page anew (views that load by day ask again).
   useObservable(timeZoneSetting);
@@ -112,6 +113,7 @@ export function App() {
         user={session?.user ?? null}
         path={location.path}
         alertCount={alertCount}
+        waitingCount={waitingCount}
         onSignOut={signOut}
         connection={connection}
       />

@@ -719,6 +719,11 @@ export interface components {
         /** @description Messages oldest first, and whether older ones remain. */
         History: {
             /**
+             * Format: uuid
+             * @description The administrator answering the conversation; null in bot mode and while it waits for one.
+             */
+            admin_id?: string | null;
+            /**
              * Format: int64
              * @description The last message id an administrator has read.
              */
@@ -2300,6 +2305,11 @@ export interface operations {
                 q?: string;
                 /** @description Only conversations in this mode. */
                 mode?: components["schemas"]["ConversationMode"];
+                /**
+                 * @description `true`: only conversations waiting for an administrator (handed to a person, nobody
+                 *     answering yet); `false`: only the others.
+                 */
+                waiting?: boolean;
             };
             header?: never;
             path?: never;

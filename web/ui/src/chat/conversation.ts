@@ -44,6 +44,7 @@ export function withHistory(state: ConversationState, history: History): Convers
     messages: merge(state.messages, history.messages),
     hasMore: history.has_more,
     mode: history.mode,
+    adminId: history.admin_id ?? null,
     customerReadUpTo: Math.max(state.customerReadUpTo, history.customer_read_up_to),
     adminReadUpTo: Math.max(state.adminReadUpTo, history.admin_read_up_to),
     loaded: true,

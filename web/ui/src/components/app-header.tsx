@@ -1,5 +1,6 @@
 import { badgeDescription, badgeText } from '../alerts/badge';
 import type { User } from '../api/types';
+import { waitingDescription } from '../chat/waiting';
 import type { LiveState } from '../live/client';
 import { Link } from './link';
 import { ThemeToggle } from './theme-toggle';
@@ -9,6 +10,8 @@ interface NavItem {
   label: string;
   /** Shows the count of alerts to acknowledge. */
   alerts?: true;
+  /** Shows the count of conversations waiting for an administrator. */
+  waiting?: true;
 }
 
 const NAV: Record<User['role'], readonly NavItem[]> = {
@@ -16,7 +19,7 @@ const NAV: Record<User['role'], readonly NavItem[]> = {
     { href: '/admin/users', label: 'Users' },
     { href: '/admin/devices', label: 'Devices' },
     { href: '/admin/alerts', label: 'Alerts', alerts: true },
-    { href: '/admin/support', label: 'Support' },
+    { href: '/admin/support', label: 'Support', waiting: true },
     { href: '/admin/system', label: 'System' },
   ],
   client: [
@@ -30,6 +33,7 @@ export function AppHeader({
   user,
   path,
   alertCount,
+  waitingCount = null,
   onSignOut,
   connection = 'idle',
 }: {
@@ -39,6 +43,8 @@ export function AppHeader({
   path: string;
   /** Alerts still to acknowledge; null until counted. */
   alertCount: number | null;
+  /** Support conversations waiting for an administrator; null until counted. */
+  waitingCount?: number | null;
   onSignOut: () => void;
 }) {
   return (
@@ -69,6 +75,12 @@ export function AppHeader({
                     <span class="nav-badge" data-count={alertCount}>
                       <span aria-hidden="true">{badgeText(alertCount)}</span>
                       <span class="visually-hidden">, {badgeDescription(alertCount)}</span>
+                    </span>
+                  )}
+                  {item.waiting && badgeText(waitingCount) && (
+                    <span class="nav-badge nav-badge--waiting" data-count={waitingCount}>
+                      <span aria-hidden="true">{badgeText(waitingCount)}</span>
+                      <span class="visually-hidden">, {waitingDescription(waitingCount)}</span>
                     </span>
                   )}
                 </Link>

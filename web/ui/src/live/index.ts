@@ -1,6 +1,8 @@
 // The app's one live connection, wired to the session and the browser: it runs while someone is
 // signed in, hands alerts to the alert bus and every frame to the frame bus (chat, presence).
 import { alertBadge, onAlert } from '../alerts';
+import { listConversations } from '../api/chat';
+import { createWaitingBadge } from '../chat/waiting';
 import { observable } from '../lib/observable';
 import type { WsTicket } from '../api/types';
 import { auth, http, sessionStore } from '../services';
@@ -39,12 +41,33 @@ frames.on('hello', () => outbox.flush());
 // reloads too), so the older ones are not silently missed.
 frames.on('replay.truncated', () => void alertBadge.refresh());
 
+/**
+ * Customers online (administrators only hear of it): the snapshot sent on connecting, then each
+ * change. Signing out (`follow`) forgets it.
+ */
+export const presence = observable<ReadonlyMap<string, boolean>>(new Map());
+frames.on('presence.snapshot', (frame) => presence.set(new Map(frame.online.map((id) => [id, true]))));
+frames.on('presence', (frame) => presence.set(new Map(presence.get()).set(frame.user_id, frame.online)));
+
+/** Administrators' Support badge: conversations waiting for one of them (the API's first 100). */
+export const waitingBadge = createWaitingBadge(async () =>
+  (await listConversations({ waiting: true, per_page: 100 })).items.map((item) => item.customer_id),
+);
+frames.on('chat.mode', (frame) => waitingBadge.apply(frame));
+// On every (re)connection: frames may have been missed, so the count comes from the API again.
+frames.on('hello', (frame) => {
+  if (frame.role === 'admin') void waitingBadge.refresh();
+  else waitingBadge.clear();
+});
+
 function follow() {
   const next = sessionStore.get()?.user.id ?? null;
   if (next === userId) return;
   live.stop();
   outbox.clear();
   lastAlertId.reset();
+  waitingBadge.clear();
+  presence.set(new Map());
   userId = next;
   if (userId) live.start();
 }
@@ -61,7 +84,3 @@ document.addEventListener('visibilitychange', () => {
 
 // For the end-to-end tests: drop the connection as a network failure would.
 (window as unknown as { __emsLive?: { drop(): void } }).__emsLive = { drop: () => live.drop() };
-
-/** Customers known to be online (administrators only hear of it), since this tab started. */
-export const presence = observable<ReadonlyMap<string, boolean>>(new Map());
-frames.on('presence', (frame) => presence.set(new Map(presence.get()).set(frame.user_id, frame.online)));

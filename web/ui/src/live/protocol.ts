@@ -16,6 +16,8 @@ export type ServerFrame =
   | { v: 1; type: 'chat.read'; customer_id: string; role: Role; up_to_id: number }
   | { v: 1; type: 'chat.mode'; customer_id: string; mode: ConversationMode; admin_id: string | null }
   | { v: 1; type: 'presence'; user_id: string; online: boolean }
+  /** To administrators after `hello`: every customer online now; `presence` frames follow changes. */
+  | { v: 1; type: 'presence.snapshot'; online: string[] }
   | { v: 1; type: 'ack'; client_id: string }
   /** The replay was cut to the newest alerts: older ones (after `after_id`) are only in GET /api/alerts. */
   | { v: 1; type: 'replay.truncated'; after_id: number; oldest_replayed_id: number | null }
@@ -37,6 +39,7 @@ const TYPES = new Set<string>([
   'chat.read',
   'chat.mode',
   'presence',
+  'presence.snapshot',
   'ack',
   'replay.truncated',
   'error',

@@ -6,6 +6,7 @@ import { describeError } from '../../api/form-errors';
 import { ChatComposer } from '../../chat/chat-composer';
 import { ChatLog } from '../../chat/chat-log';
 import { inboxWithFrame } from '../../chat/inbox';
+import { isWaiting } from '../../chat/waiting';
 import { useConversation } from '../../chat/use-conversation';
 import { Link } from '../../components/link';
 import { SearchBox } from '../../components/search-box';
@@ -131,6 +132,7 @@ export default function InboxView() {
                         <span class={`mode-tag mode-tag--${item.mode}`}>
                           {item.mode === 'human' ? 'Person' : 'Bot'}
                         </span>
+                        {isWaiting(item.mode, item.admin_id) && <span class="mode-tag mode-tag--waiting">Waiting</span>}
                         {item.last_at && <time dateTime={item.last_at}>{formatChatTime(item.last_at)}</time>}
                       </span>
                       {item.last_body && (
@@ -158,7 +160,7 @@ export default function InboxView() {
 
 function modeText(mode: Conversation['mode'], adminId: string | null, myId: string | undefined): string {
   if (mode === 'bot') return 'The bot is answering.';
-  if (!adminId) return 'Waiting for an administrator to answer.';
+  if (isWaiting(mode, adminId)) return 'Waiting for an administrator to answer.';
   return adminId === myId ? 'You are answering.' : 'Another administrator is answering.';
 }
 
