@@ -2,8 +2,10 @@
 // signed in, hands alerts to the alert bus and every frame to the frame bus (chat, presence).
 import { alertBadge, onAlert } from '../alerts';
 import { observable } from '../lib/observable';
-import { auth, sessionStore } from '../services';
-import { createLiveClient, type SocketLike } from './client';
+import { online } from '../pwa/online';
+import { auth, offlineUser, sessionStore } from '../services';
+import { createLiveClient, type LiveState, type SocketLike } from './client';
+import { createRecovery } from './recovery';
 import { alertIdStore, createFrameBus, dispatchFrame } from './frame-bus';
 import { createOutbox } from './outbox';
 
@@ -49,9 +51,34 @@ function follow() {
 sessionStore.subscribe(follow);
 follow();
 window.addEventListener('online', () => live.retryNow());
+// A socket that was open when the network went can look open for minutes; the device is offline
+// now, so it is dropped and taken up again by the 'online' event.
 window.addEventListener('offline', () => {
-  if (live.state.get() !== 'idle' && live.state.get() !== 'connected') live.state.set('offline');
+  if (live.state.get() === 'idle') return;
+  live.drop();
+  live.state.set('offline');
 });
+
+/**
+ * The one connection state the header and the banners show: offline whenever the browser is,
+ * otherwise the live connection's; reconnecting while a person who was signed in when the app
+ * started offline waits for the server to take their session up again.
+ */
+export const connection = observable<LiveState>('idle');
+function updateConnection() {
+  const state = live.state.get();
+  connection.set(!online.get() ? 'offline' : state === 'idle' && offlineUser.get() ? 'reconnecting' : state);
+}
+live.state.subscribe(updateConnection);
+online.subscribe(updateConnection);
+offlineUser.subscribe(updateConnection);
+updateConnection();
+
+/**
+ * Counts the times the connection came back after it was lost. Views load their data again on
+ * each, so they recover from an error (or from kept answers) by themselves.
+ */
+export const recovered = createRecovery(connection);
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible') live.retryNow();
 });

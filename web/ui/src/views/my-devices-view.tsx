@@ -10,6 +10,7 @@ import { Pagination } from '../components/pagination';
 import { todayUtc } from '../consumption/period';
 import { pageParam, usePagedList } from '../hooks/use-paged-list';
 import { useObservable } from '../lib/use-observable';
+import { recovered } from '../live';
 import { currentLocation } from '../router/location';
 import { DeviceCard, type DeviceToday } from './device-card';
 
@@ -28,6 +29,7 @@ interface Today {
 function useToday(): Today {
   const [today, setToday] = useState<Today>({ day: null, openAlerts: new Map(), error: null });
   const [version, setVersion] = useState(0);
+  const recoveries = useObservable(recovered);
 
   useEffect(() => {
     const reload = () => setVersion((value) => value + 1);
@@ -59,7 +61,7 @@ function useToday(): Today {
       },
     );
     return () => controller.abort();
-  }, [version]);
+  }, [version, recoveries]);
 
   return today;
 }
