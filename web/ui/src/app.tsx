@@ -1,15 +1,16 @@
 import { useEffect, useRef } from 'preact/hooks';
 import { alertBadge, toasts } from './alerts';
-import { ChatLauncher } from './chat/chat-launcher';
+import { ChatButton, ChatDock } from './chat/chat-launcher';
 import { AppHeader } from './components/app-header';
-import { OfflineBanner, UpdateBanner } from './components/banners';
+import { OfflineBanner, ShownFromNotice, UpdateBanner } from './components/banners';
 import { Toasts } from './components/toasts';
 import { useObservable } from './lib/use-observable';
 import { currentLocation, navigate } from './router/location';
 import { homeFor, LOGIN_PATH, resolve } from './router/resolve';
-import { live } from './live';
+import { connection as connectionState } from './live';
 import { routes } from './routes';
-import { auth, sessionStore } from './services';
+import { auth, forgetShown, offlineUser, sessionStore, started } from './services';
+import { useBottomReserve } from './components/bottom-reserve';
 import { ForbiddenView, NotFoundView } from './views/problem-views';
 
 /** The badge's count is asked for this often while the app is in view, besides on each page change. */
@@ -44,11 +45,15 @@ export function App() {
   const location = useObservable(currentLocation);
   const session = useObservable(sessionStore);
   // Until the refresh cookie has been tried, nobody is known to be signed in or out.
-  const restored = useObservable(auth.restored);
+  const restored = useObservable(started);
+  // Started offline: whoever was signed in last sees what this device kept for them.
+  const kept = useObservable(offlineUser);
+  const user = session?.user ?? kept;
   const alertCount = useObservable(alertBadge.count);
-  const connection = useObservable(live.state);
-  const role = session?.user.role ?? null;
-  useAlertUpkeep(session?.user.id ?? null, location.path);
+  const connection = useObservable(connectionState);
+  const role = user?.role ?? null;
+  useAlertUpkeep(user?.id ?? null, location.path);
+  useBottomReserve(user !== null);
   const queryString = location.query.toString();
   const search = queryString ? `?${queryString}` : '';
   const resolution = resolve(routes, { path: location.path, search, next: location.query.get('next') }, role);
@@ -71,6 +76,9 @@ export function App() {
   useEffect(() => {
     if (title) document.title = `${title} · EMS`;
   }, [title]);
+
+  // Another page: whether what it shows was kept from earlier is its own matter.
+  useEffect(() => forgetShown(), [location.path, queryString]);
 
   // After moving to another page, start keyboard and screen reader users at its heading, as a
   // full page load would; the first page keeps the browser's own starting point.
@@ -106,14 +114,16 @@ export function App() {
         Skip to content
       </a>
       <AppHeader
-        user={session?.user ?? null}
+        user={user}
         path={location.path}
         alertCount={alertCount}
         onSignOut={signOut}
         connection={connection}
+        navEnd={user?.role === 'client' ? <ChatButton /> : null}
       />
       <OfflineBanner />
       <UpdateBanner />
+      <ShownFromNotice />
       <main id="main" class="app-main" tabIndex={-1}>
         {title && (
           <h1 ref={heading} tabIndex={-1}>
@@ -122,7 +132,7 @@ export function App() {
         )}
         {content}
       </main>
-      {session?.user.role === 'client' && <ChatLauncher key={session.user.id} customerId={session.user.id} />}
+      {user?.role === 'client' && <ChatDock key={user.id} customerId={user.id} />}
       <Toasts store={toasts} />
     </>
   );

@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { badgeDescription, badgeText } from '../alerts/badge';
 import type { User } from '../api/types';
 import type { LiveState } from '../live/client';
@@ -32,7 +33,10 @@ export function AppHeader({
   alertCount,
   onSignOut,
   connection = 'idle',
+  navEnd,
 }: {
+  /** Shown after the links, in the navigation (the support chat's button). */
+  navEnd?: ComponentChildren;
   /** The live connection's state. */
   connection?: LiveState;
   user: User | null;
@@ -74,6 +78,7 @@ export function AppHeader({
                 </Link>
               </li>
             ))}
+            {navEnd && <li class="app-nav-end">{navEnd}</li>}
           </ul>
           <p class="app-user">
             Signed in as <strong>{user.display_name}</strong>
