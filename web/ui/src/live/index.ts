@@ -67,11 +67,16 @@ window.addEventListener('offline', () => {
 export const connection = observable<LiveState>('idle');
 function updateConnection() {
   const state = live.state.get();
-  connection.set(!online.get() ? 'offline' : state === 'idle' && offlineUser.get() ? 'reconnecting' : state);
+  if (!online.get()) connection.set('offline');
+  else if (state !== 'idle') connection.set(state);
+  // Signed in a moment ago: the connection is about to start.
+  else if (sessionStore.get()) connection.set('connecting');
+  else connection.set(offlineUser.get() ? 'reconnecting' : 'idle');
 }
 live.state.subscribe(updateConnection);
 online.subscribe(updateConnection);
 offlineUser.subscribe(updateConnection);
+sessionStore.subscribe(updateConnection);
 updateConnection();
 
 /**
