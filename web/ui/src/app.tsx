@@ -3,6 +3,7 @@ import { alertBadge, toasts } from './alerts';
 import { ChatButton, ChatDock } from './chat/chat-launcher';
 import { AppHeader } from './components/app-header';
 import { OfflineBanner, ShownFromNotice, UpdateBanner } from './components/banners';
+import { useBottomReserve } from './components/bottom-reserve';
 import { Toasts } from './components/toasts';
 import { useObservable } from './lib/use-observable';
 import { currentLocation, navigate } from './router/location';
@@ -10,7 +11,6 @@ import { homeFor, LOGIN_PATH, resolve } from './router/resolve';
 import { connection as connectionState } from './live';
 import { routes } from './routes';
 import { auth, forgetShown, offlineUser, sessionStore, started } from './services';
-import { useBottomReserve } from './components/bottom-reserve';
 import { ForbiddenView, NotFoundView } from './views/problem-views';
 
 /** The badge's count is asked for this often while the app is in view, besides on each page change. */
