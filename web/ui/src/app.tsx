@@ -1,16 +1,17 @@
 import { useEffect, useRef } from 'preact/hooks';
 import { alertBadge, toasts } from './alerts';
-import { ChatLauncher } from './chat/chat-launcher';
+import { ChatButton, ChatDock } from './chat/chat-launcher';
 import { AppHeader } from './components/app-header';
-import { OfflineBanner, UpdateBanner } from './components/banners';
+import { OfflineBanner, ShownFromNotice, UpdateBanner } from './components/banners';
+import { useBottomReserve } from './components/bottom-reserve';
 import { Toasts } from './components/toasts';
 import { timeZoneSetting } from './format/format';
 import { useObservable } from './lib/use-observable';
 import { currentLocation, navigate } from './router/location';
 import { homeFor, LOGIN_PATH, resolve } from './router/resolve';
-import { live, waitingBadge } from './live';
+import { connection as connectionState, waitingBadge } from './live';
 import { routes } from './routes';
-import { auth, sessionStore } from './services';
+import { auth, forgetShown, offlineUser, sessionStore, started } from './services';
 import { ForbiddenView, NotFoundView } from './views/problem-views';
 
 /** The badge's count is asked for this often while the app is in view, besides on each page change. */
@@ -45,14 +46,18 @@ export function App() {
   const location = useObservable(currentLocation);
   const session = useObservable(sessionStore);
   // Until the refresh cookie has been tried, nobody is known to be signed in or out.
-  const restored = useObservable(auth.restored);
+  const restored = useObservable(started);
+  // Started offline: whoever was signed in last sees what this device kept for them.
+  const kept = useObservable(offlineUser);
+  const user = session?.user ?? kept;
   const alertCount = useObservable(alertBadge.count);
   const waitingCount = useObservable(waitingBadge.count);
-  const connection = useObservable(live.state);
+  const connection = useObservable(connectionState);
   // A new time zone draws every time on the page anew (views that load by day ask again).
   useObservable(timeZoneSetting);
-  const role = session?.user.role ?? null;
-  useAlertUpkeep(session?.user.id ?? null, location.path);
+  const role = user?.role ?? null;
+  useAlertUpkeep(user?.id ?? null, location.path);
+  useBottomReserve(user !== null);
   const queryString = location.query.toString();
   const search = queryString ? `?${queryString}` : '';
   const resolution = resolve(routes, { path: location.path, search, next: location.query.get('next') }, role);
@@ -75,6 +80,9 @@ export function App() {
   useEffect(() => {
     if (title) document.title = `${title} · EMS`;
   }, [title]);
+
+  // Another page: whether what it shows was kept from earlier is its own matter.
+  useEffect(() => forgetShown(), [location.path, queryString]);
 
   // After moving to another page, start keyboard and screen reader users at its heading, as a
   // full page load would; the first page keeps the browser's own starting point.
@@ -110,15 +118,17 @@ export function App() {
         Skip to content
       </a>
       <AppHeader
-        user={session?.user ?? null}
+        user={user}
         path={location.path}
         alertCount={alertCount}
         waitingCount={waitingCount}
         onSignOut={signOut}
         connection={connection}
+        navEnd={user?.role === 'client' ? <ChatButton /> : null}
       />
       <OfflineBanner />
       <UpdateBanner />
+      <ShownFromNotice />
       <main id="main" class="app-main" tabIndex={-1}>
         {title && (
           <h1 ref={heading} tabIndex={-1}>
@@ -127,7 +137,7 @@ export function App() {
         )}
         {content}
       </main>
-      {session?.user.role === 'client' && <ChatLauncher key={session.user.id} customerId={session.user.id} />}
+      {user?.role === 'client' && <ChatDock key={user.id} customerId={user.id} />}
       <Toasts store={toasts} />
     </>
   );

@@ -1,6 +1,12 @@
-// The support chat button on every page of a customer; the panel's code loads on first opening.
-import { useEffect, useRef, useState } from 'preact/hooks';
+// The customer's support chat: a button in the main navigation (the bar at the bottom on phones),
+// and the panel it opens, whose code loads on first opening. On wide screens the panel stands in a
+// column of its own beside the page, which makes room for it, so it covers nothing; on narrower
+// screens it takes the whole screen until closed.
+import { useEffect, useRef } from 'preact/hooks';
+import { observable } from '../lib/observable';
+import { useObservable } from '../lib/use-observable';
 import { frames } from '../live';
+import { sessionStore } from '../services';
 import { lazyView } from '../views/lazy-view';
 
 const ChatPanel = lazyView<{ customerId: string; onClose: () => void }>(
@@ -8,57 +14,72 @@ const ChatPanel = lazyView<{ customerId: string; onClose: () => void }>(
   'Opening the chat…',
 );
 
-export function ChatLauncher({ customerId }: { customerId: string }) {
-  const [open, setOpen] = useState(false);
-  const [unread, setUnread] = useState(0);
+const open = observable(false);
+/** Messages from support (or automatic answers) since the chat was last open. */
+const unread = observable(0);
+/** Closing the panel puts the focus back on the button that opened it. */
+let refocus = false;
+
+frames.on('chat.message', (frame) => {
+  if (frame.message.source !== 'customer' && !open.get()) unread.set(unread.get() + 1);
+});
+
+// Someone else signing in on this tab starts with the chat closed and nothing unread.
+let chatUser: string | null = null;
+sessionStore.subscribe((session) => {
+  const next = session?.user.id ?? null;
+  if (next === chatUser) return;
+  chatUser = next;
+  open.set(false);
+  unread.set(0);
+});
+
+function close() {
+  refocus = true;
+  open.set(false);
+}
+
+/** Opens and closes the support chat; shows how many answers came while it was closed. */
+export function ChatButton() {
+  const isOpen = useObservable(open);
+  const count = useObservable(unread);
   const button = useRef<HTMLButtonElement>(null);
-  const refocus = useRef(false);
 
   useEffect(() => {
-    if (!open && refocus.current) button.current?.focus();
-    refocus.current = false;
-  }, [open]);
-
-  useEffect(
-    () =>
-      frames.on('chat.message', (frame) => {
-        if (frame.message.source !== 'customer') setUnread((count) => (open ? 0 : count + 1));
-      }),
-    [open],
-  );
-
-  function close() {
-    refocus.current = true;
-    setOpen(false);
-  }
+    if (!isOpen && refocus) button.current?.focus();
+    refocus = false;
+  }, [isOpen]);
 
   return (
-    <>
-      {open && (
-        <div class="chat-dock">
-          <ChatPanel customerId={customerId} onClose={close} />
-        </div>
+    <button
+      ref={button}
+      type="button"
+      class="chat-launcher"
+      aria-expanded={isOpen ? 'true' : 'false'}
+      onClick={() => {
+        if (isOpen) return close();
+        unread.set(0);
+        open.set(true);
+      }}
+    >
+      Support chat
+      {count > 0 && (
+        <span class="chat-unread" data-count={count}>
+          <span aria-hidden="true">{count > 99 ? '99+' : count}</span>
+          <span class="visually-hidden">, {count} new</span>
+        </span>
       )}
-      {!open && (
-        <button
-          ref={button}
-          type="button"
-          class="button button--primary chat-launcher"
-          aria-expanded="false"
-          onClick={() => {
-            setUnread(0);
-            setOpen(true);
-          }}
-        >
-          Support chat
-          {unread > 0 && (
-            <span class="nav-badge chat-unread" data-count={unread}>
-              <span aria-hidden="true">{unread > 99 ? '99+' : unread}</span>
-              <span class="visually-hidden">, {unread} new</span>
-            </span>
-          )}
-        </button>
-      )}
-    </>
+    </button>
+  );
+}
+
+/** The open chat panel, if it is open. */
+export function ChatDock({ customerId }: { customerId: string }) {
+  const isOpen = useObservable(open);
+  if (!isOpen) return null;
+  return (
+    <div class="chat-dock">
+      <ChatPanel customerId={customerId} onClose={close} />
+    </div>
   );
 }

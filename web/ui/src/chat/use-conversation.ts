@@ -4,7 +4,7 @@ import { useEffect, useRef, useState } from 'preact/hooks';
 import type { History, HistoryQuery } from '../api/chat';
 import { describeError } from '../api/form-errors';
 import type { Role } from '../api/types';
-import { frames, live, outbox } from '../live';
+import { connection as connectionState, frames, live, outbox, recovered } from '../live';
 import type { ClientFrame } from '../live/protocol';
 import { useObservable } from '../lib/use-observable';
 import {
@@ -31,7 +31,7 @@ export function useConversation(
   const [error, setError] = useState<string | null>(null);
   const [loadingOlder, setLoadingOlder] = useState(false);
   const pending = useObservable(outbox.items);
-  const connection = useObservable(live.state);
+  const connection = useObservable(connectionState);
   const readSent = useRef(0);
   const typing = useRef<{ on: boolean; timer?: ReturnType<typeof setTimeout> }>({ on: false });
   const target = role === 'admin' && customerId ? { customer_id: customerId } : {};
@@ -56,6 +56,25 @@ export function useConversation(
       stopTyping();
     };
   }, [customerId]);
+
+  // Back from a lost connection: messages may have been missed meanwhile, or the first load failed.
+  const recoveries = useObservable(recovered);
+  const recoveriesSeen = useRef(recoveries);
+  useEffect(() => {
+    if (recoveries === recoveriesSeen.current) return;
+    recoveriesSeen.current = recoveries;
+    const controller = new AbortController();
+    load({ limit: PAGE }, controller.signal).then(
+      (history) => {
+        setState((current) => withHistory(current, history));
+        setError(null);
+      },
+      (failure: unknown) => {
+        if (!controller.signal.aborted) setError(describeError(failure));
+      },
+    );
+    return () => controller.abort();
+  }, [recoveries]);
 
   // Read receipt for the newest message while the conversation is in view.
   const newest = newestId(state);

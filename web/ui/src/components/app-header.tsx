@@ -1,3 +1,4 @@
+import type { ComponentChildren } from 'preact';
 import { badgeDescription, badgeText } from '../alerts/badge';
 import type { User } from '../api/types';
 import { waitingDescription } from '../chat/waiting';
@@ -36,7 +37,10 @@ export function AppHeader({
   waitingCount = null,
   onSignOut,
   connection = 'idle',
+  navEnd,
 }: {
+  /** Shown after the links, in the navigation (the support chat's button). */
+  navEnd?: ComponentChildren;
   /** The live connection's state. */
   connection?: LiveState;
   user: User | null;
@@ -86,6 +90,7 @@ export function AppHeader({
                 </Link>
               </li>
             ))}
+            {navEnd && <li class="app-nav-end">{navEnd}</li>}
           </ul>
           <p class="app-user">
             Signed in as <strong>{user.display_name}</strong>

@@ -38,43 +38,46 @@ export function DataTable<T>({
 }: DataTableProps<T>) {
   const [heading, ...others] = columns;
   return (
-    <table class={extraClass ? `data-table ${extraClass}` : 'data-table'} aria-busy={busy}>
-      <caption class="visually-hidden">{caption}</caption>
-      <thead>
-        <tr>
-          {columns.map((column) => (
-            <th key={column.label} scope="col">
-              {column.label}
-            </th>
-          ))}
-          {actions && (
-            <th scope="col">
-              <span class="visually-hidden">Actions</span>
-            </th>
-          )}
-        </tr>
-      </thead>
-      <tbody>
-        {items.map((item) => (
-          <tr key={rowKey(item)} class={rowClass?.(item)}>
-            {heading && (
-              <th scope="row" data-label={heading.label}>
-                {heading.cell(item)}
+    // Wide tables scroll sideways on their own rather than the whole page.
+    <div class="table-scroll">
+      <table class={extraClass ? `data-table ${extraClass}` : 'data-table'} aria-busy={busy}>
+        <caption class="visually-hidden">{caption}</caption>
+        <thead>
+          <tr>
+            {columns.map((column) => (
+              <th key={column.label} scope="col">
+                {column.label}
               </th>
-            )}
-            {others.map((column) => (
-              <td key={column.label} data-label={column.label}>
-                {column.cell(item)}
-              </td>
             ))}
             {actions && (
-              <td>
-                <div class="row-actions">{actions(item)}</div>
-              </td>
+              <th scope="col">
+                <span class="visually-hidden">Actions</span>
+              </th>
             )}
           </tr>
-        ))}
-      </tbody>
-    </table>
+        </thead>
+        <tbody>
+          {items.map((item) => (
+            <tr key={rowKey(item)} class={rowClass?.(item)}>
+              {heading && (
+                <th scope="row" data-label={heading.label}>
+                  {heading.cell(item)}
+                </th>
+              )}
+              {others.map((column) => (
+                <td key={column.label} data-label={column.label}>
+                  {column.cell(item)}
+                </td>
+              ))}
+              {actions && (
+                <td>
+                  <div class="row-actions">{actions(item)}</div>
+                </td>
+              )}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+    </div>
   );
 }

@@ -16,7 +16,7 @@ export function ThemeToggle() {
       aria-label={`Theme: ${NAMES[choice]}. Switch to ${NAMES[next]}`}
       title={`Switch to ${NAMES[next]} theme`}
     >
-      <span aria-hidden="true">{ICONS[choice]}</span> {NAMES[choice]}
+      <span aria-hidden="true">{ICONS[choice]}</span> <span class="theme-toggle-name">{NAMES[choice]}</span>
     </button>
   );
 }

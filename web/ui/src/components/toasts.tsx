@@ -3,7 +3,7 @@ import type { Toast, ToastStore } from '../toast/toasts';
 import { Link } from './link';
 
 /**
- * The toasts of `store`, in the page's corner. The list is always in the page, because screen
+ * The toasts of `store`, in a band across the bottom of the screen (styles/shell.css). The list is always in the page, because screen
  * readers only announce changes to a live region that already exists; each toast is announced
  * once, politely, and can be dismissed with its button or Escape.
  */

@@ -1,6 +1,8 @@
 import { useEffect, useState } from 'preact/hooks';
 import { describeError } from '../api/form-errors';
 import type { Page } from '../api/types';
+import { useObservable } from '../lib/use-observable';
+import { recovered } from '../live';
 import { navigate, withParams } from '../router/location';
 
 export interface PagedList<T> {
@@ -17,14 +19,15 @@ export function pageParam(query: URLSearchParams): number {
 }
 
 /**
- * Loads a page of a list whenever `key` changes (the search, page number and filters, joined),
- * cancelling the previous request so a slow answer never overwrites a newer one.
+ * Loads a page of a list whenever `key` changes (the search, page number and filters, joined), and
+ * again when the connection comes back after a loss, cancelling the previous request so a slow answer never overwrites a newer one.
  */
 export function usePagedList<T>(load: (signal: AbortSignal) => Promise<Page<T>>, key: string): PagedList<T> {
   const [page, setPage] = useState<Page<T> | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [loading, setLoading] = useState(true);
   const [version, setVersion] = useState(0);
+  const recoveries = useObservable(recovered);
 
   useEffect(() => {
     const controller = new AbortController();
@@ -47,7 +50,7 @@ export function usePagedList<T>(load: (signal: AbortSignal) => Promise<Page<T>>,
     );
     return () => controller.abort();
     // `load` is a new function on every render; `key` says when it asks for something else.
-  }, [key, version]);
+  }, [key, version, recoveries]);
 
   return { page, error, loading, reload: () => setVersion((value) => value + 1) };
 }

@@ -5,8 +5,10 @@ import { listConversations } from '../api/chat';
 import { createWaitingBadge } from '../chat/waiting';
 import { observable } from '../lib/observable';
 import type { WsTicket } from '../api/types';
-import { auth, http, sessionStore } from '../services';
-import { createLiveClient, type SocketLike } from './client';
+import { online } from '../pwa/online';
+import { auth, http, offlineUser, sessionStore } from '../services';
+import { createLiveClient, type LiveState, type SocketLike } from './client';
+import { createRecovery } from './recovery';
 import { alertIdStore, createFrameBus, dispatchFrame } from './frame-bus';
 import { createOutbox } from './outbox';
 
@@ -75,9 +77,39 @@ function follow() {
 sessionStore.subscribe(follow);
 follow();
 window.addEventListener('online', () => live.retryNow());
+// A socket that was open when the network went can look open for minutes; the device is offline
+// now, so it is dropped and taken up again by the 'online' event.
 window.addEventListener('offline', () => {
-  if (live.state.get() !== 'idle' && live.state.get() !== 'connected') live.state.set('offline');
+  if (live.state.get() === 'idle') return;
+  live.drop();
+  live.state.set('offline');
 });
+
+/**
+ * The one connection state the header and the banners show: offline whenever the browser is,
+ * otherwise the live connection's; reconnecting while a person who was signed in when the app
+ * started offline waits for the server to take their session up again.
+ */
+export const connection = observable<LiveState>('idle');
+function updateConnection() {
+  const state = live.state.get();
+  if (!online.get()) connection.set('offline');
+  else if (state !== 'idle') connection.set(state);
+  // Signed in a moment ago: the connection is about to start.
+  else if (sessionStore.get()) connection.set('connecting');
+  else connection.set(offlineUser.get() ? 'reconnecting' : 'idle');
+}
+live.state.subscribe(updateConnection);
+online.subscribe(updateConnection);
+offlineUser.subscribe(updateConnection);
+sessionStore.subscribe(updateConnection);
+updateConnection();
+
+/**
+ * Counts the times the connection came back after it was lost. Views load their data again on
+ * each, so they recover from an error (or from kept answers) by themselves.
+ */
+export const recovered = createRecovery(connection);
 document.addEventListener('visibilitychange', () => {
   if (document.visibilityState === 'visible') live.retryNow();
 });

@@ -95,9 +95,35 @@ describe('auth', () => {
     });
     expect(await auth.restore()).toBeNull();
     expect(auth.restored.get()).toBe(true);
+    expect(auth.unreachable.get()).toBe(true);
     online = true;
     await auth.reconnected();
     expect(store.get()?.accessToken).toBe(answer.access_token);
+    expect(auth.unreachable.get()).toBe(false);
+  });
+
+  it('says the server was not reached only when it was not, not when there is no session', async () => {
+    const { auth } = setup(() => {
+      throw unauthorized;
+    });
+    await auth.restore();
+    expect(auth.unreachable.get()).toBe(false);
+  });
+
+  it('signing out after an offline start tells the server once it is back, as the cookie may live', async () => {
+    let online = false;
+    const { auth, calls } = setup((path) => {
+      if (!online) throw offline;
+      return path === '/api/auth/logout' ? undefined : sessionResponse();
+    });
+    await auth.restore();
+    await auth.logout();
+    expect(auth.ended.get()).toBe('signed-out');
+    expect(auth.unreachable.get()).toBe(false);
+    online = true;
+    await auth.reconnected();
+    expect(calls.filter((call) => call.path === '/api/auth/logout')).toHaveLength(2);
+    expect(calls.filter((call) => call.path === '/api/auth/refresh')).toHaveLength(1);
   });
 
   it('sends one refresh for many simultaneous callers, since a reused refresh token ends the login', async () => {

@@ -27,6 +27,11 @@ export interface Auth {
   /** False until the first restore has settled, so the app does not send anyone to sign in early. */
   readonly restored: Observable<boolean>;
   /**
+   * True while the last restore could not reach the server (offline, or the server down): whoever
+   * was signed in on this device may still be, which only the server can tell once it answers.
+   */
+  readonly unreachable: Observable<boolean>;
+  /**
    * Gets a session from the refresh cookie, as on a reload or in a new tab. Resolves to null when
    * there is none (signed out: no error) or the server cannot be reached.
    */
@@ -66,6 +71,7 @@ export function createAuth({
 }: AuthOptions): Auth {
   const ended = observable<SessionEnd>(null);
   const restored = observable(false);
+  const unreachable = observable(false);
   let inFlight: Promise<Session | null> | null = null;
   // Bumped on every sign-in and sign-out, so a refresh that was under way cannot bring back a
   // session the user has just left, or replace the one they have just started.
@@ -125,9 +131,12 @@ export function createAuth({
 
   async function restore(): Promise<Session | null> {
     try {
-      return await renew(null);
+      const session = await renew(null);
+      unreachable.set(false);
+      return session;
     } catch {
       // Offline: no session for now; the app retries when the device is back online.
+      unreachable.set(true);
       return null;
     } finally {
       restored.set(true);
@@ -137,6 +146,7 @@ export function createAuth({
   return {
     ended,
     restored,
+    unreachable,
     restore,
     refresh: (staleAccessToken) => renew(staleAccessToken),
     async login(username, password) {
@@ -146,6 +156,7 @@ export function createAuth({
       });
       generation += 1;
       const session = sessionFromResponse(response, now());
+      unreachable.set(false);
       ended.set(null);
       store.set(session);
       tabs?.postMessage('signed-in');
@@ -159,8 +170,11 @@ export function createAuth({
     },
     async logout() {
       const session = store.get();
+      // Signing out while the server could not be reached: the cookie may still hold a session.
+      const cookieMayLive = unreachable.get();
+      unreachable.set(false);
       end('signed-out');
-      if (!session) return;
+      if (!session && !cookieMayLive) return;
       tabs?.postMessage('signed-out');
       await tellServerOfLogout();
     },

@@ -1,5 +1,6 @@
-// Short messages that appear over the page and go away by themselves, like "Sauna heater is over
-// its limit". Framework-free, so it is unit-tested in Node; components/toasts.tsx shows them.
+// Short messages that appear at the bottom of the screen and go away by themselves, like "Sauna
+// heater is over its limit". Framework-free, so it is unit-tested in Node; components/toasts.tsx
+// shows them.
 // A toast only repeats what the page itself can show (the alert centre), and its timer stops
 // while the pointer or keyboard focus is on it, so nobody loses one they are reading.
 import { observable, type Observable } from '../lib/observable';

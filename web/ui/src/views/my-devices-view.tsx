@@ -13,6 +13,7 @@ import { todayIn } from '../consumption/period';
 import { pageParam, usePagedList } from '../hooks/use-paged-list';
 import { timeZone } from '../format/format';
 import { useObservable } from '../lib/use-observable';
+import { recovered } from '../live';
 import { currentLocation } from '../router/location';
 import { DeviceCard, type DeviceToday } from './device-card';
 
@@ -30,6 +31,8 @@ interface Today {
 /** Today's consumption of every device and its recent open incidents; again on each live alert. */
 function useToday(version: number, reload: () => void): Today {
   const [today, setToday] = useState<Today>({ day: null, openIncidents: new Map(), error: null });
+  const recoveries = useObservable(recovered);
+
   useEffect(() => {
     const timer = setInterval(() => {
       if (document.visibilityState === 'visible') reload();
@@ -57,7 +60,7 @@ function useToday(version: number, reload: () => void): Today {
       },
     );
     return () => controller.abort();
-  }, [version, timeZone()]);
+  }, [version, timeZone(), recoveries]);
 
   return today;
 }

@@ -6,7 +6,7 @@ import type { AcknowledgeFilter, AlertKind, Incident } from '../../api/types';
 import { listUsers } from '../../api/users';
 import { alertBadge, alertBus } from '../../alerts';
 import { describeAlert, KIND_NAMES, kindsTitle } from '../../alerts/describe';
-import { frames } from '../../live';
+import { frames, recovered } from '../../live';
 import { Link } from '../../components/link';
 import { ListFilter } from '../../components/list-filter';
 import { ListPage } from '../../components/list-page';
@@ -37,11 +37,12 @@ interface Choice {
 /** Options for a filter, loaded once per `key`; the first option stands for "any". */
 function useChoices(load: (signal: AbortSignal) => Promise<Choice[]>, key: string): Choice[] {
   const [choices, setChoices] = useState<Choice[]>([]);
+  const recoveries = useObservable(recovered);
   useEffect(() => {
     const controller = new AbortController();
     load(controller.signal).then(setChoices, () => setChoices([]));
     return () => controller.abort();
-  }, [key]);
+  }, [key, recoveries]);
   return choices;
 }
 

@@ -26,6 +26,7 @@ import { chartModel } from '../../consumption/series';
 import { summarise } from '../../consumption/summary';
 import { formatKwh, timeZone, zoneAbbreviation } from '../../format/format';
 import { useObservable } from '../../lib/use-observable';
+import { recovered } from '../../live';
 import { currentLocation, navigate, withParams } from '../../router/location';
 import { sessionStore } from '../../services';
 import { lazyView } from '../lazy-view';
@@ -98,18 +99,26 @@ export default function ConsumptionView() {
   // (not even for the one render before the new request starts).
   const [answer, setAnswer] = useState<{ key: string; loaded: Loaded }>({ key: '', loaded: LOADING });
   const [attempt, setAttempt] = useState(0);
+  // Back from a lost connection: load again, whether an error or kept answers are showing.
+  const recoveries = useObservable(recovered);
 
   useEffect(() => {
     const controller = new AbortController();
-    loadDeviceChoices(admin, controller.signal).then(setDevices, (error: unknown) => {
-      if (!controller.signal.aborted) setDevicesError(describeError(error));
-    });
+    loadDeviceChoices(admin, controller.signal).then(
+      (loaded) => {
+        setDevices(loaded);
+        setDevicesError(null);
+      },
+      (error: unknown) => {
+        if (!controller.signal.aborted) setDevicesError(describeError(error));
+      },
+    );
     return () => controller.abort();
-  }, [admin]);
+  }, [admin, recoveries]);
 
   const needsDevice = admin && deviceId === ALL;
   const ready = period !== null && devices !== null && !needsDevice;
-  const key = JSON.stringify([period, deviceId, compare, ready, attempt, timeZone()]);
+  const key = JSON.stringify([period, deviceId, compare, ready, attempt, recoveries, timeZone()]);
   useEffect(() => {
     if (!period || !devices || needsDevice) return;
     const controller = new AbortController();

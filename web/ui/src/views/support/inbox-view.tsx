@@ -12,7 +12,7 @@ import { Link } from '../../components/link';
 import { SearchBox } from '../../components/search-box';
 import { formatChatTime, plural } from '../../format/format';
 import { useObservable } from '../../lib/use-observable';
-import { frames, presence } from '../../live';
+import { frames, presence, recovered } from '../../live';
 import { currentLocation, navigate, withParams } from '../../router/location';
 import { sessionStore } from '../../services';
 
@@ -24,6 +24,7 @@ function useInbox(q: string, openId: string | null) {
   const [total, setTotal] = useState(0);
   const [error, setError] = useState<string | null>(null);
   const [version, setVersion] = useState(0);
+  const recoveries = useObservable(recovered);
   const open = useRef(openId);
   open.current = openId;
 
@@ -40,7 +41,7 @@ function useInbox(q: string, openId: string | null) {
       },
     );
     return () => controller.abort();
-  }, [q, version]);
+  }, [q, version, recoveries]);
 
   useEffect(() => {
     const reload = () => setVersion((value) => value + 1);
