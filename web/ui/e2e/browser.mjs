@@ -95,6 +95,17 @@ export async function assertNoSidewaysScroll(page, what) {
   assert.ok(scrollWidth <= clientWidth, `${what} is ${scrollWidth} px wide in a ${clientWidth} px viewport`);
 }
 
+/**
+ * Signs out with the header's button and waits for the server to have ended the session: a page
+ * load straight after the click would cut the request off and the refresh cookie would stay.
+ */
+export async function signOut(page) {
+  await Promise.all([
+    page.waitForResponse((response) => new URL(response.url()).pathname === '/api/auth/logout'),
+    page.getByRole('button', { name: 'Sign out' }).click(),
+  ]);
+}
+
 export async function signIn(page, username, password) {
   await page.goto('/login');
   await page.getByLabel('Username').fill(username);

@@ -377,6 +377,8 @@ describe('Consumption and alerts', { timeout: 10 * 60_000 }, () => {
         await page.getByLabel('Kind').selectOption('peak');
         await page.waitForURL(/kind=peak/);
         await page.locator('tbody .kind--overconsumption').first().waitFor({ state: 'detached' });
+        // The filtered list may still be on its way: both incidents, then their kinds.
+        await page.locator('tbody th').nth(1).waitFor();
         const kinds = await page.locator('tbody th').allTextContents();
         assert.deepEqual(
           kinds.map((kind) => kind.replace(/^Incident/, '').trim()),

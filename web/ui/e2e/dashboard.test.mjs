@@ -13,6 +13,7 @@ import {
   PHONE,
   screenshot,
   signIn,
+  signOut,
   waitForHeading,
   WAIT_MS,
 } from './browser.mjs';
@@ -310,7 +311,7 @@ describe('EMS dashboard', { timeout: 10 * 60_000 }, () => {
       await page.keyboard.press('Escape');
       await page.getByRole('dialog').waitFor({ state: 'detached' });
 
-      await page.getByRole('button', { name: 'Sign out' }).click();
+      await signOut(page);
       await signIn(page, customer.username, customer.password);
       await page.getByRole('article', { name: device.name }).waitFor();
       await assertNoSidewaysScroll(page, 'the customer devices page');

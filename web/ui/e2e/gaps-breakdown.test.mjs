@@ -212,7 +212,7 @@ describe('No data is not zero', { timeout: 10 * 60_000 }, () => {
       const table = page.getByRole('table', { name: /^All my devices/ });
       await table.waitFor();
       const headers = (await table.locator('thead th').allTextContents()).map((text) => text.trim());
-      assert.deepEqual(headers, ['Hour (UTC)', 'All devices', silentName, kettleName, fridgeName]);
+      assert.deepEqual(headers, ['Hour', 'All devices', silentName, kettleName, fridgeName]);
       const rows = await tableRows(page);
       assert.deepEqual(rows[8], [hourName(8), '1.5 kWh', 'no data', '1.5 kWh', '0 kWh']);
       assert.deepEqual(rows[9], [hourName(9), '0.75 kWh', 'no data', '0.75 kWh', '0 kWh']);

@@ -14,6 +14,7 @@ import {
   PHONE_390,
   screenshot,
   signIn,
+  signOut,
   waitForHeading,
 } from './browser.mjs';
 import { ADMIN, startEms } from './ems-server.mjs';
@@ -203,7 +204,7 @@ describe('Every view, on a laptop and on phones', { timeout: 20 * 60_000 }, () =
         });
         await panel.getByRole('button', { name: 'Close the support chat' }).click();
 
-        await page.getByRole('button', { name: 'Sign out' }).click();
+        await signOut(page);
         await signIn(page, ADMIN.username, ADMIN.password);
         await waitForHeading(page, 'Users');
         await check(page, `screens-admin-users-${size}`, 'admin users', page.locator('main table'));

@@ -112,9 +112,9 @@ describe('Times in the customer’s zone', { timeout: 10 * 60_000 }, () => {
     assert.equal(spring.length, 23, 'the day the clocks go forward has 23 hours');
     assert.deepEqual(spring.slice(0, 4), [
       ['00:00–01:00', '3 kWh ⚠ over the limit'],
-      ['01:00–02:00', '0 kWh'],
-      ['02:00–04:00', '0 kWh'],
-      ['04:00–05:00', '0 kWh'],
+      ['01:00–02:00', 'no data'],
+      ['02:00–04:00', 'no data'],
+      ['04:00–05:00', 'no data'],
     ]);
     assert.deepEqual(
       spring.find(([hour]) => hour === '08:00–09:00'),
@@ -205,7 +205,7 @@ describe('Times in the customer’s zone', { timeout: 10 * 60_000 }, () => {
     assert.deepEqual(utcBefore.slice(-3), [
       ['21:00–22:00', '0.75 kWh'],
       ['22:00–23:00', '3 kWh ⚠ over the limit'],
-      ['23:00–00:00', '0 kWh'],
+      ['23:00–00:00', 'no data'],
     ]);
 
     // A reload signs in again from the cookie: the setting comes back with the account.

@@ -62,6 +62,15 @@ export function AppHeader({
           {user && connection !== 'idle' && <ConnectionState state={connection} />}
           <ThemeToggle />
           {user && (
+            <Link
+              href="/settings"
+              class="button button--quiet app-settings"
+              aria-current={path === '/settings' ? 'page' : undefined}
+            >
+              <span aria-hidden="true">⚙</span> <span class="app-settings-name">Settings</span>
+            </Link>
+          )}
+          {user && (
             <button type="button" class="button button--quiet" onClick={onSignOut}>
               Sign out
             </button>
@@ -94,9 +103,6 @@ export function AppHeader({
           </ul>
           <p class="app-user">
             Signed in as <strong>{user.display_name}</strong>
-            <Link href="/settings" class="app-settings" aria-current={path === '/settings' ? 'page' : undefined}>
-              Settings
-            </Link>
           </p>
         </nav>
       )}

@@ -388,9 +388,6 @@ function ConsumptionResults({
           </Link>
         </div>
       </div>
-      <p class="zone-note">
-        Times in {timeZone()} ({zoneAbbreviation(new Date(slotStarts(period)[0] ?? Date.now()))})
-      </p>
       {loaded.state === 'loading' && <p class="loading">Loading…</p>}
       {loaded.state === 'failed' && loaded.field === null && (
         <div class="form-error" role="alert">
@@ -405,12 +402,6 @@ function ConsumptionResults({
       )}
       {ready && (
         <>
-          <p class="consumption-summary" id={`${headingId}-summary`}>
-            {ready.current.limit !== null && period.kind !== 'day' && (
-              <>Hourly limit {formatKwh(ready.current.limit)}; see a day for each hour against it. </>
-            )}
-            {summary.join(' ')}
-          </p>
           {asTable ? (
             <ConsumptionTable
               period={period}
@@ -429,8 +420,22 @@ function ConsumptionResults({
               label={`Chart of ${deviceName}, ${title}. ${summary.join(' ')} The table view lists every value.`}
             />
           )}
+          {/* After the chart, so that on a phone the chart is on the first screen. */}
+          <p class="consumption-summary" id={`${headingId}-summary`}>
+            {ready.current.limit !== null && period.kind !== 'day' && (
+              <>Hourly limit {formatKwh(ready.current.limit)}; see a day for each hour against it. </>
+            )}
+            {summary.join(' ')}
+          </p>
         </>
       )}
+      <p class="zone-note">{zoneNote(timeZone(), new Date(slotStarts(period)[0] ?? Date.now()))}</p>
     </section>
   );
+}
+
+/** "Times in Europe/Bucharest (GMT+2)"; just "Times in UTC" where the name says it all. */
+function zoneNote(zone: string, at: Date): string {
+  const abbreviation = zoneAbbreviation(at);
+  return abbreviation === zone ? `Times in ${zone}` : `Times in ${zone} (${abbreviation})`;
 }
