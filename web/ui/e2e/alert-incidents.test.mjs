@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { assertAccessible, launchBrowser, newPage, screenshot, signIn, waitForHeading, WAIT_MS } from './browser.mjs';
-import { ADMIN, startEms } from './ems-server.mjs';
+import { ADMIN, cleanUpOnce, startEms } from './ems-server.mjs';
 import { apiAs, poll, publishReadings } from './fixtures.mjs';
 
 const suffix = randomBytes(3).toString('hex');
@@ -43,19 +43,8 @@ const STEP = { timeout: 2 * 60_000 };
 
 let ems;
 let browser;
-let cleaning;
-function cleanUp() {
-  cleaning ??= (async () => {
-    await browser?.close().catch(() => undefined);
-    await ems?.stop();
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    cleanUp().finally(() => process.exit(130));
-  });
-}
+// Closes the browser, stops the server and drops its database; also on Ctrl-C or a CI's SIGTERM.
+const cleanUp = cleanUpOnce(() => [browser, ems]);
 
 async function waitForBadge(page, count) {
   await page.waitForFunction(

@@ -17,7 +17,7 @@ import {
   waitForHeading,
   WAIT_MS,
 } from './browser.mjs';
-import { ADMIN, startEms } from './ems-server.mjs';
+import { ADMIN, cleanUpOnce, startEms } from './ems-server.mjs';
 
 const suffix = randomBytes(3).toString('hex');
 const customer = { username: `e2e-${suffix}`, displayName: `Erin Tester ${suffix}`, password: 'a long e2e passphrase' };
@@ -29,22 +29,8 @@ const STEP = { timeout: 2 * 60_000 };
 let ems;
 let browser;
 
-let cleaning;
-/** Closes the browser, stops the server and drops its database; once, however often called. */
-function cleanUp() {
-  cleaning ??= (async () => {
-    await browser?.close().catch(() => undefined);
-    await ems?.stop();
-  })();
-  return cleaning;
-}
-
-// Ctrl-C or a CI timeout: still stop the server and drop the database.
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    cleanUp().finally(() => process.exit(130));
-  });
-}
+// Closes the browser, stops the server and drops its database; also on Ctrl-C or a CI's SIGTERM.
+const cleanUp = cleanUpOnce(() => [browser, ems]);
 
 describe('EMS dashboard', { timeout: 10 * 60_000 }, () => {
   let admin;

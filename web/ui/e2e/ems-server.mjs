@@ -157,3 +157,26 @@ export async function startEms() {
     throw error;
   }
 }
+
+/**
+ * The clean-up of a test file: closes its browser, then stops its server and drops the database,
+ * once however often called, and also on Ctrl-C or a CI's SIGTERM. `parts` gives the browser and
+ * the server when called (either may not have started).
+ */
+export function cleanUpOnce(parts) {
+  let cleaning;
+  const cleanUp = () => {
+    cleaning ??= (async () => {
+      const [browser, ems] = parts();
+      await browser?.close().catch(() => undefined);
+      await ems?.stop();
+    })();
+    return cleaning;
+  };
+  for (const signal of ['SIGINT', 'SIGTERM']) {
+    process.once(signal, () => {
+      cleanUp().finally(() => process.exit(130));
+    });
+  }
+  return cleanUp;
+}

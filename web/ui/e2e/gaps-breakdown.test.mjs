@@ -15,7 +15,7 @@ import {
   signIn,
   waitForHeading,
 } from './browser.mjs';
-import { ADMIN, startEms } from './ems-server.mjs';
+import { ADMIN, cleanUpOnce, startEms } from './ems-server.mjs';
 import { apiAs, poll, publishReadings, readingsFor } from './fixtures.mjs';
 
 const suffix = randomBytes(3).toString('hex');
@@ -44,19 +44,8 @@ const STEP = { timeout: 2 * 60_000 };
 
 let ems;
 let browser;
-let cleaning;
-function cleanUp() {
-  cleaning ??= (async () => {
-    await browser?.close().catch(() => undefined);
-    await ems?.stop();
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    cleanUp().finally(() => process.exit(130));
-  });
-}
+// Closes the browser, stops the server and drops its database; also on Ctrl-C or a CI's SIGTERM.
+const cleanUp = cleanUpOnce(() => [browser, ems]);
 
 /** Every cell of the consumption table's body, row by row: the step, then each value. */
 async function tableRows(page) {

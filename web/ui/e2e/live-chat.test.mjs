@@ -18,7 +18,7 @@ import {
   waitForHeading,
   WAIT_MS,
 } from './browser.mjs';
-import { ADMIN, MONITORS, startEms } from './ems-server.mjs';
+import { ADMIN, cleanUpOnce, MONITORS, startEms } from './ems-server.mjs';
 import { publishReadings, readingsFor } from './fixtures.mjs';
 
 const suffix = randomBytes(3).toString('hex');
@@ -32,19 +32,8 @@ const LIVE_WAIT = { timeout: 60_000 };
 
 let ems;
 let browser;
-let cleaning;
-function cleanUp() {
-  cleaning ??= (async () => {
-    await browser?.close().catch(() => undefined);
-    await ems?.stop();
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    cleanUp().finally(() => process.exit(130));
-  });
-}
+// Closes the browser, stops the server and drops its database; also on Ctrl-C or a CI's SIGTERM.
+const cleanUp = cleanUpOnce(() => [browser, ems]);
 
 const nav = (page) => page.getByRole('navigation', { name: 'Main' });
 const connection = (page) => page.locator('header .connection');

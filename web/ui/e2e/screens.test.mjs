@@ -17,7 +17,7 @@ import {
   signOut,
   waitForHeading,
 } from './browser.mjs';
-import { ADMIN, startEms } from './ems-server.mjs';
+import { ADMIN, cleanUpOnce, startEms } from './ems-server.mjs';
 import { apiAs, poll, publishReadings, readingsFor } from './fixtures.mjs';
 
 const suffix = randomBytes(3).toString('hex');
@@ -41,19 +41,8 @@ let ems;
 let browser;
 let devices;
 
-let cleaning;
-function cleanUp() {
-  cleaning ??= (async () => {
-    await browser?.close().catch(() => undefined);
-    await ems?.stop();
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    cleanUp().finally(() => process.exit(130));
-  });
-}
+// Closes the browser, stops the server and drops its database; also on Ctrl-C or a CI's SIGTERM.
+const cleanUp = cleanUpOnce(() => [browser, ems]);
 
 /** A day of a household's readings: `base` kWh an hour spread over six readings, more in the evening. */
 function dayOf(deviceId, date, base, hours) {

@@ -4,25 +4,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { assertNoCspViolations, launchBrowser, newPage, signIn, waitForHeading } from './browser.mjs';
-import { DEMO_PASSWORD, startEms } from './ems-server.mjs';
+import { cleanUpOnce, DEMO_PASSWORD, startEms } from './ems-server.mjs';
 
 const STEP = { timeout: 60_000 };
 
 let ems;
 let browser;
-let cleaning;
-function cleanUp() {
-  cleaning ??= (async () => {
-    await browser?.close().catch(() => undefined);
-    await ems?.stop();
-  })();
-  return cleaning;
-}
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.once(signal, () => {
-    cleanUp().finally(() => process.exit(130));
-  });
-}
+// Closes the browser, stops the server and drops its database; also on Ctrl-C or a CI's SIGTERM.
+const cleanUp = cleanUpOnce(() => [browser, ems]);
 
 const connected = (page) => page.locator('header .connection[data-state="connected"]').waitFor();
 
