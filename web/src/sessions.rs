@@ -16,8 +16,14 @@ pub struct IssuedToken {
     pub expires_at: DateTime<Utc>,
 }
 
-fn digest(token: &str) -> Vec<u8> {
+/// What is stored of an opaque secret (a refresh token, a WebSocket ticket): its SHA-256.
+pub(crate) fn digest(token: &str) -> Vec<u8> {
     Sha256::digest(token.as_bytes()).to_vec()
+}
+
+/// A new opaque secret: 256 random bits, URL-safe base64 (43 characters).
+pub(crate) fn new_secret() -> String {
+    URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>())
 }
 
 /// Stores a new token in `family_id` (a new login starts a new family).
@@ -27,7 +33,7 @@ pub async fn issue(
     family_id: Uuid,
     ttl: std::time::Duration,
 ) -> ApiResult<IssuedToken> {
-    let token = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    let token = new_secret();
     let expires_at = Utc::now() + chrono::Duration::from_std(ttl).map_err(anyhow::Error::from)?;
     sqlx::query(
         "INSERT INTO refresh_tokens (id, user_id, family_id, token_hash, expires_at) VALUES ($1, $2, $3, $4, $5)",

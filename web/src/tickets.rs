@@ -8,11 +8,9 @@
 use std::time::Duration;
 
 use axum::{Json, extract::State};
-use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use ems_common::{Claims, Role};
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
@@ -21,6 +19,7 @@ use crate::{
     error::documented::NotSignedIn,
     error::{ApiError, ApiResult},
     extract::CurrentUser,
+    sessions::{digest, new_secret},
     state::ApiContext,
 };
 
@@ -41,10 +40,6 @@ pub fn router() -> OpenApiRouter<ApiContext> {
     OpenApiRouter::new().routes(routes!(issue))
 }
 
-fn digest(ticket: &str) -> Vec<u8> {
-    Sha256::digest(ticket.as_bytes()).to_vec()
-}
-
 /// A single-use ticket that opens a WebSocket as the signed-in user.
 ///
 /// Connect to `/ws?ticket=<ticket>` within `expires_in_s` seconds. The ticket opens one
@@ -61,7 +56,7 @@ async fn issue(CurrentUser(claims): CurrentUser, State(context): State<ApiContex
 /// Stores a new ticket for the holder of `claims` (an access token already checked against its
 /// account) and returns it; its plain text exists only here and in the response.
 pub async fn issue_for(pool: &sqlx::PgPool, claims: &Claims) -> ApiResult<WsTicket> {
-    let ticket = URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>());
+    let ticket = new_secret();
     let expires_at = Utc::now() + chrono::Duration::from_std(TICKET_TTL).map_err(anyhow::Error::from)?;
     sqlx::query(
         "INSERT INTO ws_tickets (ticket_hash, user_id, role, display_name, token_version, expires_at) \
