@@ -17,6 +17,7 @@ pub mod state;
 pub mod system;
 pub mod throttle;
 pub mod tickets;
+pub mod upkeep;
 pub mod users;
 pub mod zones;
 
@@ -195,8 +196,18 @@ pub fn service(
         .with_cookie_secure(args.cookie_secure);
     context.replicas = crate::system::Replicas::new(liveness.replica_timeout);
     let replicas = context.replicas.clone().follow(heartbeats.0, heartbeats.1, shutdown.clone());
-    let expiry = throttle::expire_periodically(context.pool.clone(), THROTTLE_EXPIRY_EVERY, shutdown.clone());
-    let ticket_sweep = tickets::sweep_periodically(context.pool.clone(), TICKET_SWEEP_EVERY, shutdown.clone());
+    let pool = context.pool.clone();
+    let expiry = upkeep::every(
+        pool.clone(),
+        THROTTLE_EXPIRY_EVERY,
+        shutdown.clone(),
+        "login throttle rows",
+        |pool| async move { throttle::expire(&pool).await },
+    );
+    let ticket_sweep =
+        upkeep::every(pool, TICKET_SWEEP_EVERY, shutdown.clone(), "WebSocket tickets", |pool| async move {
+            tickets::sweep(&pool).await
+        });
     let account_changes = context.accounts.clone().follow(context.events.clone(), shutdown.clone());
     Service::new("web")
         .routes(router(context, &args.ui_dir))

@@ -221,28 +221,6 @@ pub async fn expire(pool: &sqlx::PgPool) -> sqlx::Result<u64> {
     Ok(deleted.rows_affected())
 }
 
-/// Runs [`expire`] every `every` until `shutdown`; a failed run is logged and tried again.
-pub async fn expire_periodically(
-    pool: sqlx::PgPool,
-    every: Duration,
-    shutdown: ems_common::Shutdown,
-) -> anyhow::Result<()> {
-    let mut ticks = tokio::time::interval(every);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    ticks.tick().await; // the first tick is immediate; the first run is one period after start
-    loop {
-        tokio::select! {
-            _ = ticks.tick() => {}
-            () = shutdown.requested() => return Ok(()),
-        }
-        match expire(&pool).await {
-            Ok(0) => {}
-            Ok(deleted) => tracing::debug!(deleted, "expired login throttle rows"),
-            Err(error) => tracing::warn!(%error, "expiring login throttle rows failed; trying again later"),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -121,25 +121,3 @@ pub async fn redeem(pool: &sqlx::PgPool, ticket: &str) -> ApiResult<Claims> {
 pub async fn sweep(pool: &sqlx::PgPool) -> sqlx::Result<u64> {
     Ok(sqlx::query("DELETE FROM ws_tickets WHERE expires_at <= now()").execute(pool).await?.rows_affected())
 }
-
-/// Sweeps expired tickets every `every` until `shutdown`.
-pub async fn sweep_periodically(
-    pool: sqlx::PgPool,
-    every: Duration,
-    shutdown: ems_common::Shutdown,
-) -> anyhow::Result<()> {
-    let mut ticks = tokio::time::interval(every);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    ticks.tick().await; // the first tick is immediate; the first sweep is one period after start
-    loop {
-        tokio::select! {
-            _ = ticks.tick() => {}
-            () = shutdown.requested() => return Ok(()),
-        }
-        match sweep(&pool).await {
-            Ok(0) => {}
-            Ok(deleted) => tracing::debug!(deleted, "swept expired WebSocket tickets"),
-            Err(error) => tracing::warn!(%error, "sweeping expired WebSocket tickets failed; trying again later"),
-        }
-    }
-}
