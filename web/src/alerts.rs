@@ -7,7 +7,10 @@ use std::collections::HashMap;
 use axum::{Json, extract::State};
 use chrono::Timelike;
 use chrono::{DateTime, Utc};
-use ems_common::contracts::{AlertEvent, AlertKind};
+use ems_common::{
+    Claims,
+    contracts::{AlertEvent, AlertKind},
+};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -19,7 +22,7 @@ use crate::{
     error::documented::{Invalid, Malformed, NotSignedIn},
     error::{ApiError, ApiResult, ErrorBody},
     extract::{ApiPath, ApiQuery, CurrentUser, ValidJson},
-    pagination::{Page, PageQuery},
+    pagination::{Page, PageQuery, like_pattern},
     state::ApiContext,
 };
 
@@ -141,6 +144,12 @@ const FILTER: &str = "($1::uuid IS NULL OR a.user_id = $1) AND ($2::uuid IS NULL
      AND ($5::bigint IS NULL OR a.id > $5) AND ($6::timestamptz IS NULL OR a.hour >= $6) \
      AND ($7::timestamptz IS NULL OR a.hour < $7) AND (a.message ILIKE $8 OR d.name ILIKE $8)";
 
+/// Whose alerts a request is about: a client's own, whatever they ask for; for an administrator
+/// the customer asked for, or everyone's (`None`).
+fn whose(claims: &Claims, asked: Option<Uuid>) -> Option<Uuid> {
+    if claims.is_admin() { asked } else { Some(claims.sub) }
+}
+
 /// Binds [`FILTER`]'s eight parameters, in order.
 macro_rules! bind_filter {
     ($query:expr, $user:expr, $filter:expr, $pattern:expr) => {
@@ -172,8 +181,7 @@ async fn list_alerts(
     ApiQuery(filter): ApiQuery<AlertFilter>,
 ) -> ApiResult<Json<Page<Alert>>> {
     page.check()?;
-    // A client's own alerts only, whatever they ask for.
-    let user = if claims.is_admin() { filter.user_id } else { Some(claims.sub) };
+    let user = whose(&claims, filter.user_id);
     let pattern = page.like_pattern();
     let total: i64 = bind_filter!(
         sqlx::query_scalar(&format!(
@@ -218,7 +226,7 @@ async fn list_incidents(
     ApiQuery(filter): ApiQuery<AlertFilter>,
 ) -> ApiResult<Json<Page<Incident>>> {
     page.check()?;
-    let user = if claims.is_admin() { filter.user_id } else { Some(claims.sub) };
+    let user = whose(&claims, filter.user_id);
     let pattern = page.like_pattern();
     let total: i64 = bind_filter!(
         sqlx::query_scalar(&format!(
@@ -306,8 +314,8 @@ async fn acknowledge_many(
     State(context): State<ApiContext>,
     ValidJson(filter): ValidJson<AcknowledgeFilter>,
 ) -> ApiResult<Json<Acknowledged>> {
-    let user = if claims.is_admin() { filter.user_id } else { Some(claims.sub) };
-    let pattern = PageQuery { page: 1, per_page: 1, q: filter.q.clone() }.like_pattern();
+    let user = whose(&claims, filter.user_id);
+    let pattern = like_pattern(filter.q.as_deref());
     let updated = sqlx::query(
         "UPDATE alerts a SET acknowledged_at = now() FROM devices d \
          WHERE d.id = a.device_id AND a.acknowledged_at IS NULL \

@@ -52,10 +52,15 @@ impl PageQuery {
 
     /// The search term as an `ILIKE` pattern with its wildcards escaped, or `%` for everything.
     pub fn like_pattern(&self) -> String {
-        let term = self.q.as_deref().map(str::trim).unwrap_or_default();
-        let escaped = term.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-        format!("%{escaped}%")
+        like_pattern(self.q.as_deref())
     }
+}
+
+/// A search term (`q`) as an `ILIKE` pattern with its wildcards escaped, or `%` for everything.
+pub fn like_pattern(q: Option<&str>) -> String {
+    let term = q.map(str::trim).unwrap_or_default();
+    let escaped = term.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+    format!("%{escaped}%")
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
