@@ -121,6 +121,8 @@ describe('No data is not zero', { timeout: 10 * 60_000 }, () => {
     it('sees which devices report: "No readings yet", or the last reading and online', STEP, async () => {
       const silentCard = page.getByRole('article', { name: silentName });
       await silentCard.getByText('No readings yet').waitFor();
+      // Today's figures arrive after the device list.
+      await silentCard.getByText('No readings today').waitFor();
       const silentFacts = await silentCard.locator('.facts').textContent();
       assert.match(silentFacts, /Last readingNo readings yet/);
       assert.match(silentFacts, /Today \(UTC\)No readings today/);

@@ -176,7 +176,7 @@ function TodayFacts({
   if (day.total_kwh == null) {
     return (
       <div>
-        <dt>Today (UTC)</dt>
+        <dt>{todayName()}</dt>
         <dd>No readings today</dd>
       </div>
     );
