@@ -1,6 +1,7 @@
 # Sourced by run.sh and test.sh: makes sure PostgreSQL, RabbitMQ and NATS (with JetStream) answer
-# on 127.0.0.1 at their default ports. A service that already answers is used as it is; one that
-# does not is installed from Debian's packages (if missing) and started.
+# on 127.0.0.1 at their default ports, and RabbitMQ's MQTT plugin on 1883 (or 1884, see
+# ensure_rabbitmq_mqtt). A service that already answers is used as it is; one that does not is
+# installed from Debian's packages (if missing) and started.
 # Set EMS_SKIP_SERVICES=1 to manage the services yourself (for example on other hosts).
 
 as_root() {
@@ -45,11 +46,87 @@ ensure_postgres() {
 }
 
 ensure_rabbitmq() {
-  port_open 5672 && { echo "==> RabbitMQ answers on 127.0.0.1:5672"; return; }
-  command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
-  echo "==> starting RabbitMQ"
-  as_root rabbitmq-server -detached
-  wait_for_port RabbitMQ 5672 90
+  if port_open 5672; then
+    echo "==> RabbitMQ answers on 127.0.0.1:5672"
+  else
+    command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
+    # The MQTT plugin and its listener are in place before the node boots, so it starts with them.
+    local port
+    port=$(choose_mqtt_port) || exit 1
+    write_rabbitmq_mqtt_conf "$port"
+    as_root rabbitmq-plugins -q enable --offline rabbitmq_mqtt >/dev/null
+    echo "==> starting RabbitMQ (MQTT for meters on 127.0.0.1:$port)"
+    as_root rabbitmq-server -detached
+    wait_for_port RabbitMQ 5672 90
+  fi
+  ensure_rabbitmq_mqtt
+}
+
+# RabbitMQ's MQTT plugin, for meters that publish readings over MQTT (topic `ems/readings`, see
+# docs/api.md). Its listener is 127.0.0.1:$EMS_MQTT_PORT; when that is unset, 1883 (MQTT's port),
+# or 1884 when another program (say another MQTT broker) holds 1883. The port is written to
+# $rabbitmq_mqtt_conf so that it holds when RabbitMQ restarts, and a RabbitMQ that runs already
+# gets the plugin and the listener without a restart. EMS_MQTT_URL is exported for the tests.
+rabbitmq_mqtt_conf=/etc/rabbitmq/conf.d/50-ems-mqtt.conf
+
+# Prints the port for a new MQTT listener: EMS_MQTT_PORT, 1883 or 1884, whichever is free.
+choose_mqtt_port() {
+  local port
+  for port in ${EMS_MQTT_PORT:-1883 1884}; do
+    if ! port_open "$port"; then
+      [[ $port == 1883 || -n ${EMS_MQTT_PORT:-} ]] ||
+        echo "==> another program holds 127.0.0.1:1883; RabbitMQ's MQTT listener takes $port instead" >&2
+      echo "$port"
+      return 0
+    fi
+  done
+  echo "error: 127.0.0.1:${EMS_MQTT_PORT:-1883 and 1884} taken by other programs, so RabbitMQ's MQTT" \
+    "listener cannot have it; choose a free port with EMS_MQTT_PORT=PORT" >&2
+  return 1
+}
+
+write_rabbitmq_mqtt_conf() { # port
+  as_root mkdir -p "$(dirname "$rabbitmq_mqtt_conf")"
+  as_root tee "$rabbitmq_mqtt_conf" >/dev/null <<CONF
+# Written by EMS's scripts/services.sh: the listener of the MQTT plugin (rabbitmq_mqtt), which
+# meters publish readings to. RabbitMQ does not start while another program holds this port:
+# services.sh, run again while RabbitMQ is down, writes a free one (or EMS_MQTT_PORT) here.
+mqtt.listeners.tcp.default = 127.0.0.1:$1
+CONF
+}
+
+# The port of the running RabbitMQ's MQTT listener, or nothing.
+rabbitmq_mqtt_port() {
+  as_root rabbitmq-diagnostics -q listeners 2>/dev/null |
+    sed -n 's/.* port: \([0-9]*\), protocol: mqtt,.*/\1/p' | head -n 1
+}
+
+ensure_rabbitmq_mqtt() {
+  if ! command -v rabbitmqctl >/dev/null ||
+    ! as_root rabbitmqctl -q await_startup --timeout 60 >/dev/null 2>&1; then
+    echo "==> the RabbitMQ on 127.0.0.1:5672 is not this machine's rabbitmq-server: enable its MQTT" \
+      "plugin yourself (docs/api.md) and set EMS_MQTT_URL=mqtt://HOST:PORT for the tests"
+    return
+  fi
+  local port
+  port=$(rabbitmq_mqtt_port || true)
+  if [[ -n $port && (-z ${EMS_MQTT_PORT:-} || $port == "$EMS_MQTT_PORT") ]]; then
+    echo "==> RabbitMQ's MQTT plugin answers on 127.0.0.1:$port"
+  else
+    # Disabled first, so that a plugin enabled without a listener (or on another port) starts
+    # again on the new one.
+    as_root rabbitmq-plugins -q disable rabbitmq_mqtt >/dev/null
+    port=$(choose_mqtt_port) || exit 1
+    echo "==> enabling RabbitMQ's MQTT plugin on 127.0.0.1:$port"
+    write_rabbitmq_mqtt_conf "$port"
+    # A running node does not read its configuration files again: the listener goes straight
+    # into the plugin's environment before the plugin starts.
+    as_root rabbitmqctl -q eval "application:load(rabbitmq_mqtt),
+      ok = application:set_env(rabbitmq_mqtt, tcp_listeners, [{\"127.0.0.1\", $port}])." >/dev/null
+    as_root rabbitmq-plugins -q enable rabbitmq_mqtt >/dev/null
+    wait_for_port "RabbitMQ's MQTT listener" "$port" 30
+  fi
+  export EMS_MQTT_URL=${EMS_MQTT_URL:-mqtt://127.0.0.1:$port}
 }
 
 ensure_nats() {

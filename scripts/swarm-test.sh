@@ -18,7 +18,8 @@
 # in the engine and rebuilt only when their inputs change. A Docker engine is started (and stopped
 # at the end) if none answers; a Swarm is initialised (and left at the end) if the engine is in
 # none. Settings: EMS_SWARM_STACK (emstest), EMS_SWARM_HTTP_PORT (18480), EMS_TEST_AMQP_PORT
-# (35672), EMS_TEST_PG_PORT (35432), EMS_SWARM_TIMEOUT (seconds for the stack to come up, 300).
+# (35672), EMS_TEST_PG_PORT (35432), EMS_TEST_MQTT_PORT (31883), EMS_SWARM_TIMEOUT (seconds for
+# the stack to come up, 300).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
@@ -28,7 +29,7 @@ keep=""
 while (($#)); do
   case $1 in
     --keep) keep=1; shift ;;
-    -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,23p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "swarm-test.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -38,6 +39,8 @@ export EMS_HTTP_PORT=${EMS_SWARM_HTTP_PORT:-18480}
 export EMS_TEST_AMQP_PORT=${EMS_TEST_AMQP_PORT:-35672}
 export EMS_TEST_PG_PORT=${EMS_TEST_PG_PORT:-35432}
 export RABBITMQ_MANAGEMENT_PORT=${EMS_TEST_RABBITMQ_MANAGEMENT_PORT:-35673}
+# Published in host mode: not MQTT's 1883, which a broker of the host's own may hold.
+export EMS_MQTT_PORT=${EMS_TEST_MQTT_PORT:-31883}
 export EMS_PUBLISH_MODE=host EMS_NETWORK=$stack EMS_SECRETS_PREFIX=$stack
 export RABBITMQ_PASSWORD=${RABBITMQ_PASSWORD:-ems-swarm-test}
 compose_files=(compose/stack.yml compose/stack.local.yml compose/stack.test.yml)

@@ -318,14 +318,29 @@ impl Names {
         if self.namespace.is_empty() { name.to_owned() } else { format!("{}.{name}", self.namespace) }
     }
 
+    /// The first word of every subject and MQTT topic.
+    fn root(&self) -> &str {
+        if self.namespace.is_empty() { "ems" } else { &self.namespace }
+    }
+
     fn subject(&self, rest: &str) -> String {
-        let root = if self.namespace.is_empty() { "ems" } else { &self.namespace };
-        format!("{root}.{rest}")
+        format!("{}.{rest}", self.root())
     }
 
     /// The queue meters publish readings to.
     pub fn readings_queue(&self) -> String {
         self.queue("readings")
+    }
+
+    /// The MQTT topic meters publish readings to: `ems/readings`, or `<namespace>/readings`.
+    pub fn mqtt_readings_topic(&self) -> String {
+        format!("{}/readings", self.root())
+    }
+
+    /// The routing key RabbitMQ's MQTT plugin gives a message published on
+    /// [`Names::mqtt_readings_topic`]: MQTT's `/` becomes AMQP's `.` (`ems.readings`).
+    pub fn mqtt_readings_routing_key(&self) -> String {
+        self.subject("readings")
     }
 
     /// Rejected messages, each with its reason in the `x-ems-reason` header.
@@ -405,6 +420,10 @@ mod tests {
         assert_eq!(names.chat_admins_subject(), "ems.chat.admins");
         assert_eq!(names.chat_user_wildcard(), "ems.chat.user.*");
         assert_eq!(names.alerts_wildcard(), "ems.alerts.*");
+        assert_eq!(
+            (names.mqtt_readings_topic(), names.mqtt_readings_routing_key()),
+            ("ems/readings".into(), "ems.readings".into())
+        );
         let user = uuid::Uuid::nil();
         assert_eq!(names.alerts_subject(user), format!("ems.alerts.{user}"));
     }
@@ -416,6 +435,7 @@ mod tests {
             (names.readings_queue(), names.heartbeat_subject()),
             ("t1.readings".into(), "t1.monitors.heartbeat".into())
         );
+        assert_eq!(names.mqtt_readings_topic(), "t1/readings");
     }
 
     #[test]

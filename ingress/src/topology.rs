@@ -7,19 +7,30 @@
 //!   in the `x-ems-reason` header and the stage that rejected it in `x-ems-stage`.
 //! - `ingest.<replica>` (durable): batches the balancer hands to one monitor replica.
 //!
+//! Meters that speak MQTT publish to the topic `ems/readings` on RabbitMQ's MQTT plugin, which
+//! hands every MQTT message to the `amq.topic` exchange with the topic's `/` turned into `.`; the
+//! binding of `readings` to `amq.topic` with the key `ems.readings` puts those messages in the
+//! same queue as the AMQP ones, so they are validated, dead-lettered and counted the same way.
+//! Nothing downstream looks at content type, delivery mode or headers, which MQTT messages
+//! carry differently (no content type; persistent only when published with QoS 1).
+//!
 //! All three are declared with the configured queue type (`EMS_QUEUE_TYPE`): classic, or quorum
 //! (replicated over a RabbitMQ cluster). Quorum queues must be durable, non-exclusive and not
 //! auto-delete, which these declares are, and take single active consumer as classic ones do.
 
+use anyhow::Context;
 use ems_common::broker::{Names, QueueType};
 use futures::StreamExt;
 use lapin::{
     BasicProperties, Channel, PublisherConfirm,
-    options::{BasicPublishOptions, QueueDeclareOptions},
+    options::{BasicPublishOptions, QueueBindOptions, QueueDeclareOptions},
     protocol::{AMQPErrorKind, AMQPSoftError},
     types::{AMQPValue, FieldTable, LongString},
 };
 
+/// Where RabbitMQ's MQTT plugin publishes what MQTT clients send (its `mqtt.exchange` default),
+/// present in every virtual host whether or not the plugin is enabled.
+pub const MQTT_EXCHANGE: &str = "amq.topic";
 pub const REASON_HEADER: &str = "x-ems-reason";
 pub const STAGE_HEADER: &str = "x-ems-stage";
 /// Content type of the batches on ingest queues: a JSON array of readings.
@@ -69,12 +80,30 @@ fn is_queue_type_mismatch(error: &lapin::Error) -> bool {
     }
 }
 
-/// Declares `readings` and `readings.invalid`.
+/// Declares `readings` and `readings.invalid`, and binds `readings` to the MQTT topic.
 pub async fn declare(channel: &Channel, names: &Names) -> anyhow::Result<()> {
     let mut readings_arguments = queue_arguments(names.queue_type());
     readings_arguments.insert("x-single-active-consumer".into(), AMQPValue::Boolean(true));
     declare_durable(channel, names, &names.readings_queue(), readings_arguments).await?;
-    declare_durable(channel, names, &names.invalid_queue(), queue_arguments(names.queue_type())).await
+    declare_durable(channel, names, &names.invalid_queue(), queue_arguments(names.queue_type())).await?;
+    bind_mqtt_readings(channel, names).await
+}
+
+/// Binds `readings` to what meters publish on the MQTT topic (binding again changes nothing).
+/// An MQTT message that matches no binding is dropped by RabbitMQ even at QoS 1, so this must be
+/// in place before meters publish: every service that declares the queues binds it too.
+async fn bind_mqtt_readings(channel: &Channel, names: &Names) -> anyhow::Result<()> {
+    let (queue, routing_key) = (names.readings_queue(), names.mqtt_readings_routing_key());
+    channel
+        .queue_bind(
+            queue.as_str().into(),
+            MQTT_EXCHANGE.into(),
+            routing_key.as_str().into(),
+            QueueBindOptions::default(),
+            FieldTable::default(),
+        )
+        .await
+        .with_context(|| format!("binding RabbitMQ queue `{queue}` to `{MQTT_EXCHANGE}` with key `{routing_key}`"))
 }
 
 /// Declares one replica's ingest queue.
