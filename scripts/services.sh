@@ -38,6 +38,9 @@ ensure_postgres() {
   command -v pg_ctlcluster >/dev/null || apt_install postgresql
   local version
   version=$(ls /etc/postgresql | sort -V | tail -n 1)
+  # pg_stat_statements (shipped with Debian's server) lets `ems bench history` show the time
+  # queries spend inside PostgreSQL; it can only be loaded when the server starts.
+  as_root pg_conftool "$version" main set shared_preload_libraries pg_stat_statements
   echo "==> starting PostgreSQL $version"
   as_root pg_ctlcluster --skip-systemctl-redirect "$version" main start
   wait_for_port PostgreSQL 5432 30

@@ -130,6 +130,13 @@ pub async fn run(args: PipelineBenchArgs) -> anyhow::Result<Report> {
     result
 }
 
+/// The same benchmark in an existing database (one full of history, say), which it leaves in
+/// place: its devices and readings are added beside what is there.
+pub async fn run_on(args: PipelineBenchArgs, options: &PgConnectOptions) -> anyhow::Result<Report> {
+    let suffix = Uuid::new_v4().simple().to_string()[..10].to_owned();
+    run_in(&args, &suffix, options).await
+}
+
 async fn run_in(args: &PipelineBenchArgs, suffix: &str, options: &PgConnectOptions) -> anyhow::Result<Report> {
     let pool = sqlx::postgres::PgPoolOptions::new().max_connections(4).connect_with(options.clone()).await?;
     db::migrate(&pool).await?;
@@ -142,7 +149,7 @@ async fn run_in(args: &PipelineBenchArgs, suffix: &str, options: &PgConnectOptio
     let nats = broker.nats("ems-bench").await?;
     let database_url = args.database.database_url.url_for(options.get_database().unwrap_or_default());
 
-    let (devices, probes) = create_devices(&pool, args.devices).await?;
+    let (devices, probes) = create_devices(&pool, args.devices, suffix).await?;
     let bench = Bench { args: args.clone(), broker, pool, database_url, channel, nats, devices, probes };
 
     eprintln!("measuring the raw broker single hop ...");
@@ -176,14 +183,13 @@ async fn run_in(args: &PipelineBenchArgs, suffix: &str, options: &PgConnectOptio
 }
 
 /// Devices with a limit nobody reaches, and probe devices whose every reading is over the limit.
-async fn create_devices(pool: &PgPool, count: usize) -> anyhow::Result<(Vec<Uuid>, Vec<Uuid>)> {
+async fn create_devices(pool: &PgPool, count: usize, suffix: &str) -> anyhow::Result<(Vec<Uuid>, Vec<Uuid>)> {
     let owner = Uuid::new_v4();
-    sqlx::query(
-        "INSERT INTO users (id, username, display_name, password_hash) VALUES ($1, 'bench-owner', 'Bench', 'x')",
-    )
-    .bind(owner)
-    .execute(pool)
-    .await?;
+    sqlx::query("INSERT INTO users (id, username, display_name, password_hash) VALUES ($1, $2, 'Bench', 'x')")
+        .bind(owner)
+        .bind(format!("bench-{suffix}"))
+        .execute(pool)
+        .await?;
     let devices: Vec<Uuid> = (0..count).map(|_| Uuid::new_v4()).collect();
     let probes: Vec<Uuid> = (0..count).map(|_| Uuid::new_v4()).collect();
     for (ids, limit) in [(&devices, 1_000_000.0), (&probes, 0.001)] {
@@ -286,8 +292,14 @@ impl Bench {
         Ok(())
     }
 
+    /// Readings of this run's devices counted in hourly totals (the database may hold others).
     async fn stored(&self) -> anyhow::Result<i64> {
-        Ok(sqlx::query_scalar("SELECT count(*) FROM readings").fetch_one(&self.pool).await?)
+        Ok(sqlx::query_scalar(
+            "SELECT COALESCE(sum(readings), 0)::int8 FROM hourly_consumption WHERE device_id = ANY($1)",
+        )
+        .bind(&self.devices)
+        .fetch_one(&self.pool)
+        .await?)
     }
 
     async fn measure_pipeline(&self) -> anyhow::Result<(f64, f64, Vec<Duration>)> {

@@ -363,5 +363,6 @@ async fn connect_as(url: &str, token: &str) -> anyhow::Result<Socket> {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let mut request = url.into_client_request()?;
     request.headers_mut().insert("authorization", format!("Bearer {token}").parse()?);
-    Ok(tokio_tungstenite::connect_async(request).await?.0)
+    // Nagle off, as browsers do.
+    Ok(tokio_tungstenite::connect_async_with_config(request, None, true).await?.0)
 }

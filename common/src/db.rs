@@ -79,6 +79,6 @@ async fn connect_maintenance(options: &PgConnectOptions) -> sqlx::Result<PgConne
     PgConnection::connect_with(&options.clone().database("postgres")).await
 }
 
-fn quote_identifier(name: &str) -> String {
+pub fn quote_identifier(name: &str) -> String {
     format!("\"{}\"", name.replace('"', "\"\""))
 }

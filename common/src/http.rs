@@ -138,6 +138,13 @@ pub async fn serve(
     shutdown: Shutdown,
     deadline: Duration,
 ) -> anyhow::Result<()> {
+    // No Nagle: a WebSocket answer written right after another small frame (a chat's `accepted`,
+    // then its answer) would otherwise wait for the client's delayed ACK, some 40 ms on Linux.
+    let listener = axum::serve::ListenerExt::tap_io(listener, |stream: &mut tokio::net::TcpStream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "could not turn off Nagle's algorithm on a connection");
+        }
+    });
     // Handlers that need the peer's address (login throttling) find it as `ConnectInfo`.
     let server = axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown.requested_owned());

@@ -81,3 +81,66 @@ async fn floating_point_energy_becomes_the_exact_decimal_it_stood_for() {
     let error = zero_limit.expect_err("a limit of zero is refused");
     assert_eq!(error.as_database_error().and_then(|error| error.constraint()), Some("devices_max_hourly_kwh_positive"));
 }
+
+/// The last migration before raw readings were partitioned by day.
+const BEFORE_PARTITIONING: i64 = 20261205000350;
+
+#[tokio::test]
+async fn readings_already_stored_move_into_the_partitions_of_their_days_and_still_count_once() {
+    let database = TestDatabase::migrated_until(BEFORE_PARTITIONING).await;
+    let pool = &database.pool;
+    let device = Uuid::new_v4();
+    execute(pool, "INSERT INTO devices (id, name, max_hourly_kwh) VALUES ($1, 'Heat pump', 2)", device).await;
+    // Three days, one reading on each side of a midnight, and one a year earlier.
+    execute(
+        pool,
+        "INSERT INTO readings (device_id, ts, kwh, interval_s) VALUES \
+         ($1, '2025-03-01 12:00Z', 0.5, 600), ($1, '2026-02-28 23:50Z', 0.25, 600), \
+         ($1, '2026-03-01 00:00Z', 0.125, 600), ($1, '2026-03-01 00:10Z', 1.5, 300)",
+        device,
+    )
+    .await;
+
+    db::migrate(pool).await.expect("the remaining migrations apply to a database with readings");
+
+    let placed: Vec<(String, String, String)> = sqlx::query_as(
+        "SELECT tableoid::regclass::text, to_char(ts AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI'), kwh::text \
+         FROM readings WHERE device_id = $1 ORDER BY ts",
+    )
+    .bind(device)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let expected = [
+        ("readings_20250301", "2025-03-01 12:00", "0.500000"),
+        ("readings_20260228", "2026-02-28 23:50", "0.250000"),
+        ("readings_20260301", "2026-03-01 00:00", "0.125000"),
+        ("readings_20260301", "2026-03-01 00:10", "1.500000"),
+    ];
+    let placed: Vec<(&str, &str, &str)> =
+        placed.iter().map(|(table, ts, kwh)| (table.as_str(), ts.as_str(), kwh.as_str())).collect();
+    assert_eq!(placed, expected, "every reading kept, each in its day's partition (no partition for days between)");
+    let partitions: i64 = sqlx::query_scalar("SELECT count(*) FROM pg_inherits WHERE inhparent = 'readings'::regclass")
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    assert_eq!(partitions, 3);
+    let old_table: Option<String> =
+        sqlx::query_scalar("SELECT to_regclass('readings_unpartitioned')::text").fetch_one(pool).await.unwrap();
+    assert_eq!(old_table, None, "the unpartitioned table is gone");
+
+    // The key still identifies a reading: sent again, it is skipped; deleting the device still
+    // deletes its readings.
+    let resent = sqlx::query(
+        "INSERT INTO readings (device_id, ts, kwh, interval_s) VALUES ($1, '2026-03-01 00:00Z', 9, 600) \
+         ON CONFLICT DO NOTHING",
+    )
+    .bind(device)
+    .execute(pool)
+    .await
+    .unwrap();
+    assert_eq!(resent.rows_affected(), 0);
+    execute(pool, "DELETE FROM devices WHERE id = $1", device).await;
+    let left: i64 = sqlx::query_scalar("SELECT count(*) FROM readings").fetch_one(pool).await.unwrap();
+    assert_eq!(left, 0);
+}

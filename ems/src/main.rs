@@ -55,6 +55,9 @@ enum BenchCommand {
     Pipeline(Box<ems_bench::pipeline::PipelineBenchArgs>),
     /// WebSocket connections: memory per idle connection, alert fan-out and rule-answer latency.
     Ws(Box<ems_bench::ws::WsBenchArgs>),
+    /// A year of data for 1,000 devices (kept between runs): API and query latency on it, memory,
+    /// disk per device-year, and the pipeline on the full database.
+    History(Box<ems_bench::history::HistoryBenchArgs>),
 }
 
 #[tokio::main]
@@ -96,6 +99,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Seed(args) => seed::run(args).await,
         Command::Bench(BenchCommand::Ws(args)) => {
             let report = ems_bench::ws::run(*args).await?;
+            println!("{report}");
+            Ok(())
+        }
+        Command::Bench(BenchCommand::History(args)) => {
+            let report = ems_bench::history::run(*args).await?;
             println!("{report}");
             Ok(())
         }

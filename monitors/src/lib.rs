@@ -4,6 +4,7 @@
 //! heartbeat on `ems.monitors.heartbeat`.
 
 pub mod devices;
+pub mod partitions;
 pub mod store;
 mod worker;
 
@@ -19,6 +20,7 @@ use ems_common::{
 };
 use sqlx::PgPool;
 
+pub use partitions::Retention;
 pub use worker::run_worker;
 
 /// How monitor replicas work.
@@ -36,6 +38,12 @@ pub struct MonitorArgs {
     /// How often the replica announces itself to the balancer.
     #[arg(long, env = "EMS_HEARTBEAT_INTERVAL", default_value = "1s", value_parser = duration_between("50ms", "1m"))]
     pub heartbeat_interval: Duration,
+
+    /// How long raw readings are kept (`90d`, `2years`, or `forever`). Older ones are dropped a
+    /// day's partition at a time, and a reading older than this that arrives late is
+    /// dead-lettered, since its hour's total is final; hourly totals are kept forever.
+    #[arg(long, env = "EMS_RAW_RETENTION", default_value = "90d")]
+    pub raw_retention: Retention,
 }
 
 #[derive(Args, Clone, Debug)]
@@ -67,9 +75,13 @@ pub fn service(
 ) -> Service {
     let readiness = ops::Readiness::new().with_postgres(pool.clone()).with_amqp(amqp.clone()).with_nats(nats.clone());
     let args = args.clone();
-    Service::new(format!("monitor {replica}")).ready_when(readiness).task(format!("monitor {replica}"), async move {
-        run_worker(&args, replica, pool, &amqp, nats, names, shutdown).await
-    })
+    let keeper = partitions::keep(pool.clone(), args.raw_retention, shutdown.clone());
+    Service::new(format!("monitor {replica}"))
+        .ready_when(readiness)
+        .task(format!("monitor {replica}"), async move {
+            run_worker(&args, replica, pool, &amqp, nats, names, shutdown).await
+        })
+        .task(format!("monitor {replica} partitions"), keeper)
 }
 
 /// `ems monitor`: one replica with its own operations endpoints.

@@ -10,7 +10,7 @@
 //! Energy is summed and compared as exact decimals ([`Kwh`]): a total equal to the limit is not
 //! above it, however the readings add up in binary floating point.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use ems_common::{
@@ -77,9 +77,22 @@ pub async fn store(pool: &PgPool, readings: &[Metered], devices: &HashMap<Uuid, 
                 tracing::debug!(attempt, "transaction conflict; retrying the batch");
                 drop(transaction);
             }
+            // A day whose partition is not there yet (a backfill, or a day past the ones created
+            // ahead): create the batch's days outside the transaction, then store it again.
+            Err(sqlx::Error::Database(error)) if attempt < 5 && is_missing_partition(error.as_ref()) => {
+                drop(transaction);
+                let days: BTreeSet<_> = readings.iter().map(|reading| reading.timestamp.date_naive()).collect();
+                let created = crate::partitions::create_days(pool, &days).await?;
+                tracing::info!(days = days.len(), created, "created daily partitions of raw readings for a batch");
+            }
             Err(error) => return Err(error),
         }
     }
+}
+
+/// PostgreSQL's answer to a row that no partition of `readings` takes.
+fn is_missing_partition(error: &dyn sqlx::error::DatabaseError) -> bool {
+    error.code().as_deref() == Some("23514") && error.message().starts_with("no partition of relation")
 }
 
 async fn store_in(

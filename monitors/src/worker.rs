@@ -38,6 +38,7 @@ struct Monitor {
     nats: async_nats::Client,
     devices: DeviceCache,
     processed: Arc<AtomicU64>,
+    retention: crate::Retention,
 }
 
 /// Runs one replica until `shutdown`: the batch in hand is finished and acknowledged; batches
@@ -75,6 +76,7 @@ pub async fn run_worker(
             nats: nats.clone(),
             devices: devices.clone(),
             processed: processed.clone(),
+            retention: args.raw_retention,
         };
         let Err(error) = monitor.consume(args, &connection, &shutdown).await else { break Ok(()) };
         if shutdown.is_triggered() || !broker::is_lost(&connection).await {
@@ -178,6 +180,23 @@ impl Monitor {
             let reason = format!("unknown device {}: no device has this id", reading.device_id);
             confirms.push(topology::dead_letter(channel, &self.names, &reading.to_json(), &reason, STAGE).await?);
         }
+
+        // Older than the retention: its day's readings are (or are about to be) dropped and its
+        // hour's total is final, so storing it could count it a second time.
+        let cutoff = self.retention.cutoff(chrono::Utc::now());
+        let (readings, too_old): (Vec<Reading>, Vec<Reading>) =
+            readings.into_iter().partition(|reading| cutoff.is_none_or(|cutoff| reading.timestamp >= cutoff));
+        for reading in &too_old {
+            let reason = format!(
+                "timestamp {} is older than the raw-reading retention ({}): hours before {} are final. \
+                 To accept older readings, raise EMS_RAW_RETENTION (--raw-retention)",
+                reading.timestamp.to_rfc3339(),
+                self.retention,
+                cutoff.map(|cutoff| cutoff.to_rfc3339()).unwrap_or_default(),
+            );
+            confirms.push(topology::dead_letter(channel, &self.names, &reading.to_json(), &reason, STAGE).await?);
+        }
+        metrics::counter!("monitor_readings_too_old_total").increment(too_old.len() as u64);
 
         let mut metered = Vec::with_capacity(readings.len());
         for reading in &readings {

@@ -95,17 +95,27 @@ impl From<DeviceRow> for Device {
     }
 }
 
-/// Devices with their owner's name and their oldest and newest readings. Both readings come from
-/// the ends of the readings' primary key (device_id, ts), one index probe each, so they are exact
-/// and cost the same however many readings a device has.
+/// Devices with their owner's name and their oldest and newest readings. Raw readings are split
+/// into daily partitions, so each end is found in two steps that each cost one index probe however
+/// long the history: the first and last hour from the hourly totals' key (device_id, hour), then
+/// the reading within that hour from the one partition that holds it (pruned while executing).
+/// A first hour whose raw readings have passed the retention gives the hour's start.
 const DEVICE_SELECT: &str = "SELECT d.id, d.name, d.description, d.location, \
      d.max_hourly_kwh::float8 AS max_hourly_kwh, d.owner_id, \
      u.username AS owner_username, \
      CASE WHEN d.snoozed_until > now() THEN d.snoozed_until END AS snoozed_until, d.created_at, d.updated_at, \
-     (SELECT r.ts FROM readings r WHERE r.device_id = d.id ORDER BY r.ts LIMIT 1) AS first_reading_at, \
+     COALESCE(oldest.ts, hours.first_hour) AS first_reading_at, \
      newest.ts AS last_reading_at, newest.kwh::float8 AS last_reading_kwh, newest.interval_s AS last_reading_interval_s \
      FROM devices d LEFT JOIN users u ON u.id = d.owner_id \
+     LEFT JOIN LATERAL (SELECT (SELECT h.hour FROM hourly_consumption h WHERE h.device_id = d.id \
+                                ORDER BY h.hour LIMIT 1) AS first_hour, \
+                               (SELECT h.hour FROM hourly_consumption h WHERE h.device_id = d.id \
+                                ORDER BY h.hour DESC LIMIT 1) AS last_hour) AS hours ON true \
+     LEFT JOIN LATERAL (SELECT r.ts FROM readings r WHERE r.device_id = d.id \
+                        AND r.ts >= hours.first_hour AND r.ts < hours.first_hour + interval '1 hour' \
+                        ORDER BY r.ts LIMIT 1) AS oldest ON true \
      LEFT JOIN LATERAL (SELECT r.ts, r.kwh, r.interval_s FROM readings r WHERE r.device_id = d.id \
+                        AND r.ts >= hours.last_hour AND r.ts < hours.last_hour + interval '1 hour' \
                         ORDER BY r.ts DESC LIMIT 1) AS newest ON true";
 
 #[derive(Debug, Deserialize, Validate, ToSchema)]

@@ -137,3 +137,29 @@ async fn over_a_thousand_malformed_or_hostile_payloads_are_dead_lettered_with_re
         assert!(dead.iter().any(|(_, reason)| reason.contains(expected)), "some reason mentions {expected:?}");
     }
 }
+
+#[tokio::test]
+async fn a_reading_older_than_the_raw_retention_is_dead_lettered_and_counted_nowhere() {
+    let mut pipeline = Pipeline::new().await;
+    let devices = pipeline.devices(&[5.0]).await;
+    pipeline.start("monitor-1", &["--raw-retention", "30d"]);
+    pipeline.start("balancer", &[]);
+    pipeline.wait_for_heartbeats(&[1]).await;
+
+    let recent = series(&devices, start_hours_ago(5), 12, |_, step| 0.1 + step as f64 / 100.0);
+    let inside = series(&devices, start_hours_ago(29 * 24), 3, |_, _| 0.2);
+    let too_old = series(&devices, start_hours_ago(40 * 24), 4, |_, _| 0.3);
+    let accepted: Vec<_> = recent.iter().chain(&inside).cloned().collect();
+    let mut bodies: Vec<Vec<u8>> = accepted.iter().map(|reading| reading.to_json()).collect();
+    bodies.extend(too_old.iter().map(|reading| reading.to_json()));
+    pipeline.publish_many(bodies).await;
+
+    assert_same_totals(&pipeline.wait_for_readings(accepted.len() as i64).await, &ground_truth(&accepted));
+    pipeline.settle(1).await;
+    let dead = pipeline.take_invalid().await;
+    assert_eq!(dead.len(), too_old.len(), "the readings past the retention and only those: {dead:?}");
+    for (_, reason) in &dead {
+        assert!(reason.contains("older than the raw-reading retention (30d)"), "{reason}");
+        assert!(reason.contains("EMS_RAW_RETENTION"), "the reason says how to accept them: {reason}");
+    }
+}

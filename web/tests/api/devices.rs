@@ -229,14 +229,27 @@ async fn a_limit_is_stored_as_the_decimal_it_was_written_as() {
     assert_eq!(stored(id).await, "0.300000");
 }
 
+/// Stores a reading as a monitor does: in its day's partition, and counted in its hour's total.
 async fn reading(app: &crate::helpers::TestApp, device: &str, ts: &str, kwh: f64) {
-    sqlx::query("INSERT INTO readings (device_id, ts, kwh, interval_s) VALUES ($1, $2, $3, 600)")
-        .bind(uuid::Uuid::parse_str(device).unwrap())
-        .bind(ts.parse::<chrono::DateTime<chrono::Utc>>().unwrap())
-        .bind(kwh)
+    let (device, ts) = (uuid::Uuid::parse_str(device).unwrap(), ts.parse::<chrono::DateTime<chrono::Utc>>().unwrap());
+    sqlx::query("SELECT ems_create_readings_partitions($1, $1)")
+        .bind(ts.date_naive())
         .execute(&app.pool)
         .await
         .unwrap();
+    sqlx::query(
+        "WITH stored AS (INSERT INTO readings (device_id, ts, kwh, interval_s) VALUES ($1, $2, $3, 600) RETURNING *) \
+         INSERT INTO hourly_consumption (device_id, hour, kwh, readings) \
+         SELECT device_id, date_trunc('hour', ts, 'UTC'), kwh, 1 FROM stored \
+         ON CONFLICT (device_id, hour) DO UPDATE SET kwh = hourly_consumption.kwh + EXCLUDED.kwh, \
+           readings = hourly_consumption.readings + 1",
+    )
+    .bind(device)
+    .bind(ts)
+    .bind(kwh)
+    .execute(&app.pool)
+    .await
+    .unwrap();
 }
 
 #[tokio::test]
@@ -253,9 +266,11 @@ async fn a_device_shows_its_first_and_last_reading_and_none_before_it_reports() 
     reading(&app, oven_id, "2026-03-01T10:20:00Z", 0.25).await;
     reading(&app, oven_id, "2026-03-01T10:40:00Z", 0.0).await;
     reading(&app, oven_id, "2026-03-01T10:30:00Z", 0.5).await;
+    // The day before, in another daily partition of the raw readings.
+    reading(&app, oven_id, "2026-02-28T23:50:00Z", 0.1).await;
 
     let one: Value = app.get(&format!("/api/devices/{oven_id}"), &ana_token).await.json().await.unwrap();
-    assert_eq!(one["first_reading_at"], "2026-03-01T10:20:00Z");
+    assert_eq!(one["first_reading_at"], "2026-02-28T23:50:00Z");
     assert_eq!(one["last_reading"], json!({"at": "2026-03-01T10:40:00Z", "kwh": 0.0, "interval_s": 600}));
 
     let mine: Value = app.get("/api/me/devices", &ana_token).await.json().await.unwrap();
