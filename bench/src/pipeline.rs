@@ -38,7 +38,7 @@ use sqlx::{PgPool, postgres::PgConnectOptions};
 
 use uuid::Uuid;
 
-use crate::stats::{peak_rss_kib, percentile};
+use crate::stats::{CpuTimes, peak_rss_kib, percentile, pids_named};
 
 #[derive(Args, Clone, Debug)]
 pub struct PipelineBenchArgs {
@@ -86,6 +86,8 @@ pub struct Report {
     pub latency_p50: Duration,
     pub latency_p99: Duration,
     pub peak_rss_kib: Vec<(String, u64)>,
+    /// Cores each part kept busy during the pipeline run, busiest first.
+    pub pipeline_cores: Vec<(String, f64)>,
 }
 
 impl std::fmt::Display for Report {
@@ -102,6 +104,8 @@ impl std::fmt::Display for Report {
             self.latency_p50.as_secs_f64() * 1000.0,
             self.latency_p99.as_secs_f64() * 1000.0
         )?;
+        let busy: Vec<String> = self.pipeline_cores.iter().map(|(part, cores)| format!("{part} {cores:.2}")).collect();
+        writeln!(out, "  cores busy during the pipeline run: {}", busy.join(", "))?;
         for (process, kib) in &self.peak_rss_kib {
             writeln!(out, "  peak RSS {process:<14} {:>8.1} MiB", *kib as f64 / 1024.0)?;
         }
@@ -157,7 +161,18 @@ async fn run_in(args: &PipelineBenchArgs, suffix: &str, options: &PgConnectOptio
     eprintln!("  {raw_per_second:.0} messages/s");
 
     let mut children = bench.start_pipeline()?;
-    let outcome = bench.measure_pipeline().await;
+    let mut groups = vec![("bench (publisher)".to_owned(), vec![std::process::id()])];
+    for (name, child) in &children {
+        let label = if name.starts_with("monitor") { "monitors" } else { name.as_str() };
+        match groups.iter_mut().find(|(existing, _)| existing == label) {
+            Some((_, pids)) => pids.push(child.id()),
+            None => groups.push((label.to_owned(), vec![child.id()])),
+        }
+    }
+    for (label, comm) in [("PostgreSQL", "postgres"), ("RabbitMQ", "beam.smp"), ("NATS", "nats-server")] {
+        groups.push((label.to_owned(), pids_named(comm)));
+    }
+    let outcome = bench.measure_pipeline(&groups).await;
     let peak_rss_kib =
         children.iter().map(|(name, child)| (name.clone(), peak_rss_kib(child.id()).unwrap_or_default())).collect();
     for (_, child) in &mut children {
@@ -168,7 +183,7 @@ async fn run_in(args: &PipelineBenchArgs, suffix: &str, options: &PgConnectOptio
     }
     bench.cleanup_queues().await;
     amqp.close(200, "benchmark done".into()).await.ok();
-    let (pipeline_per_second, latency_rate, mut latencies) = outcome?;
+    let (pipeline_per_second, pipeline_cores, latency_rate, mut latencies) = outcome?;
     latencies.sort();
     Ok(Report {
         readings: args.readings,
@@ -179,6 +194,7 @@ async fn run_in(args: &PipelineBenchArgs, suffix: &str, options: &PgConnectOptio
         latency_p50: percentile(&latencies, 0.50),
         latency_p99: percentile(&latencies, 0.99),
         peak_rss_kib,
+        pipeline_cores,
     })
 }
 
@@ -302,11 +318,16 @@ impl Bench {
         .await?)
     }
 
-    async fn measure_pipeline(&self) -> anyhow::Result<(f64, f64, Vec<Duration>)> {
+    /// Throughput, the cores each of `groups` kept busy meanwhile, and the latency run.
+    async fn measure_pipeline(
+        &self,
+        groups: &[(String, Vec<u32>)],
+    ) -> anyhow::Result<(f64, Vec<(String, f64)>, f64, Vec<Duration>)> {
         self.wait_for_replicas().await?;
         eprintln!("measuring the full pipeline ...");
         let total = self.args.readings;
         let queue = self.broker.names().readings_queue();
+        let cpu_before = CpuTimes::now(groups);
         let started = Instant::now();
         self.publish_all(&queue, (0..total).map(|index| self.reading(index).to_json())).await?;
         while self.stored().await? < total as i64 {
@@ -316,13 +337,15 @@ impl Bench {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        let per_second = total as f64 / started.elapsed().as_secs_f64();
+        let elapsed = started.elapsed();
+        let cores = CpuTimes::now(groups).cores_since(&cpu_before, elapsed);
+        let per_second = total as f64 / elapsed.as_secs_f64();
         eprintln!("  {per_second:.0} readings/s");
 
         let rate = per_second / 2.0;
         eprintln!("measuring publish-to-alert latency at {rate:.0} readings/s for {}s ...", self.args.latency_seconds);
         let latencies = self.latency(rate, total).await?;
-        Ok((per_second, rate, latencies))
+        Ok((per_second, cores, rate, latencies))
     }
 
     /// Sends readings at `rate`, one in ten a probe that raises an alert; the latency of each is

@@ -29,6 +29,54 @@ fn status_kib(pid: u32, field: &str) -> Option<u64> {
         .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
+/// CPU time (user and system) a process has used so far, in seconds, from /proc/<pid>/stat.
+/// Linux counts it there in USER_HZ ticks, which are 100 a second on every architecture.
+pub fn cpu_seconds(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may hold spaces and parentheses: the fields start after its last ')'.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    // utime and stime are fields 14 and 15 of the line, so 12 and 13 after the name.
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(ticks as f64 / 100.0)
+}
+
+/// The processes whose command name is `name` (`postgres`, `beam.smp`, …).
+pub fn pids_named(name: &str) -> Vec<u32> {
+    let Ok(entries) = std::fs::read_dir("/proc") else { return Vec::new() };
+    entries
+        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
+        .filter(|pid| std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|comm| comm.trim() == name))
+        .collect()
+}
+
+/// CPU time so far of named groups of processes, to tell which part of a run was busiest.
+#[derive(Clone, Debug, Default)]
+pub struct CpuTimes(Vec<(String, f64)>);
+
+impl CpuTimes {
+    /// `groups`: a label with the processes counted under it.
+    pub fn now(groups: &[(String, Vec<u32>)]) -> Self {
+        Self(
+            groups
+                .iter()
+                .map(|(label, pids)| (label.clone(), pids.iter().filter_map(|pid| cpu_seconds(*pid)).sum()))
+                .collect(),
+        )
+    }
+
+    /// Cores each group kept busy on average from `earlier` to this, busiest first.
+    pub fn cores_since(&self, earlier: &CpuTimes, elapsed: std::time::Duration) -> Vec<(String, f64)> {
+        let mut cores: Vec<(String, f64)> = self
+            .0
+            .iter()
+            .zip(&earlier.0)
+            .map(|((label, now), (_, before))| (label.clone(), (now - before).max(0.0) / elapsed.as_secs_f64()))
+            .collect();
+        cores.sort_by(|a, b| b.1.total_cmp(&a.1));
+        cores
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -39,6 +87,19 @@ mod tests {
         assert_eq!(percentile(&samples, 0.5), Duration::from_millis(50));
         assert_eq!(percentile(&samples, 0.99), Duration::from_millis(99));
         assert_eq!(percentile(&[], 0.5), Duration::ZERO);
+    }
+
+    #[test]
+    fn this_process_uses_cpu_time_and_is_found_by_its_name() {
+        let started = std::time::Instant::now();
+        let mut spin = 0u64;
+        while started.elapsed() < std::time::Duration::from_millis(300) {
+            spin = spin.wrapping_add(1);
+        }
+        assert!(spin > 0);
+        assert!(cpu_seconds(std::process::id()).unwrap() >= 0.1);
+        let comm = std::fs::read_to_string("/proc/self/comm").unwrap();
+        assert!(pids_named(comm.trim()).contains(&std::process::id()));
     }
 
     #[test]
