@@ -144,3 +144,46 @@ async fn readings_already_stored_move_into_the_partitions_of_their_days_and_stil
     let left: i64 = sqlx::query_scalar("SELECT count(*) FROM readings").fetch_one(pool).await.unwrap();
     assert_eq!(left, 0);
 }
+
+#[tokio::test]
+async fn a_devices_hourly_totals_are_read_from_the_key_alone() {
+    let database = TestDatabase::migrated_until(BEFORE_PARTITIONING).await;
+    let pool = &database.pool;
+    let device = Uuid::new_v4();
+    execute(pool, "INSERT INTO devices (id, name, max_hourly_kwh) VALUES ($1, 'Heat pump', 2)", device).await;
+    execute(
+        pool,
+        "INSERT INTO hourly_consumption (device_id, hour, kwh, readings) \
+         SELECT $1, hour, 0.5, 6 FROM generate_series('2026-01-01'::timestamptz, '2026-01-31', '1 hour') AS hour",
+        device,
+    )
+    .await;
+
+    db::migrate(pool).await.expect("the remaining migrations apply to a database with hourly totals");
+    sqlx::query("VACUUM (ANALYZE) hourly_consumption").execute(pool).await.unwrap();
+
+    // What a chart asks for: a device's totals over a range. The plan must not visit the table.
+    let mut connection = pool.acquire().await.unwrap();
+    sqlx::query("SET enable_seqscan = off").execute(&mut *connection).await.unwrap();
+    let plan: Vec<String> = sqlx::query_scalar(
+        "EXPLAIN (FORMAT TEXT) SELECT sum(kwh) FROM hourly_consumption \
+         WHERE device_id = $1 AND hour >= '2026-01-10' AND hour < '2026-01-20'",
+    )
+    .bind(device)
+    .fetch_all(&mut *connection)
+    .await
+    .unwrap();
+    let plan = plan.join("\n");
+    assert!(plan.contains("Index Only Scan using hourly_consumption_pkey"), "{plan}");
+    // The key still makes one total per device and hour.
+    let again = sqlx::query(
+        "INSERT INTO hourly_consumption (device_id, hour, kwh, readings) VALUES ($1, '2026-01-10 05:00Z', 1, 1) \
+         ON CONFLICT (device_id, hour) DO UPDATE SET kwh = hourly_consumption.kwh + EXCLUDED.kwh RETURNING kwh::text",
+    )
+    .bind(device)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    let total: String = sqlx::Row::get(&again, 0);
+    assert_eq!(total, "1.500000");
+}
