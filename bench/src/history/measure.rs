@@ -94,6 +94,7 @@ where
     F: Fn(usize) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = anyhow::Result<()>> + Send,
 {
+    eprintln!("timing {requests} requests: {name} ...");
     // A few untimed requests first, so every client has a connection and PostgreSQL its plans.
     for index in 0..clients.min(requests) {
         request(requests + index).await?;
