@@ -38,7 +38,7 @@ use sqlx::{PgPool, postgres::PgConnectOptions};
 
 use uuid::Uuid;
 
-use crate::stats::{CpuTimes, peak_rss_kib, percentile, pids_named};
+use crate::stats::{CpuTimes, Processes, peak_rss_kib, percentile};
 
 #[derive(Args, Clone, Debug)]
 pub struct PipelineBenchArgs {
@@ -161,17 +161,16 @@ async fn run_in(args: &PipelineBenchArgs, suffix: &str, options: &PgConnectOptio
     eprintln!("  {raw_per_second:.0} messages/s");
 
     let mut children = bench.start_pipeline()?;
-    let mut groups = vec![("bench (publisher)".to_owned(), vec![std::process::id()])];
-    for (name, child) in &children {
-        let label = if name.starts_with("monitor") { "monitors" } else { name.as_str() };
-        match groups.iter_mut().find(|(existing, _)| existing == label) {
-            Some((_, pids)) => pids.push(child.id()),
-            None => groups.push((label.to_owned(), vec![child.id()])),
-        }
-    }
-    for (label, comm) in [("PostgreSQL", "postgres"), ("RabbitMQ", "beam.smp"), ("NATS", "nats-server")] {
-        groups.push((label.to_owned(), pids_named(comm)));
-    }
+    let monitors = children.iter().filter(|(name, _)| name.starts_with("monitor")).map(|(_, child)| child.id());
+    let balancer = children.iter().filter(|(name, _)| name == "balancer").map(|(_, child)| child.id());
+    let groups = vec![
+        ("bench (publisher)".to_owned(), Processes::Pids(vec![std::process::id()])),
+        ("balancer".to_owned(), Processes::Pids(balancer.collect())),
+        ("monitors".to_owned(), Processes::Pids(monitors.collect())),
+        ("PostgreSQL".to_owned(), Processes::Named("postgres")),
+        ("RabbitMQ".to_owned(), Processes::Named("beam.smp")),
+        ("NATS".to_owned(), Processes::Named("nats-server")),
+    ];
     let outcome = bench.measure_pipeline(&groups).await;
     let peak_rss_kib =
         children.iter().map(|(name, child)| (name.clone(), peak_rss_kib(child.id()).unwrap_or_default())).collect();
@@ -321,7 +320,7 @@ impl Bench {
     /// Throughput, the cores each of `groups` kept busy meanwhile, and the latency run.
     async fn measure_pipeline(
         &self,
-        groups: &[(String, Vec<u32>)],
+        groups: &[(String, Processes)],
     ) -> anyhow::Result<(f64, Vec<(String, f64)>, f64, Vec<Duration>)> {
         self.wait_for_replicas().await?;
         eprintln!("measuring the full pipeline ...");

@@ -49,28 +49,57 @@ pub fn pids_named(name: &str) -> Vec<u32> {
         .collect()
 }
 
-/// CPU time so far of named groups of processes, to tell which part of a run was busiest.
+/// The processes a part of a run consists of: known ones, or all that have a command name (so
+/// that server processes started during the run, such as PostgreSQL backends, are counted).
+#[derive(Clone, Debug)]
+pub enum Processes {
+    Pids(Vec<u32>),
+    Named(&'static str),
+}
+
+impl Processes {
+    fn pids(&self) -> Vec<u32> {
+        match self {
+            Processes::Pids(pids) => pids.clone(),
+            Processes::Named(name) => pids_named(name),
+        }
+    }
+}
+
+/// CPU time so far of each process of named parts, to tell which part of a run was busiest.
 #[derive(Clone, Debug, Default)]
-pub struct CpuTimes(Vec<(String, f64)>);
+pub struct CpuTimes(Vec<(String, Vec<(u32, f64)>)>);
 
 impl CpuTimes {
-    /// `groups`: a label with the processes counted under it.
-    pub fn now(groups: &[(String, Vec<u32>)]) -> Self {
+    pub fn now(parts: &[(String, Processes)]) -> Self {
         Self(
-            groups
+            parts
                 .iter()
-                .map(|(label, pids)| (label.clone(), pids.iter().filter_map(|pid| cpu_seconds(*pid)).sum()))
+                .map(|(label, processes)| {
+                    let times = processes.pids().into_iter().filter_map(|pid| Some((pid, cpu_seconds(pid)?))).collect();
+                    (label.clone(), times)
+                })
                 .collect(),
         )
     }
 
-    /// Cores each group kept busy on average from `earlier` to this, busiest first.
+    /// Cores each part kept busy on average from `earlier` to this, busiest first. A process
+    /// that started in between counts from zero.
     pub fn cores_since(&self, earlier: &CpuTimes, elapsed: std::time::Duration) -> Vec<(String, f64)> {
         let mut cores: Vec<(String, f64)> = self
             .0
             .iter()
             .zip(&earlier.0)
-            .map(|((label, now), (_, before))| (label.clone(), (now - before).max(0.0) / elapsed.as_secs_f64()))
+            .map(|((label, now), (_, before))| {
+                let used: f64 = now
+                    .iter()
+                    .map(|(pid, seconds)| {
+                        let start = before.iter().find(|(earlier_pid, _)| earlier_pid == pid).map_or(0.0, |(_, s)| *s);
+                        (seconds - start).max(0.0)
+                    })
+                    .sum();
+                (label.clone(), used / elapsed.as_secs_f64())
+            })
             .collect();
         cores.sort_by(|a, b| b.1.total_cmp(&a.1));
         cores
