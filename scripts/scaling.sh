@@ -5,8 +5,9 @@
 # one pipeline run, drawn as a flame graph (docs/pipeline-flamegraph.svg).
 #
 #   scripts/scaling.sh            all of it (about 10 minutes on 2 cores)
+#   scripts/scaling.sh table      only the table
+#   scripts/scaling.sh profile    only the flame graph
 #   EMS_SCALING_READINGS=N        readings per throughput run (default 100000)
-#   EMS_SCALING_PROFILE=0         no profile
 #
 # Needs PostgreSQL, RabbitMQ and NATS as services.sh provides them; the profile needs Linux's
 # `perf` (Debian's linux-perf) and inferno (from crates.io, built once into target/tools).
@@ -19,6 +20,14 @@ ensure_services
 echo "==> building ems (release)"
 cargo build --release --quiet --bin ems
 
+what=${1:-all}
+case $what in
+  all | table | profile) ;;
+  *)
+    echo "usage: scripts/scaling.sh [all|table|profile]" >&2
+    exit 2
+    ;;
+esac
 readings=${EMS_SCALING_READINGS:-100000}
 out=target/scaling
 mkdir -p "$out"
@@ -48,6 +57,7 @@ run() {
   ' "$out/$label.txt")")
 }
 
+table() {
 for replicas in 1 2 3 4; do
   run "$replicas monitor$([[ $replicas == 1 ]] || echo s), 200 devices" --monitors "$replicas" --devices 200
 done
@@ -77,28 +87,37 @@ awk -v table="$out/table.md" '
 ' docs/performance.md >"$out/performance.md"
 mv "$out/performance.md" docs/performance.md
 echo "==> docs/performance.md: scaling table updated"
+}
 
-if [[ ${EMS_SCALING_PROFILE:-1} == 1 ]]; then
+profile() {
   command -v perf >/dev/null || apt_install linux-perf
   if [[ ! -x $ems_tools/inferno/bin/inferno-flamegraph ]]; then
     echo "==> installing inferno (flame graphs) from crates.io into target/tools/inferno"
     cargo install --quiet --locked --root "$ems_tools/inferno" inferno
   fi
-  echo "==> profiling every process during one pipeline run (3 monitors, 200 devices)"
+  echo "==> profiling every process during one pipeline throughput run (3 monitors, 200 devices)"
   target/release/ems --log warn bench pipeline --readings "$readings" --latency-seconds 1 \
     >"$out/profiled.txt" 2>"$out/profiled.log" &
   bench=$!
-  # The throughput run starts after the raw hop and the replicas' start; the profile covers it.
-  sleep 15
-  as_root perf record --quiet -a -F 199 --call-graph dwarf,16384 -o "$out/perf.data" -- sleep 8 2>/dev/null
+  # The profile starts when the benchmark says the throughput run starts (after the raw hop and
+  # the replicas' start) and lasts about as long as that run.
+  until grep -q "measuring the full pipeline" "$out/profiled.log"; do
+    kill -0 "$bench" 2>/dev/null || { echo "error: the profiled benchmark stopped; see $out/profiled.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  as_root perf record --quiet -a -F 199 --call-graph dwarf,16384 -o "$out/perf.data" -- sleep 5 2>/dev/null
   wait "$bench"
+  # Idle time (the kernel's `swapper`) is left out: the picture is of the work.
   as_root perf script -i "$out/perf.data" 2>/dev/null |
-    "$ems_tools/inferno/bin/inferno-collapse-perf" --all >"$out/stacks.folded"
-  "$ems_tools/inferno/bin/inferno-flamegraph" --title "EMS pipeline: every process, 8 s of a throughput run" \
+    "$ems_tools/inferno/bin/inferno-collapse-perf" --all | grep -v '^swapper' >"$out/stacks.folded"
+  "$ems_tools/inferno/bin/inferno-flamegraph" --title "EMS pipeline: every process, 5 s of a throughput run (idle left out)" \
     --width 1400 <"$out/stacks.folded" >docs/pipeline-flamegraph.svg
   echo "==> docs/pipeline-flamegraph.svg: $(wc -l <"$out/stacks.folded") distinct stacks"
   # Where the samples went, by process: the first frame of each folded stack is its command.
   awk -F';' '{ split($NF, tail, " "); count[$1] += tail[length(tail)]; total += tail[length(tail)] }
     END { for (name in count) printf "  %5.1f%%  %s\n", 100 * count[name] / total, name }' \
     "$out/stacks.folded" | sort -rn | head -n 8
-fi
+}
+
+[[ $what == profile ]] || table
+[[ $what == table ]] || profile
