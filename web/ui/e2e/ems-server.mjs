@@ -116,6 +116,9 @@ export async function startEms() {
     EMS_NAMESPACE: database,
     EMS_MONITORS: String(MONITORS),
     EMS_LOG: 'warn',
+    // Some tests replay fixed days of past years (the days the clocks change), which the default
+    // retention of raw readings (90 days) would refuse as too old.
+    EMS_RAW_RETENTION: process.env.EMS_RAW_RETENTION ?? 'forever',
   };
   let child = null;
   let spawned = false;
