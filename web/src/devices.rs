@@ -212,33 +212,29 @@ fn no_such_device(id: Uuid) -> ApiError {
 }
 
 /// Finds a device the caller may see: any for an administrator, only their own for a client.
+/// A device owned by `owner_id` is visible to its owner and to administrators. To anyone else it
+/// is not found, not "forbidden": a client must not learn that someone else's device exists.
+fn visible_to(caller: &Claims, id: Uuid, owner_id: Option<Uuid>) -> ApiResult<()> {
+    if caller.is_admin() || owner_id == Some(caller.sub) { Ok(()) } else { Err(no_such_device(id)) }
+}
+
 /// The limit of a device the caller may see, 404 otherwise: the cheap check for requests that
 /// need the device's access and limit but not its readings (charts, snoozing).
 pub async fn visible_device_limit(context: &ApiContext, caller: &Claims, id: Uuid) -> ApiResult<f64> {
-    let found: Option<(Option<Uuid>, f64)> =
+    let (owner_id, limit): (Option<Uuid>, f64) =
         sqlx::query_as("SELECT owner_id, max_hourly_kwh::float8 FROM devices WHERE id = $1")
             .bind(id)
             .fetch_optional(&context.pool)
-            .await?;
-    match found {
-        Some((owner_id, limit)) if caller.is_admin() || owner_id == Some(caller.sub) => Ok(limit),
-        // Not "forbidden": a client must not learn that someone else's device exists.
-        _ => Err(no_such_device(id)),
-    }
+            .await?
+            .ok_or_else(|| no_such_device(id))?;
+    visible_to(caller, id, owner_id)?;
+    Ok(limit)
 }
 
 pub async fn visible_device(context: &ApiContext, caller: &Claims, id: Uuid) -> ApiResult<Device> {
-    let device: Device = sqlx::query_as::<_, DeviceRow>(&format!("{DEVICE_SELECT} WHERE d.id = $1"))
-        .bind(id)
-        .fetch_optional(&context.pool)
-        .await?
-        .ok_or_else(|| no_such_device(id))?
-        .into();
-    if caller.is_admin() || device.owner_id == Some(caller.sub) {
-        return Ok(device);
-    }
-    // Not "forbidden": a client must not learn that someone else's device exists.
-    Err(no_such_device(id))
+    let device = fetch(context, id).await?;
+    visible_to(caller, id, device.owner_id)?;
+    Ok(device)
 }
 
 async fn page_of_devices(context: &ApiContext, page: &PageQuery, filter: &DeviceFilter) -> ApiResult<Page<Device>> {
