@@ -75,13 +75,17 @@ pub fn service(
 ) -> Service {
     let readiness = ops::Readiness::new().with_postgres(pool.clone()).with_amqp(amqp.clone()).with_nats(nats.clone());
     let args = args.clone();
-    let keeper = partitions::keep(pool.clone(), args.raw_retention, shutdown.clone());
-    Service::new(format!("monitor {replica}"))
-        .ready_when(readiness)
-        .task(format!("monitor {replica}"), async move {
-            run_worker(&args, replica, pool, &amqp, nats, names, shutdown).await
-        })
-        .task(format!("monitor {replica} partitions"), keeper)
+    Service::new(format!("monitor {replica}")).ready_when(readiness).task(format!("monitor {replica}"), async move {
+        run_worker(&args, replica, pool, &amqp, nats, names, shutdown).await
+    })
+}
+
+/// The upkeep of the raw readings' daily partitions (see [`partitions`]), once per process
+/// whatever the number of replicas in it: every monitor process runs one, so any replica alive
+/// keeps the partitions, and replicas in one process do not repeat the work.
+pub fn partitions_service(args: &MonitorArgs, pool: PgPool, shutdown: Shutdown) -> Service {
+    Service::new("raw-reading partitions")
+        .task("raw-reading partitions", partitions::keep(pool, args.raw_retention, shutdown))
 }
 
 /// `ems monitor`: one replica with its own operations endpoints.
@@ -99,7 +103,8 @@ pub async fn run(config: MonitorConfig, shutdown: Shutdown) -> anyhow::Result<()
         config.broker.names(),
         shutdown.clone(),
     );
-    let result = ems_common::service::serve(&config.http, vec![monitor], shutdown).await;
+    let keeper = partitions_service(&config.monitor, pool.clone(), shutdown.clone());
+    let result = ems_common::service::serve(&config.http, vec![monitor, keeper], shutdown).await;
     amqp.close("monitor stopped").await;
     pool.close().await;
     result
