@@ -152,23 +152,24 @@ pub async fn run(args: HistoryBenchArgs) -> anyhow::Result<Report> {
     if args.reload {
         db::drop_database(&options, &database).await?;
     }
-    db::ensure_database_exists(&DatabaseUrl::new(options.clone())).await?;
-    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(4).connect_with(options.clone()).await?;
-    db::migrate(&pool).await?;
-    let (loaded, reused) = match load::loaded(&pool).await? {
+    let pool = open(&options).await?;
+    let (pool, loaded, reused) = match load::loaded(&pool).await? {
         Some(loaded) if loaded.raw_days == args.raw_days as i32 => {
             eprintln!("reusing the history loaded by an earlier run into {database} (--reload loads it again)");
-            (loaded, true)
+            (pool, loaded, true)
         }
         earlier => {
-            if earlier.is_some() || has_devices(&pool).await? {
+            let pool = if earlier.is_some() || has_devices(&pool).await? {
                 eprintln!("{database} holds other or unfinished data; loading it again");
                 pool.close().await;
                 db::drop_database(&options, &database).await?;
-                return Box::pin(run(HistoryBenchArgs { reload: false, ..args })).await;
-            }
+                open(&options).await?
+            } else {
+                pool
+            };
             eprintln!("loading the history into {database} ...");
-            (load::load(&pool, args.devices as usize, args.days, args.raw_days).await?, false)
+            let loaded = load::load(&pool, args.devices as usize, args.days, args.raw_days).await?;
+            (pool, loaded, false)
         }
     };
     let url = args.database.database_url.url_for(&database);
@@ -178,6 +179,14 @@ pub async fn run(args: HistoryBenchArgs) -> anyhow::Result<Report> {
         db::drop_database(&options, &database).await.ok();
     }
     result
+}
+
+/// A small pool on the history database, created and migrated if need be.
+async fn open(options: &sqlx::postgres::PgConnectOptions) -> anyhow::Result<PgPool> {
+    db::ensure_database_exists(&DatabaseUrl::new(options.clone())).await?;
+    let pool = sqlx::postgres::PgPoolOptions::new().max_connections(4).connect_with(options.clone()).await?;
+    db::migrate(&pool).await?;
+    Ok(pool)
 }
 
 async fn has_devices(pool: &PgPool) -> anyhow::Result<bool> {
@@ -238,13 +247,6 @@ fn devices_of(loaded: &Loaded, customer: usize) -> Vec<Uuid> {
     (first..(first + DEVICES_PER_CUSTOMER).min(loaded.devices as usize)).map(device_id).collect()
 }
 
-async fn get(client: &reqwest::Client, url: String, token: &str) -> anyhow::Result<()> {
-    let response = client.get(&url).bearer_auth(token).send().await?;
-    anyhow::ensure!(response.status().is_success(), "GET {url} answered {}", response.status());
-    response.bytes().await?;
-    Ok(())
-}
-
 /// A view's query: (label, how far back from the data's end, step).
 const VIEWS: [(&str, i64, &str); 4] =
     [("day", 1, "hour"), ("week", 7, "day"), ("month", 30, "day"), ("year", 365, "month")];
@@ -291,14 +293,9 @@ async fn measure_all(
                 move |index| {
                     let (one, query) = (one.clone(), query_one.clone());
                     async move {
-                        let customer = customer_of(&one.loaded, index);
-                        let device = devices_of(&one.loaded, customer)[index % DEVICES_PER_CUSTOMER];
-                        get(
-                            &one.client,
-                            format!("{}/api/devices/{device}/consumption?{query}", one.base),
-                            &one.tokens[customer],
-                        )
-                        .await
+                        let (customer, devices) = one.customer_and_devices(index);
+                        let device = devices[index % devices.len()];
+                        one.get(&format!("/api/devices/{device}/consumption?{query}"), customer).await
                     }
                 },
             )
@@ -315,15 +312,11 @@ async fn measure_all(
                 move |index| {
                     let (all, query) = (all.clone(), query.clone());
                     async move {
-                        let customer = customer_of(&all.loaded, index);
                         // As the dashboard asks: every device at once.
-                        let each = devices_of(&all.loaded, customer).into_iter().map(|device| {
-                            get(
-                                &all.client,
-                                format!("{}/api/devices/{device}/consumption?{query}", all.base),
-                                &all.tokens[customer],
-                            )
-                        });
+                        let (customer, devices) = all.customer_and_devices(index);
+                        let paths: Vec<String> =
+                            devices.iter().map(|device| format!("/api/devices/{device}/consumption?{query}")).collect();
+                        let each = paths.iter().map(|path| all.get(path, customer));
                         futures::future::try_join_all(each).await.map(drop)
                     }
                 },
@@ -344,7 +337,7 @@ async fn measure_all(
                 let (on, path) = (on.clone(), path.clone());
                 async move {
                     let customer = customer_of(&on.loaded, index);
-                    get(&on.client, format!("{}{path}", on.base), &on.tokens[customer]).await
+                    on.get(&path, customer).await
                 }
             })
             .await?,
@@ -402,6 +395,23 @@ struct Shared {
     base: String,
     tokens: Arc<Vec<String>>,
     loaded: Loaded,
+}
+
+impl Shared {
+    /// GETs `path` as `customer`, failing on any answer but a success.
+    async fn get(&self, path: &str, customer: usize) -> anyhow::Result<()> {
+        let url = format!("{}{path}", self.base);
+        let response = self.client.get(&url).bearer_auth(&self.tokens[customer]).send().await?;
+        anyhow::ensure!(response.status().is_success(), "GET {url} answered {}", response.status());
+        response.bytes().await?;
+        Ok(())
+    }
+
+    /// Request `index`'s customer and that customer's devices.
+    fn customer_and_devices(&self, index: usize) -> (usize, Vec<Uuid>) {
+        let customer = customer_of(&self.loaded, index);
+        (customer, devices_of(&self.loaded, customer))
+    }
 }
 
 async fn sizes(pool: &PgPool, loaded: &Loaded) -> anyhow::Result<Sizes> {

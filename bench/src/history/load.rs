@@ -10,7 +10,7 @@
 
 use std::{fmt::Write as _, time::Instant};
 
-use chrono::{DateTime, TimeDelta, Utc};
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
 use indicatif::{MultiProgress, ProgressBar, ProgressStyle};
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -84,7 +84,7 @@ fn bar(progress: &MultiProgress, length: u64, what: &str) -> ProgressBar {
 /// Loads everything into the freshly migrated database of `pool`.
 pub async fn load(pool: &PgPool, devices: usize, days: u32, raw_days: u32) -> anyhow::Result<Loaded> {
     let started = Instant::now();
-    let end_hour = Utc::now().duration_trunc_hour();
+    let end_hour = Utc::now().duration_trunc(TimeDelta::hours(1))?;
     let customers = devices.div_ceil(DEVICES_PER_CUSTOMER);
     sqlx::query(
         "INSERT INTO users (id, username, display_name, password_hash) \
@@ -185,31 +185,24 @@ async fn copy_hourly(
     hours: i64,
     bar: &ProgressBar,
 ) -> anyhow::Result<()> {
-    let mut connection = without_foreign_key_checks(pool).await?;
-    let mut copy =
-        connection.copy_in_raw("COPY hourly_consumption (device_id, hour, kwh, readings) FROM STDIN").await?;
     let first_step = start.timestamp() / 600;
-    let ids: Vec<String> = (0..devices).map(|device| device_id(device).to_string()).collect();
-    let mut buffer = String::with_capacity(CHUNK_BYTES + 256);
-    for hour in 0..hours {
-        let step = first_step + hour * 6;
-        let at = (start + TimeDelta::hours(hour)).format("%Y-%m-%d %H:%M:%S+00").to_string();
-        for (device, id) in ids.iter().enumerate() {
+    let slots = (0..hours).map(|hour| (start + TimeDelta::hours(hour), first_step + hour * 6));
+    copy_in_time_order(
+        pool,
+        "COPY hourly_consumption (device_id, hour, kwh, readings) FROM STDIN",
+        devices,
+        slots,
+        bar,
+        |row, id, at, device, step| {
             let total: i64 = (0..6).map(|offset| micro_kwh(device, step + offset)).sum();
-            writeln!(buffer, "{id}\t{at}\t{}\t6", kwh_text(total))?;
-        }
-        if buffer.len() >= CHUNK_BYTES {
-            copy.send(std::mem::take(&mut buffer).into_bytes()).await?;
-            buffer.reserve(CHUNK_BYTES + 256);
-        }
-        bar.inc(devices as u64);
-    }
-    copy.send(buffer.into_bytes()).await?;
-    copy.finish().await?;
-    Ok(())
+            writeln!(row, "{id}\t{at}\t{}\t6", kwh_text(total))
+        },
+    )
+    .await
 }
 
-/// Raw readings, ten minutes after ten minutes, every device's in each.
+/// Raw readings, ten minutes after ten minutes, every device's in each. A reading is stamped at
+/// the start of its step, so the hour it falls in holds steps 0..6 of that hour.
 async fn copy_readings(
     pool: &PgPool,
     devices: usize,
@@ -217,17 +210,38 @@ async fn copy_readings(
     days: i64,
     bar: &ProgressBar,
 ) -> anyhow::Result<()> {
-    let mut connection = without_foreign_key_checks(pool).await?;
-    let mut copy = connection.copy_in_raw("COPY readings (device_id, ts, kwh, interval_s) FROM STDIN").await?;
     let first_step = start.timestamp() / 600;
+    let slots = (first_step..first_step + days * 144)
+        .map(|step| (DateTime::from_timestamp(step * 600, 0).expect("a timestamp in range"), step));
+    copy_in_time_order(
+        pool,
+        "COPY readings (device_id, ts, kwh, interval_s) FROM STDIN",
+        devices,
+        slots,
+        bar,
+        |row, id, at, device, step| writeln!(row, "{id}\t{at}\t{}\t600", kwh_text(micro_kwh(device, step))),
+    )
+    .await
+}
+
+/// Runs `statement` (a `COPY … FROM STDIN`) with one row per device for each slot (its instant
+/// and 10-minute step), slot after slot, as `row` writes it; the bar counts rows.
+async fn copy_in_time_order(
+    pool: &PgPool,
+    statement: &str,
+    devices: usize,
+    slots: impl Iterator<Item = (DateTime<Utc>, i64)>,
+    bar: &ProgressBar,
+    row: impl Fn(&mut String, &str, &str, usize, i64) -> std::fmt::Result,
+) -> anyhow::Result<()> {
+    let mut connection = without_foreign_key_checks(pool).await?;
+    let mut copy = connection.copy_in_raw(statement).await?;
     let ids: Vec<String> = (0..devices).map(|device| device_id(device).to_string()).collect();
     let mut buffer = String::with_capacity(CHUNK_BYTES + 256);
-    for step in first_step..first_step + days * 144 {
-        // A reading at the start of its step: the hour it falls in holds steps 0..6 of it.
-        let at = DateTime::from_timestamp(step * 600, 0).expect("a timestamp in range");
+    for (at, step) in slots {
         let at = at.format("%Y-%m-%d %H:%M:%S+00").to_string();
         for (device, id) in ids.iter().enumerate() {
-            writeln!(buffer, "{id}\t{at}\t{}\t600", kwh_text(micro_kwh(device, step)))?;
+            row(&mut buffer, id, &at, device, step)?;
         }
         if buffer.len() >= CHUNK_BYTES {
             copy.send(std::mem::take(&mut buffer).into_bytes()).await?;
@@ -263,16 +277,6 @@ async fn insert_alerts(pool: &PgPool, end_hour: DateTime<Utc>) -> anyhow::Result
     .execute(pool)
     .await?;
     Ok(())
-}
-
-trait HourStart {
-    fn duration_trunc_hour(self) -> Self;
-}
-
-impl HourStart for DateTime<Utc> {
-    fn duration_trunc_hour(self) -> Self {
-        chrono::DurationRound::duration_trunc(self, TimeDelta::hours(1)).expect("an hour divides any timestamp")
-    }
 }
 
 #[cfg(test)]
