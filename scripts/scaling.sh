@@ -58,35 +58,35 @@ run() {
 }
 
 table() {
-for replicas in 1 2 3 4; do
-  run "$replicas monitor$([[ $replicas == 1 ]] || echo s), 200 devices" --monitors "$replicas" --devices 200
-done
-for devices in 1000 10000 100000; do
-  run "3 monitors, $devices devices" --monitors 3 --devices "$devices"
-done
+  for replicas in 1 2 3 4; do
+    run "$replicas monitor$([[ $replicas == 1 ]] || echo s), 200 devices" --monitors "$replicas" --devices 200
+  done
+  for devices in 1000 10000 100000; do
+    run "3 monitors, $devices devices" --monitors 3 --devices "$devices"
+  done
 
-table=$(
-  echo "| setup | raw hop msg/s | pipeline readings/s | pipeline / raw | alert p99 ms (half load) | monitor peak RSS MiB | busiest (cores) |"
-  echo "|---|---:|---:|---:|---:|---:|---|"
-  printf '%s\n' "${rows[@]}"
-)
-echo "$table"
+  markdown=$(
+    echo "| setup | raw hop msg/s | pipeline readings/s | pipeline / raw | alert p99 ms (half load) | monitor peak RSS MiB | busiest (cores) |"
+    echo "|---|---:|---:|---:|---:|---:|---|"
+    printf '%s\n' "${rows[@]}"
+  )
+  echo "$markdown"
 
-# The table goes between the markers in docs/performance.md, with the date and the machine.
-{
-  echo "<!-- scaling:begin -->"
-  echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, $readings readings per run (\`scripts/scaling.sh\`):"
-  echo
-  echo "$table"
-  echo "<!-- scaling:end -->"
-} >"$out/table.md"
-awk -v table="$out/table.md" '
-  /<!-- scaling:begin -->/ { while ((getline line < table) > 0) print line; skipping = 1; next }
-  /<!-- scaling:end -->/ { skipping = 0; next }
-  !skipping { print }
-' docs/performance.md >"$out/performance.md"
-mv "$out/performance.md" docs/performance.md
-echo "==> docs/performance.md: scaling table updated"
+  # The table goes between the markers in docs/performance.md, with the date and the machine.
+  {
+    echo "<!-- scaling:begin -->"
+    echo "Measured $(date -u +%Y-%m-%d) on $(nproc) cores, $readings readings per run (\`scripts/scaling.sh\`):"
+    echo
+    echo "$markdown"
+    echo "<!-- scaling:end -->"
+  } >"$out/table.md"
+  awk -v table="$out/table.md" '
+    /<!-- scaling:begin -->/ { while ((getline line < table) > 0) print line; skipping = 1; next }
+    /<!-- scaling:end -->/ { skipping = 0; next }
+    !skipping { print }
+  ' docs/performance.md >"$out/performance.md"
+  mv "$out/performance.md" docs/performance.md
+  echo "==> docs/performance.md: scaling table updated"
 }
 
 profile() {

@@ -85,12 +85,18 @@ async fn floating_point_energy_becomes_the_exact_decimal_it_stood_for() {
 /// The last migration before raw readings were partitioned by day.
 const BEFORE_PARTITIONING: i64 = 20261205000350;
 
+/// A database migrated up to the day partitions, with one device.
+async fn before_partitioning_with_a_device() -> (TestDatabase, Uuid) {
+    let database = TestDatabase::migrated_until(BEFORE_PARTITIONING).await;
+    let device = Uuid::new_v4();
+    execute(&database.pool, "INSERT INTO devices (id, name, max_hourly_kwh) VALUES ($1, 'Heat pump', 2)", device).await;
+    (database, device)
+}
+
 #[tokio::test]
 async fn readings_already_stored_move_into_the_partitions_of_their_days_and_still_count_once() {
-    let database = TestDatabase::migrated_until(BEFORE_PARTITIONING).await;
+    let (database, device) = before_partitioning_with_a_device().await;
     let pool = &database.pool;
-    let device = Uuid::new_v4();
-    execute(pool, "INSERT INTO devices (id, name, max_hourly_kwh) VALUES ($1, 'Heat pump', 2)", device).await;
     // Three days, one reading on each side of a midnight, and one a year earlier.
     execute(
         pool,
@@ -147,10 +153,8 @@ async fn readings_already_stored_move_into_the_partitions_of_their_days_and_stil
 
 #[tokio::test]
 async fn a_devices_hourly_totals_are_read_from_the_key_alone() {
-    let database = TestDatabase::migrated_until(BEFORE_PARTITIONING).await;
+    let (database, device) = before_partitioning_with_a_device().await;
     let pool = &database.pool;
-    let device = Uuid::new_v4();
-    execute(pool, "INSERT INTO devices (id, name, max_hourly_kwh) VALUES ($1, 'Heat pump', 2)", device).await;
     execute(
         pool,
         "INSERT INTO hourly_consumption (device_id, hour, kwh, readings) \

@@ -15,7 +15,8 @@ use ems_monitors::{
 use sqlx::PgPool;
 use uuid::Uuid;
 
-async fn device(pool: &PgPool) -> HashMap<Uuid, CachedDevice> {
+/// A device nobody's readings take over its limit, as the monitors' cache holds it, and its id.
+async fn device(pool: &PgPool) -> (HashMap<Uuid, CachedDevice>, Uuid) {
     let id = Uuid::new_v4();
     sqlx::query("INSERT INTO devices (id, name, max_hourly_kwh) VALUES ($1, 'Boiler', 100)")
         .bind(id)
@@ -24,7 +25,7 @@ async fn device(pool: &PgPool) -> HashMap<Uuid, CachedDevice> {
         .unwrap();
     let device =
         CachedDevice { id, name: "Boiler".into(), max_hourly_kwh: Kwh::from_f64(100.0).unwrap(), owner_id: None };
-    HashMap::from([(id, device)])
+    (HashMap::from([(id, device)]), id)
 }
 
 fn reading(device_id: Uuid, timestamp: DateTime<Utc>, kwh: &str) -> Metered {
@@ -51,8 +52,7 @@ async fn raw_count(pool: &PgPool) -> i64 {
 async fn a_batch_across_midnight_goes_into_both_days_and_counts_once_when_sent_again() {
     let database = TestDatabase::create().await;
     let pool = &database.pool;
-    let devices = device(pool).await;
-    let id = *devices.keys().next().unwrap();
+    let (devices, id) = device(pool).await;
     // A backfill of days nobody created partitions for, across midnight.
     let midnight: DateTime<Utc> = "2025-06-02T00:00:00Z".parse().unwrap();
     let batch = [
@@ -89,8 +89,7 @@ async fn a_batch_across_midnight_goes_into_both_days_and_counts_once_when_sent_a
 async fn the_retention_drops_whole_days_of_raw_readings_and_keeps_every_hourly_total() {
     let database = TestDatabase::create().await;
     let pool = &database.pool;
-    let devices = device(pool).await;
-    let id = *devices.keys().next().unwrap();
+    let (devices, id) = device(pool).await;
     let now = Utc::now();
     let hour = now.duration_trunc(TimeDelta::hours(1)).unwrap();
     let days_ago = |days: i64| hour - TimeDelta::days(days);
