@@ -143,11 +143,13 @@ async fn session(
         drains: HashMap::new(),
         next_drain: 0,
     };
-    let mut linger = tokio::time::interval((args.batch_linger / 2).max(Duration::from_millis(1)));
     let mut housekeeping = tokio::time::interval(Duration::from_millis(500));
     let mut depth_poll = tokio::time::interval(Duration::from_secs(1));
 
     loop {
+        // A batch leaves when it is full or when it has waited `batch_linger`, to the
+        // millisecond: the sleep is for the oldest open batch's deadline, not a periodic check.
+        let lingering = balancer.linger_deadline();
         tokio::select! {
             biased;
             () = shutdown.requested() => break,
@@ -166,7 +168,9 @@ async fn session(
                 let delivery = delivery.context("RabbitMQ closed the readings consumer")?.context("the readings consumer failed")?;
                 balancer.accept(delivery.delivery_tag, &delivery.data).await?;
             }
-            _ = linger.tick() => balancer.flush_lingering().await?,
+            () = tokio::time::sleep_until(lingering.unwrap_or_else(tokio::time::Instant::now)), if lingering.is_some() => {
+                balancer.flush_lingering().await?
+            }
             _ = housekeeping.tick() => {
                 balancer.membership.expire(Instant::now());
                 balancer.apply_membership().await?;
@@ -266,6 +270,12 @@ impl Balancer {
         self.in_flight
             .push(async move { Settled::Forwarded { replica, readings, origins, outcome: confirm.await } }.boxed());
         Ok(())
+    }
+
+    /// When the oldest open batch has waited `batch_linger`; `None` while no batch is open.
+    fn linger_deadline(&self) -> Option<tokio::time::Instant> {
+        let opened = self.batches.values().filter_map(|batch| batch.opened).min()?;
+        Some(tokio::time::Instant::from_std(opened + self.args.batch_linger))
     }
 
     async fn flush_lingering(&mut self) -> anyhow::Result<()> {

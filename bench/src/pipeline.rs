@@ -371,7 +371,9 @@ impl Bench {
         let tick = Duration::from_millis(10);
         let per_tick = (rate * tick.as_secs_f64()).max(1.0) as usize;
         let ticks = (self.args.latency_seconds as f64 / tick.as_secs_f64()) as usize;
-        let probe_base = Utc::now().duration_trunc(TimeDelta::hours(1))? - TimeDelta::days(20);
+        // The current hour and those before it, as a meter's alerts would be: an hour of a month
+        // that has ended would also mark its month's rollup stale, which live readings never do.
+        let probe_base = Utc::now().duration_trunc(TimeDelta::hours(1))?;
         let mut interval = tokio::time::interval(tick);
         let mut sent = 0usize;
         let mut probes = 0usize;

@@ -73,6 +73,13 @@ async fn floating_point_energy_becomes_the_exact_decimal_it_stood_for() {
     assert_eq!(alert, ["1.200000 1.200000 false"]);
     let limit = texts(pool, "SELECT max_hourly_kwh::text FROM devices WHERE id = $1", device).await;
     assert_eq!(limit, ["1.200000"]);
+    let rolled_before: Vec<String> = sqlx::query_scalar(
+        "SELECT to_char(rolled_before AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI') FROM monthly_consumption_state",
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    assert_eq!(rolled_before, ["2026-03-01 00:00"], "monthly rollups start at the first month with data");
     let tiny_limit = texts(pool, "SELECT max_hourly_kwh::text FROM devices WHERE id = $1", tiny).await;
     assert_eq!(tiny_limit, ["0.000001"], "a limit below a micro-kWh stays above zero");
 

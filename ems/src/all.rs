@@ -80,7 +80,7 @@ pub async fn run(config: AllConfig, shutdown: Shutdown) -> anyhow::Result<()> {
             shutdown.clone(),
         ));
     }
-    services.push(ems_monitors::partitions_service(&config.monitor, pool.clone(), shutdown.clone()));
+    services.push(ems_monitors::storage_service(&config.monitor, pool.clone(), shutdown.clone()));
     let result = service::serve(&config.http, services, shutdown).await;
     amqp.close("stopped").await;
     pool.close().await;

@@ -5,7 +5,9 @@
 
 pub mod devices;
 pub mod partitions;
+pub mod rollups;
 pub mod store;
+pub mod upkeep;
 mod worker;
 
 use std::time::Duration;
@@ -80,12 +82,11 @@ pub fn service(
     })
 }
 
-/// The upkeep of the raw readings' daily partitions (see [`partitions`]), once per process
-/// whatever the number of replicas in it: every monitor process runs one, so any replica alive
-/// keeps the partitions, and replicas in one process do not repeat the work.
-pub fn partitions_service(args: &MonitorArgs, pool: PgPool, shutdown: Shutdown) -> Service {
-    Service::new("raw-reading partitions")
-        .task("raw-reading partitions", partitions::keep(pool, args.raw_retention, shutdown))
+/// The storage upkeep (see [`upkeep`]: daily partitions of raw readings, monthly rollups), once
+/// per process whatever the number of replicas in it: every monitor process runs one, so any
+/// replica alive keeps the storage, and replicas in one process do not repeat the work.
+pub fn storage_service(args: &MonitorArgs, pool: PgPool, shutdown: Shutdown) -> Service {
+    Service::new("storage upkeep").task("storage upkeep", upkeep::keep(pool, args.raw_retention, shutdown))
 }
 
 /// `ems monitor`: one replica with its own operations endpoints.
@@ -103,7 +104,7 @@ pub async fn run(config: MonitorConfig, shutdown: Shutdown) -> anyhow::Result<()
         config.broker.names(),
         shutdown.clone(),
     );
-    let keeper = partitions_service(&config.monitor, pool.clone(), shutdown.clone());
+    let keeper = storage_service(&config.monitor, pool.clone(), shutdown.clone());
     let result = ems_common::service::serve(&config.http, vec![monitor, keeper], shutdown).await;
     amqp.close("monitor stopped").await;
     pool.close().await;

@@ -11,15 +11,12 @@
 use std::{collections::BTreeSet, fmt, str::FromStr, time::Duration};
 
 use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use ems_common::Shutdown;
 use sqlx::PgPool;
 
 /// Days of partitions created ahead of today.
 pub const DAYS_AHEAD: i64 = 7;
 /// How long after a partition's last instant has passed the retention it is dropped.
 const DROP_GRACE: TimeDelta = TimeDelta::days(1);
-/// How often the partitions are looked after.
-const UPKEEP_EVERY: Duration = Duration::from_secs(3600);
 /// How long a drop may wait for the ingest's lock on `readings` before it is tried next time.
 const DROP_LOCK_TIMEOUT: &str = "5s";
 
@@ -139,36 +136,6 @@ pub async fn upkeep(pool: &PgPool, retention: Retention, now: DateTime<Utc>) -> 
         }
     }
     Ok(Upkeep { created, dropped })
-}
-
-/// Runs [`upkeep`] at start and every hour until `shutdown`. A failed round is logged and tried
-/// again at the next; the ingest creates a missing partition itself, so nothing waits for this.
-pub async fn keep(pool: PgPool, retention: Retention, shutdown: Shutdown) -> anyhow::Result<()> {
-    let mut ticks = tokio::time::interval(UPKEEP_EVERY);
-    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    loop {
-        tokio::select! {
-            _ = ticks.tick() => {}
-            () = shutdown.requested() => return Ok(()),
-        }
-        match upkeep(&pool, retention, Utc::now()).await {
-            Ok(done) => {
-                metrics::counter!("monitor_partitions_created_total").increment(done.created.max(0) as u64);
-                metrics::counter!("monitor_partitions_dropped_total").increment(done.dropped.len() as u64);
-                if done.created > 0 || !done.dropped.is_empty() {
-                    tracing::info!(
-                        created = done.created,
-                        dropped = ?done.dropped,
-                        %retention,
-                        "looked after the daily partitions of raw readings"
-                    );
-                }
-            }
-            Err(error) => {
-                tracing::warn!(%error, "looking after the partitions of raw readings failed; trying again in an hour")
-            }
-        }
-    }
 }
 
 #[cfg(test)]

@@ -127,6 +127,12 @@ pub async fn load(pool: &PgPool, devices: usize, days: u32, raw_days: u32) -> an
     hourly_bar.finish();
     raw_bar.finish();
 
+    // The hours went in without the trigger that marks late hours of ended months (the load's
+    // `session_replication_role`), so the monthly rollups are told where the data begins.
+    sqlx::query("UPDATE monthly_consumption_state SET rolled_before = date_trunc('month', $1::timestamptz, 'UTC')")
+        .bind(end_hour - TimeDelta::hours(hours))
+        .execute(pool)
+        .await?;
     eprintln!("raising the alerts of the hours over the limit ...");
     insert_alerts(pool, end_hour).await?;
     eprintln!("VACUUM (ANALYZE) ...");

@@ -249,3 +249,66 @@ async fn the_users_setting_is_the_default_zone_and_a_bad_zone_is_refused() {
         assert!(body["fields"][0]["message"].as_str().unwrap().contains("such as Europe/Bucharest"), "{path}: {body}");
     }
 }
+
+/// (start, kWh) of a device's months from January 2025 to March 2026 in `zone`.
+async fn months_in(app: &TestApp, id: &str, token: &str, zone: &str) -> Vec<(String, Option<f64>)> {
+    let path = format!("/api/devices/{id}/consumption?from=2025-01-01&to=2026-04-01&step=month&tz={zone}");
+    let series = json_of(app, &path, token).await;
+    starts(&series["points"]).into_iter().zip(values(&series["points"])).collect()
+}
+
+#[tokio::test]
+async fn months_read_from_rollups_equal_their_hours_in_every_zone_and_late_hours_count_at_once() {
+    let app = spawn_app().await;
+    let (_, admin) = app.admin().await;
+    let (ana, token) = app.client_user("ana").await;
+    let device = app.create_device(&admin, json!({"name": "Boiler", "max_hourly_kwh": 2.0, "owner_id": ana.id})).await;
+    let id = device["id"].as_str().unwrap();
+    // Every hour of 2025 and early 2026, each with its own amount (exact decimals), so a month
+    // counted with an hour too many or too few shows.
+    sqlx::query(
+        "INSERT INTO hourly_consumption (device_id, hour, kwh, readings) \
+         SELECT $1, hour, 0.001 * (1 + extract(epoch FROM hour)::bigint / 3600 % 997), 6 \
+         FROM generate_series('2025-01-01T00:00Z'::timestamptz, '2026-03-31T23:00Z', interval '1 hour') AS hour",
+    )
+    .bind(Uuid::parse_str(id).unwrap())
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let zones =
+        ["UTC", "Europe/Bucharest", "America/New_York", "Asia/Kolkata", "Pacific/Kiritimati", "Pacific/Pago_Pago"];
+    let mut from_hours = Vec::new();
+    for zone in zones {
+        from_hours.push(months_in(&app, id, &token, zone).await);
+    }
+
+    let rolled = ems_monitors::rollups::upkeep(&app.pool, chrono::Utc::now()).await.unwrap();
+    assert_eq!(rolled.refreshed, 15, "the hours written after their months ended marked all 15 months");
+    let rollups: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM monthly_consumption").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(rollups, 15);
+    for (zone, expected) in zones.iter().zip(&from_hours) {
+        assert_eq!(&months_in(&app, id, &token, zone).await, expected, "months in {zone}");
+    }
+    // The charts do read the rollups: a wrong one shows (and is put right again).
+    let bend = "UPDATE monthly_consumption SET kwh = kwh + $1 WHERE month = '2025-03-01T00:00Z'";
+    sqlx::query(bend).bind(1000).execute(&app.pool).await.unwrap();
+    let bent = months_in(&app, id, &token, "Europe/Bucharest").await;
+    assert_eq!(bent[2].1.map(|kwh| (kwh - from_hours[1][2].1.unwrap()).round()), Some(1000.0));
+    sqlx::query(bend).bind(-1000).execute(&app.pool).await.unwrap();
+
+    // A late hour for a rolled-up month counts at once, before any rollup is summed again.
+    sqlx::query("UPDATE hourly_consumption SET kwh = kwh + 5 WHERE device_id = $1 AND hour = '2025-06-15T12:00Z'")
+        .bind(Uuid::parse_str(id).unwrap())
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let late = months_in(&app, id, &token, "Asia/Kolkata").await;
+    assert_eq!(late[5].1.map(|kwh| (kwh - from_hours[3][5].1.unwrap()).round()), Some(5.0));
+    let again = ems_monitors::rollups::upkeep(&app.pool, chrono::Utc::now()).await.unwrap();
+    assert_eq!(again, ems_monitors::rollups::Rolled { months: 0, refreshed: 1 }, "only the changed month");
+    assert_eq!(months_in(&app, id, &token, "Asia/Kolkata").await, late);
+    let marks: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM monthly_consumption_stale").fetch_one(&app.pool).await.unwrap();
+    assert_eq!(marks, 0);
+}
