@@ -33,7 +33,7 @@ pub struct BalancerArgs {
     pub batch_size: usize,
 
     /// Longest a reading waits for its batch to fill before the batch is sent anyway.
-    #[arg(long, env = "EMS_BATCH_LINGER", default_value = "20ms", value_parser = duration_between("1ms", "10s"))]
+    #[arg(long, env = "EMS_BATCH_LINGER", default_value = "10ms", value_parser = duration_between("1ms", "10s"))]
     pub batch_linger: Duration,
 
     /// Readings taken from `readings` ahead of acknowledgement; more keeps batches full.

@@ -385,6 +385,7 @@ async fn measure_all(
                     devices: 200,
                     monitors: 3,
                     latency_seconds: 10,
+                    rounds: 3,
                 },
                 &options,
             )

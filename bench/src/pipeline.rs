@@ -63,6 +63,11 @@ pub struct PipelineBenchArgs {
     /// Length of the latency run, in seconds.
     #[arg(long, default_value_t = 10)]
     pub latency_seconds: u64,
+
+    /// Rounds of the raw hop and the pipeline, one after the other: the figures are medians,
+    /// so one round disturbed by the machine does not decide the ratio.
+    #[arg(long, default_value_t = 3, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub rounds: u32,
 }
 
 /// Confirms in flight at most, for both the raw hop and the pipeline's publisher.
@@ -79,8 +84,13 @@ type SendTimes = std::sync::Arc<std::sync::Mutex<HashMap<(Uuid, DateTime<Utc>), 
 
 pub struct Report {
     pub readings: usize,
+    /// (raw hop messages/s, pipeline readings/s) of each round, in order.
+    pub rounds: Vec<(f64, f64)>,
+    /// Medians over the rounds.
     pub raw_per_second: f64,
     pub pipeline_per_second: f64,
+    /// The median of the rounds' ratios.
+    pub ratio: f64,
     pub latency_rate: f64,
     pub latency_samples: usize,
     pub latency_p50: Duration,
@@ -92,10 +102,21 @@ pub struct Report {
 
 impl std::fmt::Display for Report {
     fn fmt(&self, out: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        writeln!(out, "EMS pipeline benchmark ({} readings per run)", self.readings)?;
+        writeln!(
+            out,
+            "EMS pipeline benchmark ({} readings per run, median of {} rounds)",
+            self.readings,
+            self.rounds.len()
+        )?;
         writeln!(out, "  raw broker single hop   {:>10.0} messages/s", self.raw_per_second)?;
         writeln!(out, "  full pipeline           {:>10.0} readings/s", self.pipeline_per_second)?;
-        writeln!(out, "  pipeline / raw hop      {:>10.2}", self.pipeline_per_second / self.raw_per_second)?;
+        writeln!(out, "  pipeline / raw hop      {:>10.2}", self.ratio)?;
+        let rounds: Vec<String> = self
+            .rounds
+            .iter()
+            .map(|(raw, pipeline)| format!("{pipeline:.0}/{raw:.0} = {:.2}", pipeline / raw))
+            .collect();
+        writeln!(out, "  rounds (pipeline/raw hop): {}", rounds.join(", "))?;
         writeln!(
             out,
             "  publish-to-alert latency at {:.0} readings/s ({} alerts): p50 {:.1} ms, p99 {:.1} ms",
@@ -120,7 +141,8 @@ struct Bench {
     database_url: String,
     channel: Channel,
     nats: async_nats::Client,
-    devices: Vec<Uuid>,
+    /// Each round's own devices, so every round writes the same recent hours.
+    devices: Vec<Vec<Uuid>>,
     probes: Vec<Uuid>,
 }
 
@@ -153,12 +175,8 @@ async fn run_in(args: &PipelineBenchArgs, suffix: &str, options: &PgConnectOptio
     let nats = broker.nats("ems-bench").await?;
     let database_url = args.database.database_url.url_for(options.get_database().unwrap_or_default());
 
-    let (devices, probes) = create_devices(&pool, args.devices, suffix).await?;
+    let (devices, probes) = create_devices(&pool, args.devices, args.rounds as usize, suffix).await?;
     let bench = Bench { args: args.clone(), broker, pool, database_url, channel, nats, devices, probes };
-
-    eprintln!("measuring the raw broker single hop ...");
-    let raw_per_second = bench.raw_hop(&amqp).await?;
-    eprintln!("  {raw_per_second:.0} messages/s");
 
     let mut children = bench.start_pipeline()?;
     let monitors = children.iter().filter(|(name, _)| name.starts_with("monitor")).map(|(_, child)| child.id());
@@ -171,7 +189,7 @@ async fn run_in(args: &PipelineBenchArgs, suffix: &str, options: &PgConnectOptio
         ("RabbitMQ".to_owned(), Processes::Named("beam.smp")),
         ("NATS".to_owned(), Processes::Named("nats-server")),
     ];
-    let outcome = bench.measure_pipeline(&groups).await;
+    let outcome = bench.measure_pipeline(&amqp, &groups).await;
     let peak_rss_kib =
         children.iter().map(|(name, child)| (name.clone(), peak_rss_kib(child.id()).unwrap_or_default())).collect();
     for (_, child) in &mut children {
@@ -182,12 +200,14 @@ async fn run_in(args: &PipelineBenchArgs, suffix: &str, options: &PgConnectOptio
     }
     bench.cleanup_queues().await;
     amqp.close(200, "benchmark done".into()).await.ok();
-    let (pipeline_per_second, pipeline_cores, latency_rate, mut latencies) = outcome?;
+    let (rounds, pipeline_cores, latency_rate, mut latencies) = outcome?;
     latencies.sort();
     Ok(Report {
         readings: args.readings,
-        raw_per_second,
-        pipeline_per_second,
+        raw_per_second: median(rounds.iter().map(|(raw, _)| *raw)),
+        pipeline_per_second: median(rounds.iter().map(|(_, pipeline)| *pipeline)),
+        ratio: median(rounds.iter().map(|(raw, pipeline)| pipeline / raw)),
+        rounds,
         latency_rate,
         latency_samples: latencies.len(),
         latency_p50: percentile(&latencies, 0.50),
@@ -197,15 +217,31 @@ async fn run_in(args: &PipelineBenchArgs, suffix: &str, options: &PgConnectOptio
     })
 }
 
-/// Devices with a limit nobody reaches, and probe devices whose every reading is over the limit.
-async fn create_devices(pool: &PgPool, count: usize, suffix: &str) -> anyhow::Result<(Vec<Uuid>, Vec<Uuid>)> {
+fn median(values: impl Iterator<Item = f64>) -> f64 {
+    let mut values: Vec<f64> = values.collect();
+    values.sort_by(f64::total_cmp);
+    match values.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => values[n / 2],
+        n => (values[n / 2 - 1] + values[n / 2]) / 2.0,
+    }
+}
+
+/// `count` devices for each of `rounds` with a limit nobody reaches, and `count` probe devices
+/// whose every reading is over the limit.
+async fn create_devices(
+    pool: &PgPool,
+    count: usize,
+    rounds: usize,
+    suffix: &str,
+) -> anyhow::Result<(Vec<Vec<Uuid>>, Vec<Uuid>)> {
     let owner = Uuid::new_v4();
     sqlx::query("INSERT INTO users (id, username, display_name, password_hash) VALUES ($1, $2, 'Bench', 'x')")
         .bind(owner)
         .bind(format!("bench-{suffix}"))
         .execute(pool)
         .await?;
-    let devices: Vec<Uuid> = (0..count).map(|_| Uuid::new_v4()).collect();
+    let devices: Vec<Uuid> = (0..count * rounds).map(|_| Uuid::new_v4()).collect();
     let probes: Vec<Uuid> = (0..count).map(|_| Uuid::new_v4()).collect();
     for (ids, limit) in [(&devices, 1_000_000.0), (&probes, 0.001)] {
         sqlx::query(
@@ -218,16 +254,18 @@ async fn create_devices(pool: &PgPool, count: usize, suffix: &str) -> anyhow::Re
         .execute(pool)
         .await?;
     }
-    Ok((devices, probes))
+    Ok((devices.chunks(count).map(<[Uuid]>::to_vec).collect(), probes))
 }
 
 impl Bench {
     /// The i-th throughput reading: devices in turn, each going back 10 minutes per round.
-    fn reading(&self, index: usize) -> Reading {
+    /// Reading `index` of `round`: its devices in turn, ten minutes earlier each time round.
+    fn reading(&self, round: usize, index: usize) -> Reading {
         let base = Utc::now().duration_trunc(TimeDelta::hours(1)).expect("hour") - TimeDelta::hours(1);
+        let devices = &self.devices[round];
         Reading {
-            device_id: self.devices[index % self.devices.len()],
-            timestamp: base - TimeDelta::minutes(10 * (index / self.devices.len()) as i64),
+            device_id: devices[index % devices.len()],
+            timestamp: base - TimeDelta::minutes(10 * (index / devices.len()) as i64),
             measurement_value: 0.1,
             interval_s: 600,
         }
@@ -262,7 +300,7 @@ impl Bench {
             anyhow::Ok(Instant::now())
         });
         let started = Instant::now();
-        self.publish_all(&queue, (0..total).map(|index| self.reading(index).to_json())).await?;
+        self.publish_all(&queue, (0..total).map(|index| self.reading(0, index).to_json())).await?;
         let finished = receiver.await??;
         self.channel.queue_delete(queue.as_str().into(), QueueDeleteOptions::default()).await.ok();
         Ok(total as f64 / (finished - started).as_secs_f64())
@@ -307,49 +345,68 @@ impl Bench {
         Ok(())
     }
 
-    /// Readings of this run's devices counted in hourly totals (the database may hold others).
-    async fn stored(&self) -> anyhow::Result<i64> {
+    /// Readings of a round's devices counted in hourly totals (the database may hold others).
+    async fn stored(&self, round: usize) -> anyhow::Result<i64> {
         Ok(sqlx::query_scalar(
             "SELECT COALESCE(sum(readings), 0)::int8 FROM hourly_consumption WHERE device_id = ANY($1)",
         )
-        .bind(&self.devices)
+        .bind(&self.devices[round])
         .fetch_one(&self.pool)
         .await?)
     }
 
-    /// Throughput, the cores each of `groups` kept busy meanwhile, and the latency run.
+    /// Rounds of the raw hop and the pipeline's throughput, the cores each of `groups` kept busy
+    /// during the pipeline's runs (averaged over the rounds), and the latency run.
+    #[allow(clippy::type_complexity)]
     async fn measure_pipeline(
         &self,
+        amqp: &lapin::Connection,
         groups: &[(String, Processes)],
-    ) -> anyhow::Result<(f64, Vec<(String, f64)>, f64, Vec<Duration>)> {
+    ) -> anyhow::Result<(Vec<(f64, f64)>, Vec<(String, f64)>, f64, Vec<Duration>)> {
         self.wait_for_replicas().await?;
-        eprintln!("measuring the full pipeline ...");
         let total = self.args.readings;
         let queue = self.broker.names().readings_queue();
-        let cpu_before = CpuTimes::now(groups);
-        let started = Instant::now();
-        self.publish_all(&queue, (0..total).map(|index| self.reading(index).to_json())).await?;
-        while self.stored().await? < total as i64 {
-            anyhow::ensure!(
-                started.elapsed() < Duration::from_secs(600),
-                "the pipeline did not store every reading in 10 minutes"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
+        let mut rounds = Vec::new();
+        let mut cores: Vec<(String, f64)> = Vec::new();
+        for round in 0..self.args.rounds as usize {
+            eprintln!("round {} of {}: the raw broker single hop ...", round + 1, self.args.rounds);
+            let raw = self.raw_hop(amqp).await?;
+            eprintln!("  {raw:.0} messages/s; the full pipeline ...");
+            let cpu_before = CpuTimes::now(groups);
+            let started = Instant::now();
+            self.publish_all(&queue, (0..total).map(|index| self.reading(round, index).to_json())).await?;
+            while self.stored(round).await? < total as i64 {
+                anyhow::ensure!(
+                    started.elapsed() < Duration::from_secs(600),
+                    "the pipeline did not store every reading in 10 minutes"
+                );
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            let elapsed = started.elapsed();
+            for (part, busy) in CpuTimes::now(groups).cores_since(&cpu_before, elapsed) {
+                match cores.iter_mut().find(|(known, _)| *known == part) {
+                    Some((_, sum)) => *sum += busy,
+                    None => cores.push((part, busy)),
+                }
+            }
+            let pipeline = total as f64 / elapsed.as_secs_f64();
+            eprintln!("  {pipeline:.0} readings/s ({:.2} of the raw hop)", pipeline / raw);
+            rounds.push((raw, pipeline));
         }
-        let elapsed = started.elapsed();
-        let cores = CpuTimes::now(groups).cores_since(&cpu_before, elapsed);
-        let per_second = total as f64 / elapsed.as_secs_f64();
-        eprintln!("  {per_second:.0} readings/s");
+        for (_, sum) in &mut cores {
+            *sum /= rounds.len() as f64;
+        }
+        cores.sort_by(|a, b| b.1.total_cmp(&a.1));
 
-        let rate = per_second / 2.0;
+        let rate = median(rounds.iter().map(|(_, pipeline)| *pipeline)) / 2.0;
         eprintln!("measuring publish-to-alert latency at {rate:.0} readings/s for {}s ...", self.args.latency_seconds);
-        let latencies = self.latency(rate, total).await?;
-        Ok((per_second, cores, rate, latencies))
+        let latencies = self.latency(rate).await?;
+        Ok((rounds, cores, rate, latencies))
     }
 
     /// Sends readings at `rate`, one in ten a probe that raises an alert; the latency of each is
     /// from just before its publish to the alert's arrival on NATS.
-    async fn latency(&self, rate: f64, offset: usize) -> anyhow::Result<Vec<Duration>> {
+    async fn latency(&self, rate: f64) -> anyhow::Result<Vec<Duration>> {
         let mut alerts = self.nats.subscribe(format!("{}.alerts.*", self.broker.namespace)).await?;
         self.nats.flush().await?;
         let sent_at: SendTimes = Default::default();
@@ -393,7 +450,8 @@ impl Bench {
                     sent_at.lock().expect("lock").insert((reading.device_id, reading.timestamp), Instant::now());
                     reading
                 } else {
-                    self.reading(offset + sent)
+                    // After the last round's readings, on its devices.
+                    self.reading(self.devices.len() - 1, self.args.readings + sent)
                 };
                 sent += 1;
                 let confirm = topology::publish(&self.channel, &queue, &reading.to_json()).await?;

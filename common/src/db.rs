@@ -20,9 +20,17 @@ pub async fn connect(args: &DatabaseArgs) -> anyhow::Result<PgPool> {
     PgPoolOptions::new()
         .max_connections(args.db_max_connections)
         .acquire_timeout(args.db_connect_timeout)
-        .connect_with(args.database_url.options.clone())
+        .connect_with(service_options(&args.database_url.options))
         .await
         .with_context(|| cannot_connect(&args.database_url))
+}
+
+/// The session settings of every service connection. JIT compilation is off: EMS runs short
+/// queries, and PostgreSQL compiles any whose estimated cost passes `jit_above_cost` (a year by
+/// month, whose month series it cannot count, was estimated at a thousand months), spending
+/// 30 ms of compiling on a query that runs in 0.3 ms.
+pub fn service_options(options: &PgConnectOptions) -> PgConnectOptions {
+    options.clone().options([("jit", "off")])
 }
 
 /// Connects and migrates: what every service does at start.
