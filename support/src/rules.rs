@@ -30,6 +30,8 @@ pub enum RulesError {
     NoPatterns { rule: String },
     #[error("rule `{rule}` has the pattern {pattern:?}, which contains no word")]
     PatternWithoutWords { rule: String, pattern: String },
+    #[error("rule `{rule}` has the example {example:?}, which contains no word")]
+    ExampleWithoutWords { rule: String, example: String },
     #[error("rule `{rule}` has the unknown action {action:?}; the only action is \"handoff\"")]
     UnknownAction { rule: String, action: String },
     #[error("rule `{rule}` needs the unknown data {kind:?}; known data: {}", DataKind::names())]
@@ -111,6 +113,8 @@ struct RuleEntry {
     data: Vec<String>,
     max_words: Option<usize>,
     language: Option<String>,
+    #[serde(default)]
+    examples: Vec<String>,
 }
 
 /// One rule, checked.
@@ -126,6 +130,9 @@ pub struct Rule {
     answer: Template,
     answer_if_none: Option<Template>,
     language: Option<String>,
+    /// Questions the rule answers, in customers' words: what the embedding model compares a
+    /// message no pattern matched with.
+    examples: Vec<String>,
 }
 
 impl Rule {
@@ -145,6 +152,16 @@ impl Rule {
     /// Whether the rule passes the conversation to an administrator.
     pub fn hands_off(&self) -> bool {
         self.handoff
+    }
+
+    /// The longest message the rule answers, in words, when it has a limit.
+    pub fn max_words(&self) -> Option<usize> {
+        self.max_words
+    }
+
+    /// Natural questions the rule answers, for matching by meaning ([`crate::semantic`]).
+    pub fn examples(&self) -> &[String] {
+        &self.examples
     }
 
     pub(crate) fn data(&self) -> &[DataKind] {
@@ -179,6 +196,9 @@ impl Rule {
                 return Err(RulesError::PatternWithoutWords { rule, pattern });
             }
             patterns.push(pattern_words);
+        }
+        if let Some(example) = entry.examples.iter().find(|example| words(example).is_empty()) {
+            return Err(RulesError::ExampleWithoutWords { rule, example: example.clone() });
         }
         let handoff = match entry.action.as_deref() {
             None => false,
@@ -219,6 +239,7 @@ impl Rule {
             answer,
             answer_if_none,
             language: entry.language.map(|language| language.trim().to_owned()),
+            examples: entry.examples,
         })
     }
 }
@@ -366,6 +387,11 @@ impl Rules {
     pub fn find(&self, message: &str) -> Option<&Rule> {
         let message = words(message);
         self.rules.iter().find(|rule| rule.matches(&message))
+    }
+
+    /// The rule with this id.
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|rule| rule.id == id)
     }
 
     /// Every rule, in the order they are tried.

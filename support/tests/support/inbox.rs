@@ -62,6 +62,13 @@ impl Inbox {
         args
     }
 
+    /// Support's defaults with no AI: what nothing matches goes to an administrator.
+    pub fn args_without_ai() -> SupportArgs {
+        let mut args = SupportCli::parse_from(["support"]).support;
+        args.consumer = CONSUMER.into();
+        args
+    }
+
     pub async fn customer(&self, username: &str) -> Uuid {
         let id = Uuid::new_v4();
         sqlx::query("INSERT INTO users (id, username, display_name, password_hash) VALUES ($1, $2, $2, 'x')")
