@@ -38,7 +38,9 @@ pub enum FaqError {
     Template { id: String, error: TemplateError },
     #[error("FAQ entry `{id}`: an answer may use only {{customer_name}}, not {{{placeholder}}}")]
     Placeholder { id: String, placeholder: &'static str },
-    #[error("FAQ entry `{id}` has the language {language:?}, which the rules file does not declare (declared: {declared})")]
+    #[error(
+        "FAQ entry `{id}` has the language {language:?}, which the rules file does not declare (declared: {declared})"
+    )]
     UnknownLanguage { id: String, language: String, declared: String },
 }
 
@@ -187,11 +189,13 @@ mod tests {
         assert!(faq.iter().count() >= 10);
         faq.check_against(&Rules::builtin()).expect("the built-in FAQ fits the built-in rules");
         assert!(faq.iter().all(|entry| entry.language().is_some()), "every built-in entry names its language");
+        assert!(Rules::builtin().iter().all(|rule| !rule.examples().is_empty()), "every built-in rule has examples");
     }
 
     #[test]
     fn an_answer_greets_the_customer_by_name() {
-        let faq = Faq::parse("[[faq]]\nid = \"x\"\nquestions = [\"why?\"]\nanswer = \"Because, {customer_name}.\"").unwrap();
+        let faq =
+            Faq::parse("[[faq]]\nid = \"x\"\nquestions = [\"why?\"]\nanswer = \"Because, {customer_name}.\"").unwrap();
         assert_eq!(faq.get("x").unwrap().render("Ana"), "Because, Ana.");
     }
 
@@ -200,7 +204,9 @@ mod tests {
         assert!(error("[[faq]]\nid = \" \"\nquestions = [\"a\"]\nanswer = \"b\"").contains("number 1 has an empty id"));
         assert!(error("[[faq]]\nid = \"x\"\nquestions = []\nanswer = \"b\"").contains("`x` has no questions"));
         assert!(error("[[faq]]\nid = \"x\"\nquestions = [\"?!\"]\nanswer = \"b\"").contains("contains no word"));
-        assert!(error("[[faq]]\nid = \"x\"\nquestions = [\"a\"]\nanswer = \"{today_kwh}\"").contains("not {today_kwh}"));
+        assert!(
+            error("[[faq]]\nid = \"x\"\nquestions = [\"a\"]\nanswer = \"{today_kwh}\"").contains("not {today_kwh}")
+        );
         assert!(error("[[faq]]\nid = \"x\"\nquestions = [\"a\"]\nanswer = \"{nope}\"").contains("`x`, answer"));
         let twice = "[[faq]]\nid = \"x\"\nquestions = [\"a\"]\nanswer = \"b\"\n".repeat(2);
         assert!(error(&twice).contains("defined twice"));

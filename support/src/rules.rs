@@ -62,6 +62,8 @@ pub enum RulesError {
     DuplicateLanguage { language: String },
     #[error("language `{language}` has no handoff_answer")]
     LanguageWithoutHandoffAnswer { language: String },
+    #[error("language `{language}` has the embedding_threshold {threshold}; it must be above 0 and at most 1")]
+    EmbeddingThreshold { language: String, threshold: f32 },
     #[error("rule `{rule}` has the language {language:?}, which no [[language]] declares (declared: {declared})")]
     UnknownLanguage { rule: String, language: String, declared: String },
 }
@@ -88,6 +90,9 @@ struct LanguageEntry {
     /// Letters only this language uses: a word with one of them counts for it.
     #[serde(default)]
     letters: String,
+    /// The similarity from which the embedding model's nearest example answers a message in
+    /// this language, instead of --embedding-threshold.
+    embedding_threshold: Option<f32>,
 }
 
 /// A language the rules speak: its hand-off notice, and what tells a message is in it.
@@ -98,6 +103,7 @@ struct Language {
     /// Its words (from `words` and from its rules' patterns) that no other language has.
     vocabulary: HashSet<String>,
     letters: Vec<char>,
+    embedding_threshold: Option<f32>,
 }
 
 #[derive(Deserialize)]
@@ -333,7 +339,19 @@ impl Rules {
             };
             let vocabulary = entry.words.iter().flat_map(|phrase| words(phrase)).collect();
             let letters = entry.letters.chars().flat_map(char::to_lowercase).collect();
-            languages.push(Language { code, handoff_answer: handoff_template(&source)?, vocabulary, letters });
+            if let Some(threshold) =
+                entry.embedding_threshold.filter(|threshold| !(*threshold > 0.0 && *threshold <= 1.0))
+            {
+                return Err(RulesError::EmbeddingThreshold { language: code, threshold });
+            }
+            let embedding_threshold = entry.embedding_threshold;
+            languages.push(Language {
+                code,
+                handoff_answer: handoff_template(&source)?,
+                vocabulary,
+                letters,
+                embedding_threshold,
+            });
         }
         for rule in rules {
             let Some(code) = rule.language() else { continue };
@@ -375,6 +393,12 @@ impl Rules {
         }
         let winner = votes.iter().position(|count| *count == best)?;
         Some(self.languages[winner].code.as_str())
+    }
+
+    /// The similarity the embedding model needs to answer in `language`, when the file sets one
+    /// for it.
+    pub fn embedding_threshold(&self, language: &str) -> Option<f32> {
+        self.languages.iter().find(|known| known.code == language).and_then(|known| known.embedding_threshold)
     }
 
     /// The languages the file declares, the default first.

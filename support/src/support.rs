@@ -141,7 +141,7 @@ impl Support {
                 Answer::Faq { faq_id: entry.id().to_owned(), text: entry.render(&customer.name) }
             }
             Route::Unmatched { nearest } => {
-                if let Some(Nearest { target, similarity }) = nearest {
+                if let Some(Nearest { target, similarity, .. }) = nearest {
                     tracing::debug!(nearest = target.id(), similarity, "no example near enough");
                 }
                 self.answer_by_ai(customer, message, history, today).await

@@ -83,6 +83,12 @@ pub async fn run(args: EvalArgs) -> anyhow::Result<Evaluation> {
         resident_bytes: resident_bytes().zip(memory_before).map(|(after, before)| after.saturating_sub(before)),
     };
 
+    let mut thresholds = format!("{threshold:.2}");
+    for language in rules.languages() {
+        if let Some(own) = rules.embedding_threshold(language) {
+            thresholds.push_str(&format!(", {language} {own:.2}"));
+        }
+    }
     let keywords = Support::new(rules.clone(), Box::new(NoData), None);
     let with_model = Support::new(rules.clone(), Box::new(NoData), None).with_semantic(matcher);
     let mut cases = Vec::with_capacity(paraphrases.len());
@@ -105,7 +111,7 @@ pub async fn run(args: EvalArgs) -> anyhow::Result<Evaluation> {
             paraphrase,
         });
     }
-    Ok(Evaluation::new(cases, threshold, Latency::of(embedding_times), model))
+    Ok(Evaluation::new(cases, thresholds, Latency::of(embedding_times), model))
 }
 
 /// One paraphrase, answered both ways.

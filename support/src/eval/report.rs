@@ -65,7 +65,8 @@ pub struct ModelFigures {
 #[derive(Clone, Debug)]
 pub struct Evaluation {
     pub cases: Vec<Case>,
-    pub threshold: f32,
+    /// The thresholds the model answered with: --embedding-threshold and the languages' own.
+    pub thresholds: String,
     pub keywords: Tally,
     pub with_model: Tally,
     pub latency: Latency,
@@ -76,15 +77,20 @@ pub struct Evaluation {
 const SWEEP: [f32; 9] = [0.40, 0.45, 0.50, 0.55, 0.60, 0.65, 0.70, 0.75, 0.80];
 
 impl Evaluation {
-    pub(crate) fn new(cases: Vec<Case>, threshold: f32, latency: Latency, model: ModelFigures) -> Self {
+    pub(crate) fn new(cases: Vec<Case>, thresholds: String, latency: Latency, model: ModelFigures) -> Self {
         let keywords = Tally::of(cases.iter().map(|case| case.by_keywords));
         let with_model = Tally::of(cases.iter().map(|case| case.by_model));
-        Self { cases, threshold, keywords, with_model, latency, model }
+        Self { cases, thresholds, keywords, with_model, latency, model }
     }
 
-    /// The counts with the model at another threshold.
+    /// The counts with the model at one `threshold` for every language.
     pub fn with_model_at(&self, threshold: f32) -> Tally {
         Tally::of(self.cases.iter().map(|case| case.by_model_at(threshold)))
+    }
+
+    fn with_model_at_in(&self, threshold: f32, language: &str) -> Tally {
+        let cases = self.cases.iter().filter(|case| case.paraphrase.language == language);
+        Tally::of(cases.map(|case| case.by_model_at(threshold)))
     }
 
     fn in_language(&self, language: &str) -> (Tally, Tally) {
@@ -103,11 +109,11 @@ impl fmt::Display for Evaluation {
             writeln!(out, "{name:<28}{:>9}{:>9}{:>13}", tally.correct, tally.wrong, tally.handed_over)
         };
         row(out, "keywords alone", self.keywords)?;
-        row(out, &format!("keywords + model ({:.2})", self.threshold), self.with_model)?;
+        row(out, "keywords + model", self.with_model)?;
         let mut languages: Vec<&str> = self.cases.iter().map(|case| case.paraphrase.language.as_str()).collect();
         languages.sort_unstable();
         languages.dedup();
-        for language in languages {
+        for language in &languages {
             let (keywords, with_model) = self.in_language(language);
             row(out, &format!("  {language}: keywords alone"), keywords)?;
             row(out, &format!("  {language}: keywords + model"), with_model)?;
@@ -131,10 +137,19 @@ impl fmt::Display for Evaluation {
             self.model.load.as_secs_f64(),
             self.model.examples
         )?;
-        writeln!(out, "\nkeywords + model by threshold (correct / wrong / handed over):")?;
+        writeln!(out, "thresholds: {}", self.thresholds)?;
+        writeln!(
+            out,
+            "\nkeywords + model with one threshold for every language (correct / wrong / handed over), all and by language:"
+        )?;
         for threshold in SWEEP {
             let tally = self.with_model_at(threshold);
-            writeln!(out, "  {threshold:.2}  {:>4} {:>4} {:>4}", tally.correct, tally.wrong, tally.handed_over)?;
+            write!(out, "  {threshold:.2}  {:>4} {:>4} {:>4}", tally.correct, tally.wrong, tally.handed_over)?;
+            for language in &languages {
+                let tally = self.with_model_at_in(threshold, language);
+                write!(out, "   {language}: {:>3} {:>3} {:>3}", tally.correct, tally.wrong, tally.handed_over)?;
+            }
+            writeln!(out)?;
         }
         let mistakes: Vec<&Case> = self.cases.iter().filter(|case| case.by_model == Verdict::Wrong).collect();
         if !mistakes.is_empty() {
@@ -165,7 +180,10 @@ mod tests {
     #[test]
     fn percentiles_are_taken_by_rank() {
         let latency = Latency::of((1..=100).rev().map(Duration::from_millis).collect());
-        assert_eq!((latency.count, latency.p50, latency.p99), (100, Duration::from_millis(50), Duration::from_millis(99)));
+        assert_eq!(
+            (latency.count, latency.p50, latency.p99),
+            (100, Duration::from_millis(50), Duration::from_millis(99))
+        );
         assert_eq!(Latency::of(Vec::new()).p99, Duration::ZERO);
     }
 }

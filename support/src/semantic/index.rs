@@ -97,7 +97,8 @@ mod tests {
 
     #[test]
     fn a_short_rule_does_not_answer_a_long_message() {
-        let index = Index::new(vec![entry("greeting", None, Some(5), [1.0, 0.0]), entry("other", None, None, [0.0, 1.0])]);
+        let index =
+            Index::new(vec![entry("greeting", None, Some(5), [1.0, 0.0]), entry("other", None, None, [0.0, 1.0])]);
         assert_eq!(nearest(&index, [1.0, 0.0], None, 5).unwrap().0, "greeting");
         assert_eq!(nearest(&index, [1.0, 0.0], None, 6).unwrap().0, "other");
     }

@@ -11,7 +11,7 @@
 mod embedder;
 mod index;
 
-use std::{path::Path, sync::Arc, time::Instant};
+use std::{collections::HashMap, path::Path, sync::Arc, time::Instant};
 
 pub use embedder::{Embedder, EmbedderError, MODEL_FILES};
 use index::{Entry, Index};
@@ -39,6 +39,8 @@ pub struct Nearest {
     pub target: Target,
     /// Cosine similarity of the message and the example, from -1 to 1.
     pub similarity: f32,
+    /// The language of the example, when its rule or FAQ entry names one.
+    pub language: Option<String>,
 }
 
 /// The embedding model with the examples it matches against.
@@ -49,6 +51,8 @@ pub struct SemanticMatcher {
     /// The FAQ whose questions are in the index, for its answers.
     faq: Arc<Faq>,
     threshold: f32,
+    /// Thresholds of the languages whose [[language]] table sets one.
+    thresholds: Arc<HashMap<String, f32>>,
 }
 
 impl SemanticMatcher {
@@ -60,7 +64,11 @@ impl SemanticMatcher {
         for rule in rules.iter() {
             for example in rule.examples() {
                 texts.push(example);
-                entries.push((Target::Rule(rule.id().to_owned()), rule.language().map(str::to_owned), rule.max_words()));
+                entries.push((
+                    Target::Rule(rule.id().to_owned()),
+                    rule.language().map(str::to_owned),
+                    rule.max_words(),
+                ));
             }
         }
         for entry in faq.iter() {
@@ -75,7 +83,17 @@ impl SemanticMatcher {
             .zip(vectors)
             .map(|((target, language, max_words), vector)| Entry { target, language, max_words, vector })
             .collect();
-        Ok(Self { embedder: Arc::new(embedder), index: Arc::new(Index::new(index)), faq: Arc::new(faq.clone()), threshold })
+        let thresholds = rules
+            .languages()
+            .filter_map(|language| Some((language.to_owned(), rules.embedding_threshold(language)?)))
+            .collect();
+        Ok(Self {
+            embedder: Arc::new(embedder),
+            index: Arc::new(Index::new(index)),
+            faq: Arc::new(faq.clone()),
+            threshold,
+            thresholds: Arc::new(thresholds),
+        })
     }
 
     /// Loads the model in `dir` and builds the matcher; see [`Self::build`].
@@ -88,14 +106,10 @@ impl SemanticMatcher {
         &self.faq
     }
 
-    /// The similarity from which a match answers.
-    pub fn threshold(&self) -> f32 {
-        self.threshold
-    }
-
-    /// The same model and examples with another threshold.
-    pub fn with_threshold(&self, threshold: f32) -> Self {
-        Self { threshold, ..self.clone() }
+    /// The similarity from which a match with an example in `language` answers: the language's
+    /// own threshold if the rules file sets one, else --embedding-threshold.
+    pub fn threshold(&self, language: Option<&str>) -> f32 {
+        language.and_then(|language| self.thresholds.get(language)).copied().unwrap_or(self.threshold)
     }
 
     /// How many example questions the matcher compares a message with.
@@ -114,11 +128,15 @@ impl SemanticMatcher {
             .map_err(|error| EmbedderError::Thread(error.to_string()))??;
         metrics::histogram!("support_embedding_seconds").record(started.elapsed().as_secs_f64());
         let found = self.index.nearest(&query, language, words(message).len());
-        Ok(found.map(|found| Nearest { target: found.entry.target.clone(), similarity: found.similarity }))
+        Ok(found.map(|found| Nearest {
+            target: found.entry.target.clone(),
+            similarity: found.similarity,
+            language: found.entry.language.clone(),
+        }))
     }
 
     /// Whether a match this similar answers the message.
     pub fn answers(&self, nearest: &Nearest) -> bool {
-        nearest.similarity >= self.threshold
+        nearest.similarity >= self.threshold(nearest.language.as_deref())
     }
 }
