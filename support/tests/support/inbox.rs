@@ -163,10 +163,15 @@ pub struct Conversation {
 impl Conversation {
     /// The next chat message published to the customer, whoever wrote it.
     pub async fn next_message(&mut self) -> ChatMessage {
+        self.next_message_within(WAIT).await
+    }
+
+    /// The next chat message, waiting up to `wait` (for an instance that loads a model first).
+    pub async fn next_message_within(&mut self, wait: Duration) -> ChatMessage {
         loop {
-            let published = tokio::time::timeout(WAIT, self.subscriber.next())
+            let published = tokio::time::timeout(wait, self.subscriber.next())
                 .await
-                .expect("a chat message within 15 s")
+                .unwrap_or_else(|_| panic!("a chat message within {wait:?}"))
                 .expect("the subscription is open");
             if let Ok(ChatEvent::Message { message }) = serde_json::from_slice(&published.payload) {
                 return message;
