@@ -10,6 +10,7 @@ mod report;
 
 use std::{path::PathBuf, time::Instant};
 
+use anyhow::Context;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use clap::Args;
@@ -17,8 +18,6 @@ use uuid::Uuid;
 
 pub use paraphrases::{HANDOFF, Paraphrase};
 pub use report::{Evaluation, Latency, ModelFigures, Tally};
-
-use anyhow::Context;
 
 use crate::{
     CustomerData, DeviceSummary, OpenAlerts, Route, Rules, SemanticMatcher, Support,
@@ -64,13 +63,18 @@ pub enum Verdict {
 
 /// Loads the model, answers every paraphrase both ways and counts.
 pub async fn run(args: EvalArgs) -> anyhow::Result<Evaluation> {
+    let threshold = args.embedding_threshold;
+    anyhow::ensure!(
+        threshold > 0.0 && threshold <= 1.0,
+        "--embedding-threshold must be above 0 and at most 1, got {threshold}"
+    );
     let rules = load_rules(args.rules_file.as_deref())?;
     let faq = load_faq(args.faq_file.as_deref(), &rules)?;
     let paraphrases = paraphrases::load(args.paraphrases.as_deref(), &rules, &faq)?;
 
     let memory_before = resident_bytes();
     let started = Instant::now();
-    let (dir, threshold) = (args.embedding_model.clone(), args.embedding_threshold);
+    let dir = args.embedding_model.clone();
     let matcher = {
         let (rules, faq) = (rules.clone(), faq.clone());
         tokio::task::spawn_blocking(move || SemanticMatcher::load(&dir, &rules, &faq, threshold))
