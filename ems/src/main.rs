@@ -58,6 +58,9 @@ enum BenchCommand {
     /// A year of data for 1,000 devices (kept between runs): API and query latency on it, memory,
     /// disk per device-year, and the pipeline on the full database.
     History(Box<ems_bench::history::HistoryBenchArgs>),
+    /// Support's matching by meaning on held-out paraphrases: answered rightly, wrongly or handed
+    /// over, by keywords alone and with the embedding model; the model's time per message.
+    Support(Box<ems_support::eval::EvalArgs>),
 }
 
 #[tokio::main]
@@ -104,6 +107,11 @@ async fn run(command: Command) -> anyhow::Result<()> {
         }
         Command::Bench(BenchCommand::History(args)) => {
             let report = ems_bench::history::run(*args).await?;
+            println!("{report}");
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Support(args)) => {
+            let report = ems_support::eval::run(*args).await?;
             println!("{report}");
             Ok(())
         }

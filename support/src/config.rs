@@ -1,6 +1,9 @@
 //! The settings of `ems support`, each documented for `--help`, and their checks at start.
 
-use std::{path::PathBuf, time::Duration};
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use anyhow::Context;
 use clap::Args;
@@ -9,7 +12,11 @@ use ems_common::{
     config::{DatabaseArgs, HttpArgs, duration_between, parse_duration},
 };
 
-use crate::{AiConfig, Provider, Rules, consumer::Limits};
+use crate::{AiConfig, Faq, Provider, Rules, SemanticMatcher, consumer::Limits, semantic::Embedder};
+
+/// The default `--embedding-threshold`: from the evaluation on `support/eval/paraphrases.toml`
+/// (docs/support.md), where it answered most paraphrases rightly and few wrongly.
+pub const DEFAULT_EMBEDDING_THRESHOLD: f32 = 0.6;
 
 /// Bounds of `--support-concurrency`.
 const CONCURRENCY: std::ops::RangeInclusive<usize> = 1..=1024;
@@ -66,6 +73,24 @@ pub struct SupportArgs {
     /// A rules file to use instead of the built-in one (same format as support/rules.toml).
     #[arg(long, env = "EMS_SUPPORT_RULES")]
     pub rules_file: Option<PathBuf>,
+
+    /// A FAQ file to use instead of the built-in one (same format as support/faq.toml). Its
+    /// entries answer only by meaning, so only when --embedding-model is set.
+    #[arg(long, env = "EMS_SUPPORT_FAQ")]
+    pub faq_file: Option<PathBuf>,
+
+    /// Directory of the sentence-embedding model (all-MiniLM-L6-v2: config.json, tokenizer.json,
+    /// model.safetensors) that matches by meaning the messages no rule's pattern matches, against
+    /// the rules' examples and the FAQ. `scripts/fetch-model.sh` downloads it and prints the
+    /// directory. Unset, or without those files, support answers by keywords alone.
+    #[arg(long, env = "EMS_EMBEDDING_MODEL")]
+    pub embedding_model: Option<PathBuf>,
+
+    /// Cosine similarity, above 0 and at most 1, from which the nearest example answers a
+    /// message; below it the message goes to the AI or an administrator. Higher answers fewer
+    /// messages and gets fewer wrong.
+    #[arg(long, env = "EMS_EMBEDDING_THRESHOLD", default_value_t = DEFAULT_EMBEDDING_THRESHOLD)]
+    pub embedding_threshold: f32,
 
     /// Name of the durable JetStream consumer; every support instance with the same name shares
     /// the work.
@@ -141,12 +166,65 @@ impl SupportArgs {
         })
     }
 
-    pub(crate) fn rules(&self) -> anyhow::Result<Rules> {
-        match &self.rules_file {
-            Some(path) => {
-                Rules::load(path).with_context(|| format!("the rules file {} (--rules-file)", path.display()))
-            }
-            None => Ok(Rules::builtin()),
-        }
+    pub(crate) fn faq(&self, rules: &Rules) -> anyhow::Result<Faq> {
+        load_faq(self.faq_file.as_deref(), rules)
     }
+
+    /// The matcher by meaning, or None when no model is configured or its files are missing
+    /// (support then answers by keywords alone; logged once here). Loads the model and embeds
+    /// every example: CPU work of a few seconds, to be run off the async runtime.
+    pub(crate) fn semantic(&self, rules: &Rules, faq: &Faq) -> anyhow::Result<Option<SemanticMatcher>> {
+        let threshold = self.embedding_threshold;
+        if !(threshold > 0.0 && threshold <= 1.0) {
+            anyhow::bail!(
+                "--embedding-threshold (EMS_EMBEDDING_THRESHOLD) must be above 0 and at most 1, got {threshold}"
+            );
+        }
+        let Some(dir) = &self.embedding_model else {
+            tracing::info!(
+                "matching by meaning is off: questions no rule's keywords match go to the AI or an administrator; \
+                 to turn it on, run scripts/fetch-model.sh and set EMS_EMBEDDING_MODEL (--embedding-model) to the \
+                 directory it prints"
+            );
+            return Ok(None);
+        };
+        if !Embedder::present(dir) {
+            let error = Embedder::load(dir).err().map(|error| error.to_string()).unwrap_or_default();
+            tracing::warn!(%error, "matching by meaning is off: answering by keywords alone");
+            return Ok(None);
+        }
+        let started = std::time::Instant::now();
+        let matcher = SemanticMatcher::load(dir, rules, faq, threshold)
+            .with_context(|| format!("loading the embedding model in {} (--embedding-model)", dir.display()))?;
+        tracing::info!(
+            model = %dir.display(),
+            examples = matcher.examples(),
+            threshold,
+            load_ms = started.elapsed().as_millis() as u64,
+            "matching by meaning is on"
+        );
+        Ok(Some(matcher))
+    }
+
+    pub(crate) fn rules(&self) -> anyhow::Result<Rules> {
+        load_rules(self.rules_file.as_deref())
+    }
+}
+
+/// The rules file at `path` (--rules-file), or the built-in one.
+pub(crate) fn load_rules(path: Option<&Path>) -> anyhow::Result<Rules> {
+    match path {
+        Some(path) => Rules::load(path).with_context(|| format!("the rules file {} (--rules-file)", path.display())),
+        None => Ok(Rules::builtin()),
+    }
+}
+
+/// The FAQ file at `path` (--faq-file), or the built-in one, checked against `rules`.
+pub(crate) fn load_faq(path: Option<&Path>, rules: &Rules) -> anyhow::Result<Faq> {
+    let faq = match path {
+        Some(path) => Faq::load(path).with_context(|| format!("the FAQ file {} (--faq-file)", path.display()))?,
+        None => Faq::builtin(),
+    };
+    faq.check_against(rules).context("the FAQ does not fit the rules file")?;
+    Ok(faq)
 }

@@ -30,6 +30,8 @@ pub enum RulesError {
     NoPatterns { rule: String },
     #[error("rule `{rule}` has the pattern {pattern:?}, which contains no word")]
     PatternWithoutWords { rule: String, pattern: String },
+    #[error("rule `{rule}` has the example {example:?}, which contains no word")]
+    ExampleWithoutWords { rule: String, example: String },
     #[error("rule `{rule}` has the unknown action {action:?}; the only action is \"handoff\"")]
     UnknownAction { rule: String, action: String },
     #[error("rule `{rule}` needs the unknown data {kind:?}; known data: {}", DataKind::names())]
@@ -60,6 +62,8 @@ pub enum RulesError {
     DuplicateLanguage { language: String },
     #[error("language `{language}` has no handoff_answer")]
     LanguageWithoutHandoffAnswer { language: String },
+    #[error("language `{language}` has the embedding_threshold {threshold}; it must be above 0 and at most 1")]
+    EmbeddingThreshold { language: String, threshold: f32 },
     #[error("rule `{rule}` has the language {language:?}, which no [[language]] declares (declared: {declared})")]
     UnknownLanguage { rule: String, language: String, declared: String },
 }
@@ -86,6 +90,9 @@ struct LanguageEntry {
     /// Letters only this language uses: a word with one of them counts for it.
     #[serde(default)]
     letters: String,
+    /// The similarity from which the embedding model's nearest example answers a message in
+    /// this language, instead of --embedding-threshold.
+    embedding_threshold: Option<f32>,
 }
 
 /// A language the rules speak: its hand-off notice, and what tells a message is in it.
@@ -96,6 +103,7 @@ struct Language {
     /// Its words (from `words` and from its rules' patterns) that no other language has.
     vocabulary: HashSet<String>,
     letters: Vec<char>,
+    embedding_threshold: Option<f32>,
 }
 
 #[derive(Deserialize)]
@@ -111,6 +119,8 @@ struct RuleEntry {
     data: Vec<String>,
     max_words: Option<usize>,
     language: Option<String>,
+    #[serde(default)]
+    examples: Vec<String>,
 }
 
 /// One rule, checked.
@@ -126,6 +136,9 @@ pub struct Rule {
     answer: Template,
     answer_if_none: Option<Template>,
     language: Option<String>,
+    /// Questions the rule answers, in customers' words: what the embedding model compares a
+    /// message no pattern matched with.
+    examples: Vec<String>,
 }
 
 impl Rule {
@@ -145,6 +158,16 @@ impl Rule {
     /// Whether the rule passes the conversation to an administrator.
     pub fn hands_off(&self) -> bool {
         self.handoff
+    }
+
+    /// The longest message the rule answers, in words, when it has a limit.
+    pub fn max_words(&self) -> Option<usize> {
+        self.max_words
+    }
+
+    /// Natural questions the rule answers, for matching by meaning ([`crate::semantic`]).
+    pub fn examples(&self) -> &[String] {
+        &self.examples
     }
 
     pub(crate) fn data(&self) -> &[DataKind] {
@@ -179,6 +202,9 @@ impl Rule {
                 return Err(RulesError::PatternWithoutWords { rule, pattern });
             }
             patterns.push(pattern_words);
+        }
+        if let Some(example) = entry.examples.iter().find(|example| words(example).is_empty()) {
+            return Err(RulesError::ExampleWithoutWords { rule, example: example.clone() });
         }
         let handoff = match entry.action.as_deref() {
             None => false,
@@ -219,6 +245,7 @@ impl Rule {
             answer,
             answer_if_none,
             language: entry.language.map(|language| language.trim().to_owned()),
+            examples: entry.examples,
         })
     }
 }
@@ -312,7 +339,19 @@ impl Rules {
             };
             let vocabulary = entry.words.iter().flat_map(|phrase| words(phrase)).collect();
             let letters = entry.letters.chars().flat_map(char::to_lowercase).collect();
-            languages.push(Language { code, handoff_answer: handoff_template(&source)?, vocabulary, letters });
+            if let Some(threshold) =
+                entry.embedding_threshold.filter(|threshold| !(*threshold > 0.0 && *threshold <= 1.0))
+            {
+                return Err(RulesError::EmbeddingThreshold { language: code, threshold });
+            }
+            let embedding_threshold = entry.embedding_threshold;
+            languages.push(Language {
+                code,
+                handoff_answer: handoff_template(&source)?,
+                vocabulary,
+                letters,
+                embedding_threshold,
+            });
         }
         for rule in rules {
             let Some(code) = rule.language() else { continue };
@@ -356,6 +395,12 @@ impl Rules {
         Some(self.languages[winner].code.as_str())
     }
 
+    /// The similarity the embedding model needs to answer in `language`, when the file sets one
+    /// for it.
+    pub fn embedding_threshold(&self, language: &str) -> Option<f32> {
+        self.languages.iter().find(|known| known.code == language).and_then(|known| known.embedding_threshold)
+    }
+
     /// The languages the file declares, the default first.
     pub fn languages(&self) -> impl Iterator<Item = &str> {
         self.languages.iter().map(|language| language.code.as_str())
@@ -366,6 +411,11 @@ impl Rules {
     pub fn find(&self, message: &str) -> Option<&Rule> {
         let message = words(message);
         self.rules.iter().find(|rule| rule.matches(&message))
+    }
+
+    /// The rule with this id.
+    pub fn get(&self, id: &str) -> Option<&Rule> {
+        self.rules.iter().find(|rule| rule.id == id)
     }
 
     /// Every rule, in the order they are tried.

@@ -51,11 +51,19 @@ pub async fn run_worker(
 ) -> anyhow::Result<()> {
     let limits = args.limits()?;
     let rules = args.rules()?;
+    let faq = args.faq(&rules)?;
     let model = ai::build(&args.ai_config()?)?;
     if model.is_none() {
         tracing::info!("no AI provider configured: what the rules do not answer goes to an administrator");
     }
-    let support = Support::new(rules, Box::new(PgCustomerData::new(pool.clone())), model);
+    let semantic = {
+        let (args, rules) = (args.clone(), rules.clone());
+        tokio::task::spawn_blocking(move || args.semantic(&rules, &faq)).await??
+    };
+    let mut support = Support::new(rules, Box::new(PgCustomerData::new(pool.clone())), model);
+    if let Some(matcher) = semantic {
+        support = support.with_semantic(matcher);
+    }
     let service = Arc::new(Service { pool, nats: nats.clone(), names: names.clone(), support });
 
     let jetstream = jetstream::new(nats);
@@ -208,7 +216,7 @@ impl Service {
         let customer = Customer { id: customer_id, name: name.to_owned() };
         let answer = self.support.answer(&customer, &question.body, &history).await;
         let source = match &answer {
-            Answer::Rule { .. } => ChatSource::Rule,
+            Answer::Rule { .. } | Answer::Faq { .. } => ChatSource::Rule,
             Answer::Ai { .. } => ChatSource::Ai,
             Answer::Human { reason, .. } => {
                 tracing::info!(%customer_id, %reason, "conversation handed to the administrators");

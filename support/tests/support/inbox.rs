@@ -62,6 +62,13 @@ impl Inbox {
         args
     }
 
+    /// Support's defaults with no AI: what nothing matches goes to an administrator.
+    pub fn args_without_ai() -> SupportArgs {
+        let mut args = SupportCli::parse_from(["support"]).support;
+        args.consumer = CONSUMER.into();
+        args
+    }
+
     pub async fn customer(&self, username: &str) -> Uuid {
         let id = Uuid::new_v4();
         sqlx::query("INSERT INTO users (id, username, display_name, password_hash) VALUES ($1, $2, $2, 'x')")
@@ -156,10 +163,15 @@ pub struct Conversation {
 impl Conversation {
     /// The next chat message published to the customer, whoever wrote it.
     pub async fn next_message(&mut self) -> ChatMessage {
+        self.next_message_within(WAIT).await
+    }
+
+    /// The next chat message, waiting up to `wait` (for an instance that loads a model first).
+    pub async fn next_message_within(&mut self, wait: Duration) -> ChatMessage {
         loop {
-            let published = tokio::time::timeout(WAIT, self.subscriber.next())
+            let published = tokio::time::timeout(wait, self.subscriber.next())
                 .await
-                .expect("a chat message within 15 s")
+                .unwrap_or_else(|_| panic!("a chat message within {wait:?}"))
                 .expect("the subscription is open");
             if let Ok(ChatEvent::Message { message }) = serde_json::from_slice(&published.payload) {
                 return message;

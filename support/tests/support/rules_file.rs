@@ -70,6 +70,10 @@ fn mistakes_in_a_rule_are_refused_naming_the_rule() {
             "patterns = [\"a\"]\nanswer = \"x\"\naction = \"handoff\"\ndata = [\"today_total\"]",
             "rule `bad-rule` hands off to a person, so it cannot need data",
         ),
+        (
+            "patterns = [\"a\"]\nanswer = \"x\"\nexamples = [\"What is a?\", \" ?\"]",
+            "rule `bad-rule` has the example \" ?\", which contains no word",
+        ),
     ] {
         let error = refusal(&rule(body));
         assert!(error.contains(expected), "expected {expected:?} in {error:?}");
@@ -112,6 +116,10 @@ fn languages_are_checked_at_load_naming_what_is_wrong() {
     );
     assert_eq!(refused("rule = []\n[[language]]\ncode = \"ro\""), "language `ro` has no handoff_answer");
     assert_eq!(
+        refused(&format!("rule = []\n{}embedding_threshold = 1.5\n", language("en"))),
+        "language `en` has the embedding_threshold 1.5; it must be above 0 and at most 1"
+    );
+    assert_eq!(
         refused("rule = []\n[[language]]\ncode = \"en\"\nhandoff_answer = \"{today_kwh}\""),
         "handoff_answer may use only {customer_name}, not {today_kwh}"
     );
@@ -133,4 +141,16 @@ fn a_message_is_in_the_language_most_of_its_words_belong_to() {
     }
     // A file in one language tells none.
     assert_eq!(load("rule = []").unwrap().language_of("Why is my bill so high?"), None);
+}
+
+#[test]
+fn examples_and_a_languages_embedding_threshold_are_read() {
+    let rules = Rules::parse(
+        "[[language]]\ncode = \"ro\"\nhandoff_answer = \"transmis\"\nembedding_threshold = 0.7\n\
+         [[language]]\ncode = \"en\"\nhandoff_answer = \"passed on\"\n\
+         [[rule]]\nid = \"hello\"\npriority = 1\npatterns = [\"hello\"]\nanswer = \"Hi\"\nexamples = [\"Good day to you\"]\n",
+    )
+    .unwrap();
+    assert_eq!(rules.get("hello").unwrap().examples(), ["Good day to you"]);
+    assert_eq!((rules.embedding_threshold("ro"), rules.embedding_threshold("en")), (Some(0.7), None));
 }
