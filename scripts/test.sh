@@ -10,6 +10,7 @@ ensure_cargo
 ensure_services
 ensure_deployment_tools
 ensure_cargo_deny
+ensure_embedding_model
 
 started=$SECONDS
 echo "==> cargo fmt --check"
