@@ -144,6 +144,7 @@ struct Bench {
     /// Each round's own devices, so every round writes the same recent hours.
     devices: Vec<Vec<Uuid>>,
     probes: Vec<Uuid>,
+    http: reqwest::Client,
 }
 
 pub async fn run(args: PipelineBenchArgs) -> anyhow::Result<Report> {
@@ -176,9 +177,10 @@ async fn run_in(args: &PipelineBenchArgs, suffix: &str, options: &PgConnectOptio
     let database_url = args.database.database_url.url_for(options.get_database().unwrap_or_default());
 
     let (devices, probes) = create_devices(&pool, args.devices, args.rounds as usize, suffix).await?;
-    let bench = Bench { args: args.clone(), broker, pool, database_url, channel, nats, devices, probes };
+    let http = reqwest::Client::new();
+    let bench = Bench { args: args.clone(), broker, pool, database_url, channel, nats, devices, probes, http };
 
-    let mut children = bench.start_pipeline()?;
+    let (mut children, monitor_urls) = bench.start_pipeline()?;
     let monitors = children.iter().filter(|(name, _)| name.starts_with("monitor")).map(|(_, child)| child.id());
     let balancer = children.iter().filter(|(name, _)| name == "balancer").map(|(_, child)| child.id());
     let groups = vec![
@@ -189,7 +191,7 @@ async fn run_in(args: &PipelineBenchArgs, suffix: &str, options: &PgConnectOptio
         ("RabbitMQ".to_owned(), Processes::Named("beam.smp")),
         ("NATS".to_owned(), Processes::Named("nats-server")),
     ];
-    let outcome = bench.measure_pipeline(&amqp, &groups).await;
+    let outcome = bench.measure_pipeline(&amqp, &groups, &monitor_urls).await;
     let peak_rss_kib =
         children.iter().map(|(name, child)| (name.clone(), peak_rss_kib(child.id()).unwrap_or_default())).collect();
     for (_, child) in &mut children {
@@ -306,10 +308,13 @@ impl Bench {
         Ok(total as f64 / (finished - started).as_secs_f64())
     }
 
-    fn start_pipeline(&self) -> anyhow::Result<Vec<(String, Child)>> {
+    /// The balancer and the monitors, and the address of each monitor's operations endpoints.
+    #[allow(clippy::type_complexity)]
+    fn start_pipeline(&self) -> anyhow::Result<(Vec<(String, Child)>, Vec<String>)> {
         let exe = std::env::current_exe().context("finding the ems binary")?;
-        let common = ["--namespace", &self.broker.namespace, "--listen", "127.0.0.1:0", "--log", "warn"];
+        let common = ["--namespace", &self.broker.namespace, "--log", "warn"];
         let mut children = Vec::new();
+        let mut monitor_urls = Vec::new();
         let mut spawn = |name: String, args: Vec<String>| -> anyhow::Result<()> {
             let child = Command::new(&exe)
                 .args(args)
@@ -323,11 +328,18 @@ impl Bench {
             children.push((name, child));
             Ok(())
         };
-        spawn("balancer".into(), vec!["balancer".into()])?;
+        spawn("balancer".into(), vec!["balancer".into(), "--listen".into(), "127.0.0.1:0".into()])?;
         for replica in 1..=self.args.monitors {
-            spawn(format!("monitor {replica}"), vec!["monitor".into(), "--replica".into(), replica.to_string()])?;
+            // A port free a moment ago: the monitor's /metrics tells how many readings it stored.
+            let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+            let listen = format!("127.0.0.1:{port}");
+            monitor_urls.push(format!("http://{listen}/metrics"));
+            spawn(
+                format!("monitor {replica}"),
+                vec!["monitor".into(), "--replica".into(), replica.to_string(), "--listen".into(), listen],
+            )?;
         }
-        Ok(children)
+        Ok((children, monitor_urls))
     }
 
     async fn wait_for_replicas(&self) -> anyhow::Result<()> {
@@ -343,6 +355,23 @@ impl Bench {
         }
         tokio::time::sleep(Duration::from_secs(1)).await; // one membership round of the balancer
         Ok(())
+    }
+
+    /// Readings the monitors have stored and committed since they started, from their
+    /// `monitor_readings_stored_total`. Asking them costs PostgreSQL nothing, where counting in
+    /// the database would compete with the pipeline it measures: on a year of history, summing a
+    /// round's hourly totals reads thousands of pages and takes 100-400 ms.
+    async fn stored_by_monitors(&self, urls: &[String]) -> anyhow::Result<u64> {
+        let mut stored = 0.0;
+        for url in urls {
+            let text = self.http.get(url).send().await?.error_for_status()?.text().await?;
+            stored += text
+                .lines()
+                .filter(|line| line.starts_with("monitor_readings_stored_total"))
+                .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+                .sum::<f64>();
+        }
+        Ok(stored as u64)
     }
 
     /// Readings of a round's devices counted in hourly totals (the database may hold others).
@@ -362,6 +391,7 @@ impl Bench {
         &self,
         amqp: &lapin::Connection,
         groups: &[(String, Processes)],
+        monitor_urls: &[String],
     ) -> anyhow::Result<(Vec<(f64, f64)>, Vec<(String, f64)>, f64, Vec<Duration>)> {
         self.wait_for_replicas().await?;
         let total = self.args.readings;
@@ -375,12 +405,12 @@ impl Bench {
             let cpu_before = CpuTimes::now(groups);
             let started = Instant::now();
             self.publish_all(&queue, (0..total).map(|index| self.reading(round, index).to_json())).await?;
-            while self.stored(round).await? < total as i64 {
+            while self.stored_by_monitors(monitor_urls).await? < ((round + 1) * total) as u64 {
                 anyhow::ensure!(
                     started.elapsed() < Duration::from_secs(600),
                     "the pipeline did not store every reading in 10 minutes"
                 );
-                tokio::time::sleep(Duration::from_millis(50)).await;
+                tokio::time::sleep(Duration::from_millis(20)).await;
             }
             let elapsed = started.elapsed();
             for (part, busy) in CpuTimes::now(groups).cores_since(&cpu_before, elapsed) {
@@ -389,6 +419,11 @@ impl Bench {
                     None => cores.push((part, busy)),
                 }
             }
+            let counted = self.stored(round).await?;
+            anyhow::ensure!(
+                counted == total as i64,
+                "the monitors report {total} readings stored, but the hourly totals count {counted}"
+            );
             let pipeline = total as f64 / elapsed.as_secs_f64();
             eprintln!("  {pipeline:.0} readings/s ({:.2} of the raw hop)", pipeline / raw);
             rounds.push((raw, pipeline));
