@@ -141,8 +141,7 @@ struct Bench {
     database_url: String,
     channel: Channel,
     nats: async_nats::Client,
-    /// Each round's own devices, so every round writes the same recent hours.
-    devices: Vec<Vec<Uuid>>,
+    devices: Vec<Uuid>,
     probes: Vec<Uuid>,
     http: reqwest::Client,
 }
@@ -176,7 +175,7 @@ async fn run_in(args: &PipelineBenchArgs, suffix: &str, options: &PgConnectOptio
     let nats = broker.nats("ems-bench").await?;
     let database_url = args.database.database_url.url_for(options.get_database().unwrap_or_default());
 
-    let (devices, probes) = create_devices(&pool, args.devices, args.rounds as usize, suffix).await?;
+    let (devices, probes) = create_devices(&pool, args.devices, suffix).await?;
     let http = reqwest::Client::new();
     let bench = Bench { args: args.clone(), broker, pool, database_url, channel, nats, devices, probes, http };
 
@@ -229,21 +228,15 @@ fn median(values: impl Iterator<Item = f64>) -> f64 {
     }
 }
 
-/// `count` devices for each of `rounds` with a limit nobody reaches, and `count` probe devices
-/// whose every reading is over the limit.
-async fn create_devices(
-    pool: &PgPool,
-    count: usize,
-    rounds: usize,
-    suffix: &str,
-) -> anyhow::Result<(Vec<Vec<Uuid>>, Vec<Uuid>)> {
+/// Devices with a limit nobody reaches, and probe devices whose every reading is over the limit.
+async fn create_devices(pool: &PgPool, count: usize, suffix: &str) -> anyhow::Result<(Vec<Uuid>, Vec<Uuid>)> {
     let owner = Uuid::new_v4();
     sqlx::query("INSERT INTO users (id, username, display_name, password_hash) VALUES ($1, $2, 'Bench', 'x')")
         .bind(owner)
         .bind(format!("bench-{suffix}"))
         .execute(pool)
         .await?;
-    let devices: Vec<Uuid> = (0..count * rounds).map(|_| Uuid::new_v4()).collect();
+    let devices: Vec<Uuid> = (0..count).map(|_| Uuid::new_v4()).collect();
     let probes: Vec<Uuid> = (0..count).map(|_| Uuid::new_v4()).collect();
     for (ids, limit) in [(&devices, 1_000_000.0), (&probes, 0.001)] {
         sqlx::query(
@@ -256,18 +249,22 @@ async fn create_devices(
         .execute(pool)
         .await?;
     }
-    Ok((devices.chunks(count).map(<[Uuid]>::to_vec).collect(), probes))
+    Ok((devices, probes))
 }
 
 impl Bench {
     /// The i-th throughput reading: devices in turn, each going back 10 minutes per round.
-    /// Reading `index` of `round`: its devices in turn, ten minutes earlier each time round.
+    /// Reading `index` of `round`: the devices in turn, ten minutes earlier each time round. Each
+    /// round is `round` seconds earlier again, so the rounds write the same devices' same hours
+    /// (as meters do) with readings of their own.
     fn reading(&self, round: usize, index: usize) -> Reading {
         let base = Utc::now().duration_trunc(TimeDelta::hours(1)).expect("hour") - TimeDelta::hours(1);
-        let devices = &self.devices[round];
+        let devices = &self.devices;
         Reading {
             device_id: devices[index % devices.len()],
-            timestamp: base - TimeDelta::minutes(10 * (index / devices.len()) as i64),
+            timestamp: base
+                - TimeDelta::minutes(10 * (index / devices.len()) as i64)
+                - TimeDelta::seconds(round as i64),
             measurement_value: 0.1,
             interval_s: 600,
         }
@@ -374,12 +371,12 @@ impl Bench {
         Ok(stored as u64)
     }
 
-    /// Readings of a round's devices counted in hourly totals (the database may hold others).
-    async fn stored(&self, round: usize) -> anyhow::Result<i64> {
+    /// Readings of this run's devices counted in hourly totals (the database may hold others).
+    async fn stored(&self) -> anyhow::Result<i64> {
         Ok(sqlx::query_scalar(
             "SELECT COALESCE(sum(readings), 0)::int8 FROM hourly_consumption WHERE device_id = ANY($1)",
         )
-        .bind(&self.devices[round])
+        .bind(&self.devices)
         .fetch_one(&self.pool)
         .await?)
     }
@@ -419,10 +416,10 @@ impl Bench {
                     None => cores.push((part, busy)),
                 }
             }
-            let counted = self.stored(round).await?;
+            let (reported, counted) = ((round + 1) * total, self.stored().await?);
             anyhow::ensure!(
-                counted == total as i64,
-                "the monitors report {total} readings stored, but the hourly totals count {counted}"
+                counted == reported as i64,
+                "the monitors report {reported} readings stored, but the hourly totals count {counted}"
             );
             let pipeline = total as f64 / elapsed.as_secs_f64();
             eprintln!("  {pipeline:.0} readings/s ({:.2} of the raw hop)", pipeline / raw);
@@ -485,8 +482,8 @@ impl Bench {
                     sent_at.lock().expect("lock").insert((reading.device_id, reading.timestamp), Instant::now());
                     reading
                 } else {
-                    // After the last round's readings, on its devices.
-                    self.reading(self.devices.len() - 1, self.args.readings + sent)
+                    // Readings of their own, after every round's.
+                    self.reading(self.args.rounds as usize, self.args.readings + sent)
                 };
                 sent += 1;
                 let confirm = topology::publish(&self.channel, &queue, &reading.to_json()).await?;
