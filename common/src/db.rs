@@ -29,7 +29,7 @@ pub async fn connect(args: &DatabaseArgs) -> anyhow::Result<PgPool> {
 /// queries, and PostgreSQL compiles any whose estimated cost passes `jit_above_cost` (a year by
 /// month, whose month series it cannot count, was estimated at a thousand months), spending
 /// 30 ms of compiling on a query that runs in 0.3 ms.
-pub fn service_options(options: &PgConnectOptions) -> PgConnectOptions {
+fn service_options(options: &PgConnectOptions) -> PgConnectOptions {
     options.clone().options([("jit", "off")])
 }
 

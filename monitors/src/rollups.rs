@@ -52,18 +52,9 @@ pub async fn upkeep(pool: &PgPool, now: DateTime<Utc>) -> sqlx::Result<Rolled> {
         if month >= limit {
             break;
         }
-        sqlx::query(
-            "INSERT INTO monthly_consumption (device_id, month, kwh) \
-             SELECT d.id, $1, s.kwh FROM devices d \
-             CROSS JOIN LATERAL (SELECT sum(h.kwh) AS kwh FROM hourly_consumption h \
-               WHERE h.device_id = d.id AND h.hour >= $1 AND h.hour < $2) s \
-             WHERE s.kwh IS NOT NULL \
-             ON CONFLICT (device_id, month) DO UPDATE SET kwh = EXCLUDED.kwh",
-        )
-        .bind(month)
-        .bind(next_month(month))
-        .execute(&mut *transaction)
-        .await?;
+        let devices: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM devices").fetch_all(&mut *transaction).await?;
+        let months = vec![month; devices.len()];
+        sum_months(&mut transaction, &devices, &months).await?;
         sqlx::query("UPDATE monthly_consumption_state SET rolled_before = $1")
             .bind(next_month(month))
             .execute(&mut *transaction)
@@ -88,6 +79,19 @@ async fn refresh_stale(pool: &PgPool, limit: DateTime<Utc>) -> sqlx::Result<u64>
     if marks.is_empty() {
         return Ok(0);
     }
+    let (devices, months): (Vec<Uuid>, Vec<DateTime<Utc>>) = marks.into_iter().unzip();
+    sum_months(&mut transaction, &devices, &months).await?;
+    transaction.commit().await?;
+    Ok(devices.len() as u64)
+}
+
+/// Stores the total of `devices[i]`'s hours in the UTC month starting at `months[i]`, for each
+/// `i` whose month has hours.
+async fn sum_months(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    devices: &[Uuid],
+    months: &[DateTime<Utc>],
+) -> sqlx::Result<()> {
     sqlx::query(
         "INSERT INTO monthly_consumption (device_id, month, kwh) \
          SELECT m.device_id, m.month, s.kwh FROM UNNEST($1::uuid[], $2::timestamptz[]) AS m(device_id, month) \
@@ -96,12 +100,11 @@ async fn refresh_stale(pool: &PgPool, limit: DateTime<Utc>) -> sqlx::Result<u64>
          WHERE s.kwh IS NOT NULL \
          ON CONFLICT (device_id, month) DO UPDATE SET kwh = EXCLUDED.kwh",
     )
-    .bind(marks.iter().map(|(device_id, _)| *device_id).collect::<Vec<_>>())
-    .bind(marks.iter().map(|(_, month)| *month).collect::<Vec<_>>())
-    .execute(&mut *transaction)
+    .bind(devices)
+    .bind(months)
+    .execute(&mut **transaction)
     .await?;
-    transaction.commit().await?;
-    Ok(marks.len() as u64)
+    Ok(())
 }
 
 #[cfg(test)]
