@@ -2,6 +2,7 @@
 //! in the same run, so the result is a ratio that means something on any machine.
 
 pub mod file_limit;
+pub mod forecast;
 pub mod history;
 pub mod pipeline;
 mod stats;

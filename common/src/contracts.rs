@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-/// The two kinds of alert a monitor raises.
+/// The kinds of alert a monitor raises.
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema,
 )]
@@ -16,6 +16,9 @@ pub enum AlertKind {
     Overconsumption,
     /// One reading's average power went above the hourly limit.
     Peak,
+    /// Part-way through an hour, its total is forecast to go above the hourly limit (raised only
+    /// while the total is still within it).
+    Forecast,
 }
 
 impl AlertKind {
@@ -24,6 +27,7 @@ impl AlertKind {
         match self {
             AlertKind::Overconsumption => "overconsumption",
             AlertKind::Peak => "peak",
+            AlertKind::Forecast => "forecast",
         }
     }
 }

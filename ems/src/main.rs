@@ -61,6 +61,9 @@ enum BenchCommand {
     /// Support's matching by meaning on held-out paraphrases: answered rightly, wrongly or handed
     /// over, by keywords alone and with the embedding model; the model's time per message.
     Support(Box<ems_support::eval::EvalArgs>),
+    /// Early warnings replayed on the bundled meter data: how often a forecast warned before a
+    /// crossing of the hourly limit, how early, and how often for nothing.
+    Forecast(ems_bench::forecast::ForecastBenchArgs),
 }
 
 #[tokio::main]
@@ -113,6 +116,10 @@ async fn run(command: Command) -> anyhow::Result<()> {
         Command::Bench(BenchCommand::Support(args)) => {
             let report = ems_support::eval::run(*args).await?;
             println!("{report}");
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Forecast(args)) => {
+            println!("{}", ems_bench::forecast::run(args)?);
             Ok(())
         }
         Command::Bench(BenchCommand::Pipeline(args)) => {

@@ -21,6 +21,8 @@ pub struct CachedDevice {
     pub name: String,
     pub max_hourly_kwh: Kwh,
     pub owner_id: Option<Uuid>,
+    /// Whether its owner wants a `forecast` alert before the hourly limit is crossed.
+    pub forecast_alerts: bool,
 }
 
 #[derive(Clone)]
@@ -29,7 +31,7 @@ pub struct DeviceCache {
     devices: Arc<RwLock<HashMap<Uuid, CachedDevice>>>,
 }
 
-const SELECT_DEVICES: &str = "SELECT id, name, max_hourly_kwh, owner_id FROM devices";
+const SELECT_DEVICES: &str = "SELECT id, name, max_hourly_kwh, owner_id, forecast_alerts FROM devices";
 
 impl DeviceCache {
     pub async fn load(pool: PgPool) -> sqlx::Result<Self> {

@@ -4,6 +4,7 @@
 //! heartbeat on `ems.monitors.heartbeat`.
 
 pub mod devices;
+pub mod forecast;
 pub mod partitions;
 pub mod rollups;
 pub mod store;

@@ -7,6 +7,10 @@
 //! the same transaction, so a snooze counts from its commit on) is stored `snoozed` and already
 //! acknowledged: kept, but nothing to act on; the worker does not publish it.
 //!
+//! A device's hour still in progress whose total is within the limit but forecast to go above it
+//! (see [`crate::forecast`]) raises a `forecast` alert, once per device and hour like the others,
+//! unless its owner turned those off.
+//!
 //! Energy is summed and compared as exact decimals ([`Kwh`]): a total equal to the limit is not
 //! above it, however the readings add up in binary floating point.
 
@@ -22,7 +26,10 @@ use rust_decimal::{Decimal, RoundingStrategy};
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
-use crate::devices::CachedDevice;
+use crate::{
+    devices::CachedDevice,
+    forecast::{self, HourSoFar},
+};
 
 #[derive(Debug, Default)]
 pub struct Stored {
@@ -141,7 +148,7 @@ async fn store_in(
     .fetch_all(&mut **transaction)
     .await?;
 
-    let candidates = alert_candidates(&inserted, &totals, devices);
+    let candidates = alert_candidates(&inserted, &totals, devices, Utc::now());
     if candidates.is_empty() {
         return Ok(stored);
     }
@@ -211,10 +218,11 @@ struct Candidate {
     user_id: Option<Uuid>,
     kind: AlertKind,
     hour: DateTime<Utc>,
-    /// kWh (overconsumption) or kW (peak), to the stored six places.
+    /// kWh (overconsumption, or a forecast's total) or kW (peak), to the stored six places.
     value: Decimal,
     limit_kwh: Kwh,
-    /// A peak's reading: the end of its interval and its length in seconds.
+    /// A peak's reading, or the one a forecast was made after: the end of its interval and its
+    /// length in seconds.
     reading_at: Option<DateTime<Utc>>,
     interval_s: Option<i32>,
     message: String,
@@ -241,15 +249,55 @@ fn interval_words(interval_s: i32) -> String {
 }
 
 /// Overconsumption: an hour whose total now exceeds the limit. Peak: a new reading whose average
-/// power exceeds it (the largest per device and hour). The database keeps only the first of each.
+/// power exceeds it (the largest per device and hour). Forecast: an hour not yet over at `now`
+/// whose total is within the limit but forecast after its latest new reading to go above it. The
+/// database keeps only the first of each.
 fn alert_candidates(
     inserted: &[(Uuid, DateTime<Utc>, Kwh, i32)],
     totals: &[(Uuid, DateTime<Utc>, Kwh)],
     devices: &HashMap<Uuid, CachedDevice>,
+    now: DateTime<Utc>,
 ) -> Vec<Candidate> {
     let mut candidates = Vec::new();
+    // Per device and hour: the latest new reading.
+    let mut latest: HashMap<(Uuid, DateTime<Utc>), (DateTime<Utc>, Kwh, i32)> = HashMap::new();
+    for &(device_id, timestamp, kwh, interval_s) in inserted {
+        let entry = latest.entry((device_id, hour_of(timestamp))).or_insert((timestamp, kwh, interval_s));
+        if timestamp > entry.0 {
+            *entry = (timestamp, kwh, interval_s);
+        }
+    }
     for (device_id, hour, total) in totals {
         let Some(device) = devices.get(device_id) else { continue };
+        if device.forecast_alerts
+            && *hour + TimeDelta::hours(1) > now
+            && let Some(&(last_at, last_kwh, last_interval_s)) = latest.get(&(*device_id, *hour))
+        {
+            let so_far = HourSoFar { hour: *hour, total: *total, last_at, last_kwh, last_interval_s };
+            if let Some(forecast) = forecast::RULE.forecast(&so_far, device.max_hourly_kwh) {
+                candidates.push(Candidate {
+                    device_id: *device_id,
+                    user_id: device.owner_id,
+                    kind: AlertKind::Forecast,
+                    hour: *hour,
+                    value: forecast.total,
+                    limit_kwh: device.max_hourly_kwh,
+                    reading_at: Some(last_at),
+                    interval_s: Some(last_interval_s),
+                    message: format!(
+                        "{} is on course to use {} kWh in the hour {}–{} UTC, above its limit of {} kWh: {total} kWh \
+                         so far with {} of the hour left, and at this rate the limit is reached in {}",
+                        device.name,
+                        display_decimal(forecast.total),
+                        hour.format("%Y-%m-%d %H:00"),
+                        (*hour + TimeDelta::hours(1)).format("%H:00"),
+                        device.max_hourly_kwh,
+                        forecast::minutes_words(forecast.hour_left).trim_start_matches("about "),
+                        forecast::minutes_words(forecast.limit_in),
+                    ),
+                });
+            }
+        }
         if *total > device.max_hourly_kwh {
             candidates.push(Candidate {
                 device_id: *device_id,
@@ -327,7 +375,13 @@ mod tests {
 
     #[test]
     fn candidates_follow_the_limit_strictly() {
-        let device = CachedDevice { id: Uuid::new_v4(), name: "Oven".into(), max_hourly_kwh: kwh("2"), owner_id: None };
+        let device = CachedDevice {
+            id: Uuid::new_v4(),
+            name: "Oven".into(),
+            max_hourly_kwh: kwh("2"),
+            owner_id: None,
+            forecast_alerts: true,
+        };
         let devices = HashMap::from([(device.id, device.clone())]);
         let hour: DateTime<Utc> = "2026-03-01T14:00:00Z".parse().unwrap();
         let at = |minute: i64| hour + TimeDelta::minutes(minute);
@@ -337,7 +391,9 @@ mod tests {
             (device.id, at(20), kwh("0.4"), 600),
             (device.id, at(30), kwh("0.35"), 600),
         ];
-        let exactly_at_limit = alert_candidates(&inserted, &[(device.id, hour, kwh("2"))], &devices);
+        // An hour long past: no forecast, whatever its readings.
+        let now = hour + TimeDelta::days(1);
+        let exactly_at_limit = alert_candidates(&inserted, &[(device.id, hour, kwh("2"))], &devices, now);
         assert_eq!(exactly_at_limit.len(), 1);
         assert_eq!(exactly_at_limit[0].kind, AlertKind::Peak);
         assert_eq!(exactly_at_limit[0].value, Decimal::new(24, 1));
@@ -347,7 +403,7 @@ mod tests {
         );
         assert_eq!(exactly_at_limit[0].reading_at, Some(at(20)));
         assert_eq!(exactly_at_limit[0].interval_s, Some(600));
-        let above = alert_candidates(&inserted, &[(device.id, hour, kwh("2.01"))], &devices);
+        let above = alert_candidates(&inserted, &[(device.id, hour, kwh("2.01"))], &devices, now);
         assert_eq!(
             above.iter().map(|candidate| candidate.kind).collect::<Vec<_>>(),
             [AlertKind::Overconsumption, AlertKind::Peak]
@@ -357,6 +413,45 @@ mod tests {
             "Oven used 2.01 kWh in the hour 2026-03-01 14:00–15:00 UTC, above its limit of 2.00 kWh"
         );
         assert_eq!((above[0].reading_at, above[0].interval_s), (None, None));
+    }
+
+    #[test]
+    fn an_hour_in_progress_on_course_to_cross_its_limit_is_forecast_unless_its_owner_turned_that_off() {
+        let mut device = CachedDevice {
+            id: Uuid::new_v4(),
+            name: "Oven".into(),
+            max_hourly_kwh: kwh("2"),
+            owner_id: None,
+            forecast_alerts: true,
+        };
+        let hour: DateTime<Utc> = "2026-03-01T14:00:00Z".parse().unwrap();
+        let at = |minute: i64| hour + TimeDelta::minutes(minute);
+        // Readings ending 14:10 and 14:20 (the first of the batch is older), 1.2 kWh so far: at
+        // 0.45 kWh per 10 minutes, the three to come make 2.55 kWh.
+        let inserted = vec![(device.id, at(20), kwh("0.45"), 600), (device.id, at(10), kwh("0.3"), 600)];
+        let totals = [(device.id, hour, kwh("1.2"))];
+        let candidates = |device: &CachedDevice, now| {
+            alert_candidates(&inserted, &totals, &HashMap::from([(device.id, device.clone())]), now)
+        };
+        let forecast = candidates(&device, at(21));
+        // 0.45 kWh in 10 minutes is 2.7 kW: a peak as well (a forecast from the hour's own
+        // readings needs one reading above the limit's average power).
+        assert_eq!(
+            forecast.iter().map(|candidate| candidate.kind).collect::<Vec<_>>(),
+            [AlertKind::Forecast, AlertKind::Peak]
+        );
+        assert_eq!(forecast[0].value, Decimal::new(255, 2));
+        assert_eq!((forecast[0].reading_at, forecast[0].interval_s), (Some(at(20)), Some(600)));
+        assert_eq!(
+            forecast[0].message,
+            "Oven is on course to use 2.55 kWh in the hour 2026-03-01 14:00–15:00 UTC, above its limit of 2.00 kWh: \
+             1.20 kWh so far with 40 minutes of the hour left, and at this rate the limit is reached in about 18 minutes"
+        );
+        // Once the hour is over, a warning would come too late.
+        let kinds = |candidates: Vec<Candidate>| candidates.iter().map(|candidate| candidate.kind).collect::<Vec<_>>();
+        assert_eq!(kinds(candidates(&device, at(60))), [AlertKind::Peak]);
+        device.forecast_alerts = false;
+        assert_eq!(kinds(candidates(&device, at(21))), [AlertKind::Peak]);
     }
 
     #[test]

@@ -23,8 +23,13 @@ async fn device(pool: &PgPool) -> (HashMap<Uuid, CachedDevice>, Uuid) {
         .execute(pool)
         .await
         .unwrap();
-    let device =
-        CachedDevice { id, name: "Boiler".into(), max_hourly_kwh: Kwh::from_f64(100.0).unwrap(), owner_id: None };
+    let device = CachedDevice {
+        id,
+        name: "Boiler".into(),
+        max_hourly_kwh: Kwh::from_f64(100.0).unwrap(),
+        owner_id: None,
+        forecast_alerts: true,
+    };
     (HashMap::from([(id, device)]), id)
 }
 

@@ -20,7 +20,13 @@ async fn device(database: &TestDatabase, snoozed_until: Option<DateTime<Utc>>) -
         .execute(&database.pool)
         .await
         .unwrap();
-    CachedDevice { id, name: "Kiln".into(), max_hourly_kwh: Kwh::from_f64(1.0).unwrap(), owner_id: None }
+    CachedDevice {
+        id,
+        name: "Kiln".into(),
+        max_hourly_kwh: Kwh::from_f64(1.0).unwrap(),
+        owner_id: None,
+        forecast_alerts: true,
+    }
 }
 
 /// 1.5 kWh in 10 minutes ending at `hour` + 10 min: a peak (9 kW) and an overconsumption.

@@ -67,7 +67,7 @@ pub struct Incident {
     pub user_id: Option<Uuid>,
     /// Start of the hour (UTC) the incident is about.
     pub hour: DateTime<Utc>,
-    /// The kinds of its alerts, `overconsumption` before `peak`.
+    /// The kinds of its alerts: `overconsumption`, then `peak`, then `forecast`.
     pub kinds: Vec<AlertKind>,
     /// Its alerts' ids, in the order of `kinds`.
     pub alert_ids: Vec<i64>,

@@ -34,6 +34,9 @@ pub struct Device {
     /// While this instant is ahead, the device's alerts are recorded already acknowledged (marked
     /// `snoozed`) and not pushed live; `null` when the device is not snoozed.
     pub snoozed_until: Option<DateTime<Utc>>,
+    /// Whether the owner is warned (a `forecast` alert) when an hour is on course to go above
+    /// the limit, before it does.
+    pub forecast_alerts: bool,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// The timestamp of the device's oldest stored reading; `null` when it never sent one.
@@ -64,6 +67,7 @@ struct DeviceRow {
     owner_id: Option<Uuid>,
     owner_username: Option<String>,
     snoozed_until: Option<DateTime<Utc>>,
+    forecast_alerts: bool,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     first_reading_at: Option<DateTime<Utc>>,
@@ -87,6 +91,7 @@ impl From<DeviceRow> for Device {
             owner_id: row.owner_id,
             owner_username: row.owner_username,
             snoozed_until: row.snoozed_until,
+            forecast_alerts: row.forecast_alerts,
             created_at: row.created_at,
             updated_at: row.updated_at,
             first_reading_at: row.first_reading_at,
@@ -103,7 +108,7 @@ impl From<DeviceRow> for Device {
 const DEVICE_SELECT: &str = "SELECT d.id, d.name, d.description, d.location, \
      d.max_hourly_kwh::float8 AS max_hourly_kwh, d.owner_id, \
      u.username AS owner_username, \
-     CASE WHEN d.snoozed_until > now() THEN d.snoozed_until END AS snoozed_until, d.created_at, d.updated_at, \
+     CASE WHEN d.snoozed_until > now() THEN d.snoozed_until END AS snoozed_until, d.forecast_alerts, d.created_at, d.updated_at, \
      COALESCE(oldest.ts, hours.first_hour) AS first_reading_at, \
      newest.ts AS last_reading_at, newest.kwh::float8 AS last_reading_kwh, newest.interval_s AS last_reading_interval_s \
      FROM devices d LEFT JOIN users u ON u.id = d.owner_id \
@@ -183,6 +188,15 @@ pub struct Snooze {
     pub until: Option<DateTime<Utc>>,
 }
 
+/// Whether to warn before the hourly limit is crossed.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForecastAlerts {
+    /// `true`: a `forecast` alert when an hour is on course to go above the limit; `false`: only
+    /// once it has.
+    pub enabled: bool,
+}
+
 #[derive(Debug, Deserialize, IntoParams, Validate)]
 #[into_params(parameter_in = Query)]
 pub struct DeviceFilter {
@@ -198,6 +212,7 @@ pub fn router() -> OpenApiRouter<ApiContext> {
         .routes(routes!(get_device, update_device, delete_device))
         .routes(routes!(assign_device, unassign_device))
         .routes(routes!(snooze_device))
+        .routes(routes!(set_forecast_alerts))
         .routes(routes!(my_devices))
 }
 
@@ -516,6 +531,34 @@ async fn snooze_device(
         .execute(&context.pool)
         .await?;
     tracing::info!(device_id = %id, until = ?snooze.until, "device snooze changed");
+    context.events.device_changed(id).await;
+    Ok(Json(fetch(&context, id).await?))
+}
+
+/// Turn a device's early warnings on or off: the owner or an administrator. Off, the device's
+/// owner is alerted only once an hour has gone above the limit, not when it is on course to.
+#[utoipa::path(put, path = "/api/devices/{id}/forecast-alerts", tag = "devices", params(("id" = Uuid, Path)),
+    request_body = ForecastAlerts, security(("bearer" = [])),
+    responses(
+        (status = 200, body = Device),
+        Malformed,
+        NotSignedIn,
+        (status = 404, body = ErrorBody, description = "no device with this id is visible to you"),
+        Invalid,
+    ))]
+async fn set_forecast_alerts(
+    CurrentUser(claims): CurrentUser,
+    State(context): State<ApiContext>,
+    ApiPath(id): ApiPath<Uuid>,
+    ApiJson(setting): ApiJson<ForecastAlerts>,
+) -> ApiResult<Json<Device>> {
+    visible_device_limit(&context, &claims, id).await?;
+    sqlx::query("UPDATE devices SET forecast_alerts = $2, updated_at = now() WHERE id = $1")
+        .bind(id)
+        .bind(setting.enabled)
+        .execute(&context.pool)
+        .await?;
+    tracing::info!(device_id = %id, enabled = setting.enabled, "device forecast alerts changed");
     context.events.device_changed(id).await;
     Ok(Json(fetch(&context, id).await?))
 }

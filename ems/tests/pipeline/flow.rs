@@ -204,3 +204,103 @@ async fn a_snoozed_devices_alerts_are_stored_acknowledged_but_never_published() 
     assert_eq!(stored, [(devices[0].id, true, true), (devices[1].id, false, false)], "both stored; one open");
     pipeline.kill("balancer");
 }
+
+#[tokio::test]
+async fn an_hour_on_course_to_cross_its_limit_is_forecast_once_before_it_does_unless_turned_off() {
+    let mut pipeline = Pipeline::new().await;
+    // Both devices have a 2 kWh limit and get the same readings; the second's owner turned
+    // forecasts off.
+    let devices = pipeline.devices(&[2.0, 2.0]).await;
+    sqlx::query("UPDATE devices SET forecast_alerts = false WHERE id = $1")
+        .bind(devices[1].id)
+        .execute(&pipeline.pool)
+        .await
+        .unwrap();
+    let mut alerts = pipeline.nats.subscribe(pipeline.broker.names().alerts_subject(devices[0].owner)).await.unwrap();
+    pipeline.nats.flush().await.unwrap();
+    pipeline.run(2, &[]).await;
+
+    // A forecast is about an hour still in progress: this one, unless it is about to end.
+    if Utc::now() - hour_of(Utc::now()) > TimeDelta::minutes(55) {
+        tokio::time::sleep((hour_of(Utc::now()) + TimeDelta::minutes(61) - Utc::now()).to_std().unwrap()).await;
+    }
+    let hour = hour_of(Utc::now());
+    // Readings may run ahead of the clock: the whole hour is sent now, in two parts.
+    let values = [0.2, 0.2, 0.5, 0.5, 0.5, 0.5];
+    let readings: Vec<Vec<Reading>> = values
+        .iter()
+        .enumerate()
+        .map(|(step, value)| {
+            devices
+                .iter()
+                .map(|device| Reading {
+                    device_id: device.id,
+                    timestamp: hour + TimeDelta::minutes(10 * step as i64),
+                    measurement_value: *value,
+                    interval_s: 600,
+                })
+                .collect()
+        })
+        .collect();
+    // After 14:20 (say): 0.9 kWh so far, 0.5 in the last 10 minutes, three readings to come:
+    // 2.4 kWh forecast, above the limit. 0.5 kWh in 10 minutes is also a peak (3 kW).
+    pipeline.publish(&readings[..3].concat()).await;
+    pipeline.wait_for_readings(6).await;
+    // Both devices have one owner: the second device's peak reaches the same subject.
+    let mut first = vec![next(&mut alerts).await, next(&mut alerts).await, next(&mut alerts).await];
+    first.sort_by_key(|alert| (alert.device_id != devices[0].id, alert.kind));
+    assert_eq!(
+        first.iter().map(|alert| (alert.device_id, alert.kind)).collect::<Vec<_>>(),
+        [(devices[0].id, AlertKind::Peak), (devices[0].id, AlertKind::Forecast), (devices[1].id, AlertKind::Peak)]
+    );
+    let forecast = &first[1];
+    assert_eq!((forecast.value, forecast.limit_kwh), (2.4, 2.0));
+    assert_eq!((forecast.reading_at, forecast.interval_s), (Some(hour + TimeDelta::minutes(20)), Some(600)));
+    assert!(
+        forecast.message.contains("on course to use 2.40 kWh")
+            && forecast.message.contains("0.90 kWh so far with 40 minutes of the hour left")
+            && forecast.message.contains("the limit is reached in about 22 minutes"),
+        "{}",
+        forecast.message
+    );
+
+    // The rest of the hour: forecast again and again, then above the limit at 14:50.
+    for part in &readings[3..] {
+        pipeline.publish(part).await;
+    }
+    pipeline.wait_for_readings(12).await;
+    let mut last = vec![next(&mut alerts).await, next(&mut alerts).await];
+    last.sort_by_key(|alert| alert.device_id != devices[0].id);
+    assert_eq!(
+        last.iter().map(|alert| (alert.device_id, alert.kind)).collect::<Vec<_>>(),
+        [(devices[0].id, AlertKind::Overconsumption), (devices[1].id, AlertKind::Overconsumption)]
+    );
+    assert!(tokio::time::timeout(Duration::from_millis(500), alerts.next()).await.is_err(), "no further alerts");
+
+    let stored: Vec<(Uuid, AlertKind)> =
+        sqlx::query_as("SELECT device_id, kind FROM alerts ORDER BY device_id = $1 DESC, kind")
+            .bind(devices[0].id)
+            .fetch_all(&pipeline.pool)
+            .await
+            .unwrap();
+    let (on, off) = (devices[0].id, devices[1].id);
+    assert_eq!(
+        stored,
+        [
+            (on, AlertKind::Overconsumption),
+            (on, AlertKind::Peak),
+            (on, AlertKind::Forecast),
+            (off, AlertKind::Overconsumption),
+            (off, AlertKind::Peak)
+        ],
+        "one forecast, for the device whose owner wants them"
+    );
+    pipeline.kill("balancer");
+}
+
+/// The next alert published on `alerts`, within 10 seconds.
+async fn next(alerts: &mut async_nats::Subscriber) -> AlertEvent {
+    let message =
+        tokio::time::timeout(Duration::from_secs(10), alerts.next()).await.expect("an alert on NATS").unwrap();
+    serde_json::from_slice(&message.payload).unwrap()
+}

@@ -234,3 +234,31 @@ async fn the_owner_or_an_admin_snoozes_a_device_for_up_to_a_week_and_nobody_else
     let device = json_of(app.get(&format!("/api/devices/{}", oven["id"].as_str().unwrap()), &ana_token).await).await;
     assert_eq!(device["snoozed_until"], Value::Null);
 }
+
+#[tokio::test]
+async fn the_owner_or_an_admin_turns_a_devices_forecast_alerts_off_and_on_and_nobody_else_can() {
+    let app = spawn_app().await;
+    let (_, admin) = app.admin().await;
+    let (ana, ana_token) = app.client_user("ana").await;
+    let (_, ben_token) = app.client_user("ben").await;
+    let oven = app.create_device(&admin, json!({"name": "Oven", "max_hourly_kwh": 2.0, "owner_id": ana.id})).await;
+    assert_eq!(oven["forecast_alerts"], true, "on for a new device");
+    let path = format!("/api/devices/{}/forecast-alerts", oven["id"].as_str().unwrap());
+
+    let off = json_of(app.call(Method::PUT, &path, Some(&ana_token), Some(json!({"enabled": false}))).await).await;
+    assert_eq!(off["forecast_alerts"], false);
+    let mine = json_of(app.get("/api/me/devices", &ana_token).await).await;
+    assert_eq!(mine["items"][0]["forecast_alerts"], false);
+    let stored: bool = sqlx::query_scalar("SELECT forecast_alerts FROM devices").fetch_one(&app.pool).await.unwrap();
+    assert!(!stored, "what the monitors read");
+
+    let someone_else = app.call(Method::PUT, &path, Some(&ben_token), Some(json!({"enabled": true}))).await;
+    assert_eq!(someone_else.status(), StatusCode::NOT_FOUND, "not his device, so no such device for him");
+    let malformed = app.call(Method::PUT, &path, Some(&ana_token), Some(json!({"enabled": "yes"}))).await;
+    assert_eq!(malformed.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let unsigned = app.call(Method::PUT, &path, None, Some(json!({"enabled": true}))).await;
+    assert_eq!(unsigned.status(), StatusCode::UNAUTHORIZED);
+
+    let on = json_of(app.call(Method::PUT, &path, Some(&admin), Some(json!({"enabled": true}))).await).await;
+    assert_eq!(on["forecast_alerts"], true);
+}

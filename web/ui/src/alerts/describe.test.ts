@@ -24,9 +24,24 @@ describe('alert wording', () => {
     expect(describeAlert({ ...over, hour: '2026-11-23T23:00:00Z' }, 'en-GB')).toContain('23:00–00:00');
   });
 
+  it('reads a forecast as the hour’s total to come, when it was made and how much of the hour was left', () => {
+    const forecast = alert({
+      kind: 'forecast',
+      value: 2.4,
+      limit_kwh: 2,
+      hour: '2026-11-23T14:00:00Z',
+      reading_at: '2026-11-23T14:20:00Z',
+      interval_s: 600,
+    });
+    expect(describeAlert(forecast, 'en-GB')).toBe(
+      '2.4 kWh forecast for the hour 14:00–15:00 at 14:20, 40 min left — limit 2 kWh',
+    );
+  });
+
   it('names an incident’s kinds in one order', () => {
     expect(kindsTitle(['peak'])).toBe('Peak above the limit');
     expect(kindsTitle(['peak', 'overconsumption'])).toBe('Over the hourly limit and peak above the limit');
+    expect(kindsTitle(['forecast', 'peak'])).toBe('Peak above the limit and forecast to cross the limit');
   });
 
   it('keys an incident by device and hour, however the hour is written', () => {

@@ -1,5 +1,5 @@
 // How an alert and an incident read, built from the alert's fields (value, limit, the hour and,
-// for a peak, its reading) rather than from the server's sentence, so units read naturally:
+// for a peak or a forecast, its reading) rather than from the server's sentence, so units read naturally:
 // a peak is power (kW) against the limit as power, an hour's total is energy (kWh).
 import type { Alert, AlertKind } from '../api/types';
 import { formatClock, formatKw, formatKwh } from '../format/format';
@@ -7,10 +7,11 @@ import { formatClock, formatKw, formatKwh } from '../format/format';
 export const KIND_NAMES: Record<AlertKind, string> = {
   overconsumption: 'Over the hourly limit',
   peak: 'Peak above the limit',
+  forecast: 'Forecast to cross the limit',
 };
 
-/** Overconsumption before peak, as the API orders an incident's kinds. */
-const KIND_ORDER: AlertKind[] = ['overconsumption', 'peak'];
+/** Overconsumption, peak, then forecast, as the API orders an incident's kinds. */
+export const KIND_ORDER: AlertKind[] = ['overconsumption', 'peak', 'forecast'];
 
 /** "Over the hourly limit and peak above the limit". */
 export function kindsTitle(kinds: readonly AlertKind[]): string {
@@ -27,7 +28,8 @@ const HOUR_MS = 3_600_000;
 
 /**
  * What was measured against what. A peak: "2.2 kW average, 10 min ending 22:10 — limit 2 kW";
- * an hour's total: "2.6 kWh in the hour 14:00–15:00 — limit 2 kWh".
+ * an hour's total: "2.6 kWh in the hour 14:00–15:00 — limit 2 kWh"; a forecast: "2.4 kWh
+ * forecast for the hour 14:00–15:00 at 14:20, 40 min left — limit 2 kWh".
  */
 export function describeAlert(alert: Alert, locale?: string): string {
   if (alert.kind === 'peak') {
@@ -39,6 +41,13 @@ export function describeAlert(alert: Alert, locale?: string): string {
   }
   const end = new Date(new Date(alert.hour).getTime() + HOUR_MS).toISOString();
   const hours = `${formatClock(alert.hour)}–${formatClock(end)}`;
+  if (alert.kind === 'forecast') {
+    const at = alert.reading_at ? ` at ${formatClock(alert.reading_at)}` : '';
+    const left = alert.reading_at
+      ? `, ${Math.max(0, Math.ceil((new Date(end).getTime() - new Date(alert.reading_at).getTime()) / 60_000))} min left`
+      : '';
+    return `${formatKwh(alert.value, locale)} forecast for the hour ${hours}${at}${left} — limit ${formatKwh(alert.limit_kwh, locale)}`;
+  }
   return `${formatKwh(alert.value, locale)} in the hour ${hours} — limit ${formatKwh(alert.limit_kwh, locale)}`;
 }
 

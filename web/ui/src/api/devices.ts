@@ -1,5 +1,15 @@
 import { api } from '../services';
-import type { Assignment, Device, DeviceChanges, DeviceQuery, NewDevice, Page, PageQuery, Snooze } from './types';
+import type {
+  Assignment,
+  Device,
+  DeviceChanges,
+  DeviceQuery,
+  ForecastAlerts,
+  NewDevice,
+  Page,
+  PageQuery,
+  Snooze,
+} from './types';
 
 const devicePath = (id: string) => `/api/devices/${encodeURIComponent(id)}`;
 
@@ -25,3 +35,7 @@ export const unassignDevice = (id: string) => api<Device>(`${devicePath(id)}/own
 /** Snoozes a device's alerts until `until` (an ISO instant), or ends the snooze with null. */
 export const snoozeDevice = (id: string, until: string | null) =>
   api<Device>(`${devicePath(id)}/snooze`, { method: 'PUT', body: { until } satisfies Snooze });
+
+/** Turns a device's early warnings (forecast alerts) on or off. */
+export const setForecastAlerts = (id: string, enabled: boolean) =>
+  api<Device>(`${devicePath(id)}/forecast-alerts`, { method: 'PUT', body: { enabled } satisfies ForecastAlerts });

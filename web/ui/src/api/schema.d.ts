@@ -220,6 +220,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/devices/{id}/forecast-alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Turn a device's early warnings on or off: the owner or an administrator. Off, the device's
+         *     owner is alerted only once an hour has gone above the limit, not when it is on course to.
+         */
+        put: operations["set_forecast_alerts"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/devices/{id}/owner": {
         parameters: {
             query?: never;
@@ -566,10 +586,10 @@ export interface components {
             value: number;
         };
         /**
-         * @description The two kinds of alert a monitor raises.
+         * @description The kinds of alert a monitor raises.
          * @enum {string}
          */
-        AlertKind: "overconsumption" | "peak";
+        AlertKind: "overconsumption" | "peak" | "forecast";
         Assignment: {
             /**
              * Format: uuid
@@ -651,6 +671,11 @@ export interface components {
              */
             first_reading_at?: string | null;
             /**
+             * @description Whether the owner is warned (a `forecast` alert) when an hour is on course to go above
+             *     the limit, before it does.
+             */
+            forecast_alerts: boolean;
+            /**
              * Format: uuid
              * @description The id its meter sends as `device_id` in every reading.
              */
@@ -716,6 +741,14 @@ export interface components {
             field: string;
             message: string;
         };
+        /** @description Whether to warn before the hourly limit is crossed. */
+        ForecastAlerts: {
+            /**
+             * @description `true`: a `forecast` alert when an hour is on course to go above the limit; `false`: only
+             *     once it has.
+             */
+            enabled: boolean;
+        };
         /** @description Messages oldest first, and whether older ones remain. */
         History: {
             /**
@@ -751,7 +784,7 @@ export interface components {
              * @description Start of the hour (UTC) the incident is about.
              */
             hour: string;
-            /** @description The kinds of its alerts, `overconsumption` before `peak`. */
+            /** @description The kinds of its alerts: `overconsumption`, then `peak`, then `forecast`. */
             kinds: components["schemas"]["AlertKind"][];
             /** @description Whether any of its alerts is still to acknowledge. */
             open: boolean;
@@ -890,6 +923,11 @@ export interface components {
                  */
                 first_reading_at?: string | null;
                 /**
+                 * @description Whether the owner is warned (a `forecast` alert) when an hour is on course to go above
+                 *     the limit, before it does.
+                 */
+                forecast_alerts: boolean;
+                /**
                  * Format: uuid
                  * @description The id its meter sends as `device_id` in every reading.
                  */
@@ -943,7 +981,7 @@ export interface components {
                  * @description Start of the hour (UTC) the incident is about.
                  */
                 hour: string;
-                /** @description The kinds of its alerts, `overconsumption` before `peak`. */
+                /** @description The kinds of its alerts: `overconsumption`, then `peak`, then `forecast`. */
                 kinds: components["schemas"]["AlertKind"][];
                 /** @description Whether any of its alerts is still to acknowledge. */
                 open: boolean;
@@ -1889,6 +1927,67 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Series"];
+                };
+            };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no device with this id is visible to you */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_forecast_alerts: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ForecastAlerts"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Device"];
                 };
             };
             /** @description the body is not JSON, or a query parameter does not parse */

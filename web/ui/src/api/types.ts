@@ -53,6 +53,7 @@ export type AcknowledgeFilter = Schemas['AcknowledgeFilter'];
 export type Acknowledged = Schemas['Acknowledged'];
 /** PUT /api/devices/{id}/snooze. */
 export type Snooze = Schemas['Snooze'];
+export type ForecastAlerts = Schemas['ForecastAlerts'];
 
 export type ChatSource = Schemas['ChatSource'];
 export type ConversationMode = Schemas['ConversationMode'];

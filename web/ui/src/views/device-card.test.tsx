@@ -15,6 +15,7 @@ function device(lastReading: NonNullable<Device['last_reading']> | null): Device
     max_hourly_kwh: 2,
     owner_id: null,
     owner_username: null,
+    forecast_alerts: true,
     created_at: '2026-11-01T00:00:00Z',
     updated_at: '2026-11-01T00:00:00Z',
     first_reading_at: lastReading ? '2026-11-02T00:00:00Z' : null,
@@ -65,5 +66,30 @@ describe('DeviceCard', () => {
     expect(facts(old)[2]![1]).toMatch(/^3 h ago0 kWh at /);
     expect(status(old).querySelector('[aria-hidden]')!.textContent).toBe('Offline');
     expect(status(old).textContent).toContain('no reading for more than 30 minutes');
+  });
+
+  it('offers the early-warning switch as it stands, and says which way it was turned', () => {
+    const turned: boolean[] = [];
+    const root = mount(
+      <DeviceCard
+        device={{ ...device(null), forecast_alerts: true }}
+        today={null}
+        now={now}
+        onForecastAlerts={async (enabled) => {
+          turned.push(enabled);
+        }}
+      />,
+    );
+    const box = root.querySelector<HTMLInputElement>('.device-forecast input')!;
+    expect(box.checked).toBe(true);
+    expect(root.querySelector('.device-forecast')!.textContent).toBe(
+      'Warn me before the hourly limit is crossed by Oven',
+    );
+    box.click();
+    expect(turned).toEqual([false]);
+    // Without a handler (an administrator's view of someone's device) there is no switch.
+    expect(
+      mount(<DeviceCard device={device(null)} today={null} now={now} />).querySelector('.device-forecast'),
+    ).toBeNull();
   });
 });

@@ -1,4 +1,4 @@
-import { useId, useState } from 'preact/hooks';
+import { useEffect, useId, useState } from 'preact/hooks';
 import type { Device, DeviceDay } from '../api/types';
 import { isSnoozed, SNOOZE_CHOICES, type SnoozeChoice } from '../alerts/describe';
 import { Link } from '../components/link';
@@ -32,6 +32,7 @@ export function DeviceCard({
   now = new Date(),
   onAcknowledge,
   onSnooze,
+  onForecastAlerts,
 }: {
   device: Device;
   today: DeviceToday | null;
@@ -42,11 +43,17 @@ export function DeviceCard({
   onAcknowledge?: () => Promise<void>;
   /** Snoozes the device's alerts, or (null) ends the snooze. */
   onSnooze?: (choice: SnoozeChoice | null) => Promise<void>;
+  /** Turns the device's early warnings (forecast alerts) on or off. */
+  onForecastAlerts?: (enabled: boolean) => Promise<void>;
 }) {
   const titleId = useId();
   const [busy, setBusy] = useState(false);
   const alerting = (today?.openIncidents ?? 0) > 0;
   const snoozed = isSnoozed(device.snoozed_until);
+  // The switch shows what was chosen at once, and what is stored once the list reloads (or, if
+  // storing failed, goes back to it).
+  const [forecastAlerts, setForecastAlerts] = useState(device.forecast_alerts);
+  useEffect(() => setForecastAlerts(device.forecast_alerts), [device.forecast_alerts]);
   const last = device.last_reading ?? null;
   const status = liveness(last, now);
   async function act(action: () => Promise<void>) {
@@ -116,6 +123,24 @@ export function DeviceCard({
             </label>
           )}
         </div>
+      )}
+      {onForecastAlerts && (
+        <label class="device-forecast">
+          <input
+            type="checkbox"
+            checked={forecastAlerts}
+            disabled={busy}
+            onChange={(event) => {
+              const enabled = (event.currentTarget as HTMLInputElement).checked;
+              setForecastAlerts(enabled);
+              void act(() => onForecastAlerts(enabled)).catch(() => setForecastAlerts(!enabled));
+            }}
+          />
+          <span>
+            Warn me before the hourly limit is crossed
+            <span class="visually-hidden"> by {device.name}</span>
+          </span>
+        </label>
       )}
       <dl class="facts">
         <div>

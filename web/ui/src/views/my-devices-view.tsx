@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
 import { acknowledgeAlerts, listIncidents } from '../api/alerts';
 import { myConsumption } from '../api/consumption';
-import { listMyDevices, snoozeDevice } from '../api/devices';
+import { listMyDevices, setForecastAlerts, snoozeDevice } from '../api/devices';
 import { describeError } from '../api/form-errors';
 import type { Device, MyDay } from '../api/types';
 import { alertBadge, alertBus } from '../alerts';
@@ -108,6 +108,20 @@ export default function MyDevicesView() {
     }
   }
 
+  async function forecastAlerts(device: Device, enabled: boolean) {
+    setFailure(null);
+    try {
+      await setForecastAlerts(device.id, enabled);
+      list.reload();
+    } catch (error) {
+      setFailure(
+        `Early warnings of ${device.name} could not be turned ${enabled ? 'on' : 'off'}. ${describeError(error)}`,
+      );
+      // The card's switch goes back to what is stored.
+      throw error;
+    }
+  }
+
   return (
     <div aria-busy={list.loading}>
       <ListStatus
@@ -128,6 +142,7 @@ export default function MyDevicesView() {
                 today={todayOf(device.id)}
                 onAcknowledge={() => acknowledgeDevice(device)}
                 onSnooze={(choice) => snooze(device, choice)}
+                onForecastAlerts={(enabled) => forecastAlerts(device, enabled)}
                 hourStarts={today.day?.hour_starts}
               />
             ))}

@@ -5,7 +5,7 @@ import { describeError } from '../../api/form-errors';
 import type { AcknowledgeFilter, AlertKind, Incident } from '../../api/types';
 import { listUsers } from '../../api/users';
 import { alertBadge, alertBus } from '../../alerts';
-import { describeAlert, KIND_NAMES, kindsTitle } from '../../alerts/describe';
+import { describeAlert, KIND_NAMES, KIND_ORDER, kindsTitle } from '../../alerts/describe';
 import { frames, recovered } from '../../live';
 import { Link } from '../../components/link';
 import { ListFilter } from '../../components/list-filter';
@@ -20,7 +20,7 @@ import { currentLocation, navigate, withParams } from '../../router/location';
 const PER_PAGE = 20;
 
 function kindParam(value: string | null): AlertKind | undefined {
-  return value === 'overconsumption' || value === 'peak' ? value : undefined;
+  return KIND_ORDER.find((kind) => kind === value);
 }
 
 function acknowledgedParam(value: string | null): boolean | undefined {
@@ -184,8 +184,7 @@ export function AlertsView({ admin }: { admin: boolean }) {
             value={kind ?? ''}
             options={[
               { value: '', label: 'Any kind' },
-              { value: 'overconsumption', label: KIND_NAMES.overconsumption },
-              { value: 'peak', label: KIND_NAMES.peak },
+              ...KIND_ORDER.map((each) => ({ value: each, label: KIND_NAMES[each] })),
             ]}
             onChange={filter('kind')}
           />
