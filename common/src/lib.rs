@@ -15,6 +15,7 @@ pub mod service;
 pub mod shutdown;
 pub mod telemetry;
 pub mod testing;
+pub mod webpush;
 
 pub use jwt::{Claims, JwtKeys, Role};
 pub use shutdown::Shutdown;

@@ -1,7 +1,13 @@
 //! `ems seed`: arguments and the printed summary around `ems_web::seed`.
 
+use std::path::PathBuf;
+
 use clap::Args;
-use ems_common::{config::DatabaseArgs, db};
+use ems_common::{
+    config::DatabaseArgs,
+    db,
+    webpush::{self, VapidKey},
+};
 use ems_web::seed::{DEMO_CUSTOMERS, SeedOptions, seed};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -27,6 +33,33 @@ pub struct SeedArgs {
     /// Password of the demo customers.
     #[arg(long, env = "EMS_DEMO_PASSWORD", default_value = "ems-demo", hide_env_values = true)]
     demo_password: SecretString,
+
+    /// The VAPID private key that signs Web Push requests (base64url of 32 bytes), kept in the
+    /// database for every web and notifier instance. If neither this nor the file is set, one
+    /// is generated when the database has none.
+    #[arg(long, env = "EMS_VAPID_PRIVATE_KEY", hide_env_values = true, conflicts_with = "vapid_private_key_file")]
+    vapid_private_key: Option<SecretString>,
+
+    /// File holding the VAPID private key (for Docker secrets, e.g. `/run/secrets/vapid_private_key`).
+    #[arg(long, env = "EMS_VAPID_PRIVATE_KEY_FILE")]
+    vapid_private_key_file: Option<PathBuf>,
+}
+
+/// The VAPID key to store: the one given, or `None` to keep (or generate) the database's.
+fn given_vapid_key(args: &SeedArgs) -> anyhow::Result<Option<VapidKey>> {
+    let text = match (&args.vapid_private_key, &args.vapid_private_key_file) {
+        (Some(key), _) => key.expose_secret().to_owned(),
+        (None, Some(path)) => std::fs::read_to_string(path).map_err(|error| {
+            anyhow::anyhow!(
+                "cannot read the VAPID key file {} (--vapid-private-key-file / EMS_VAPID_PRIVATE_KEY_FILE): {error}",
+                path.display()
+            )
+        })?,
+        (None, None) => return Ok(None),
+    };
+    VapidKey::from_base64(&text).map(Some).map_err(|error| {
+        anyhow::anyhow!("the VAPID private key (--vapid-private-key / EMS_VAPID_PRIVATE_KEY): {error}")
+    })
 }
 
 pub async fn run(args: SeedArgs) -> anyhow::Result<()> {
@@ -48,7 +81,23 @@ pub async fn run(args: SeedArgs) -> anyhow::Result<()> {
             );
         }
     }
+    let vapid = given_vapid_key(&args)?;
     let pool = db::connect_and_migrate(&args.database).await?;
+    match vapid {
+        Some(key) => {
+            if webpush::store_key(&pool, &key).await? {
+                println!("Web Push: stored the given VAPID key (public key {})", key.public_base64());
+            }
+        }
+        None => match webpush::stored_key(&pool).await? {
+            Some(_) => {}
+            None => {
+                let key = VapidKey::generate();
+                webpush::store_key(&pool, &key).await?;
+                println!("Web Push: generated a VAPID key (public key {})", key.public_base64());
+            }
+        },
+    }
     let options = SeedOptions {
         admin_username: args.admin_username.clone(),
         admin_password: args.admin_password,

@@ -7,6 +7,7 @@ pub mod hub;
 pub mod limits;
 pub mod presence;
 pub mod protocol;
+pub mod push;
 
 use std::{
     sync::{Arc, Mutex},
@@ -61,6 +62,19 @@ pub struct NotifierArgs {
     /// three times per period; all instances must use the same value.
     #[arg(long, env = "EMS_PRESENCE_TIMEOUT", default_value = "15s", value_parser = duration_between("1s", "10m"))]
     pub presence_timeout: Duration,
+
+    /// How push services can reach whoever runs this server (the VAPID `sub` claim): a
+    /// `mailto:` or `https:` URL. Web Push sends alerts to customers whose dashboard is closed.
+    #[arg(long, env = "EMS_VAPID_SUBJECT", default_value = "mailto:admin@localhost", value_parser = parse_vapid_subject)]
+    pub vapid_subject: String,
+}
+
+fn parse_vapid_subject(value: &str) -> Result<String, String> {
+    if value.starts_with("mailto:") || value.starts_with("https://") {
+        Ok(value.to_owned())
+    } else {
+        Err(format!("must be a mailto: or https: URL (RFC 8292), such as mailto:ops@example.com; got {value:?}"))
+    }
 }
 
 #[derive(Args, Clone, Debug)]
@@ -197,12 +211,14 @@ pub async fn service(
     shutdown: Shutdown,
 ) -> anyhow::Result<Service> {
     let readiness = ops::Readiness::new().with_postgres(pool.clone()).with_nats(nats.clone());
+    let sender = push::run_sender(pool.clone(), args.vapid_subject.clone(), shutdown.clone());
     let state = NotifierState::new(args, jwt, pool, nats, names, shutdown).await?;
     let fanout = state.follow().await?;
     Ok(Service::new("notifier")
         .routes(router(state))
         .ready_when(readiness)
-        .task("notifier fan-out", async move { fanout.await? }))
+        .task("notifier fan-out", async move { fanout.await? })
+        .task("push sender", sender))
 }
 
 /// `ems notifier`: the WebSocket endpoint with its operations endpoints.

@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 pub mod pagination;
 pub mod passwords;
+pub mod push;
 pub mod seed;
 pub mod sessions;
 pub mod state;
@@ -56,6 +57,7 @@ pub use state::{ApiContext, Events, WebArgs, WebConfig};
         (name = "alerts", description = "Overconsumption and peak alerts"),
         (name = "chat", description = "Support chat history and the administrators' inbox"),
         (name = "system", description = "The pipeline's monitor replicas (administrators only)"),
+        (name = "push", description = "Web Push: alerts to browsers whose dashboard is closed"),
     )
 )]
 struct ApiDoc;
@@ -84,6 +86,7 @@ fn api_routes() -> (Router<ApiContext>, utoipa::openapi::OpenApi) {
         .merge(chat::router())
         .merge(system::router())
         .merge(tickets::router())
+        .merge(push::router())
         .split_for_parts()
 }
 
