@@ -266,7 +266,7 @@ async fn copy_in_time_order(
 async fn insert_alerts(pool: &PgPool, end_hour: DateTime<Utc>) -> anyhow::Result<()> {
     sqlx::query(
         "INSERT INTO alerts (device_id, user_id, kind, hour, value, limit_kwh, reading_at, interval_s, message, \
-           created_at, acknowledged_at) \
+           created_at, acknowledged_at, pushed) \
          SELECT h.device_id, d.owner_id, k.kind, h.hour, \
                 CASE k.kind WHEN 'peak' THEN 1.5 ELSE h.kwh END, d.max_hourly_kwh, \
                 CASE k.kind WHEN 'peak' THEN h.hour + interval '10 minutes' END, \
@@ -274,7 +274,8 @@ async fn insert_alerts(pool: &PgPool, end_hour: DateTime<Utc>) -> anyhow::Result
                 d.name || CASE k.kind WHEN 'peak' THEN ' drew 1.5 kW on average, above its limit' \
                                  ELSE ' used ' || h.kwh || ' kWh in an hour, above its limit' END, \
                 h.hour + interval '1 hour', \
-                CASE WHEN h.hour < $1 - interval '2 days' THEN h.hour + interval '5 hours' END \
+                CASE WHEN h.hour < $1 - interval '2 days' THEN h.hour + interval '5 hours' END, \
+                true \
          FROM hourly_consumption h JOIN devices d ON d.id = h.device_id \
          CROSS JOIN (VALUES ('overconsumption'::alert_kind), ('peak'::alert_kind)) AS k(kind) \
          WHERE h.kwh > d.max_hourly_kwh",
