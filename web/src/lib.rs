@@ -9,8 +9,10 @@ pub mod consumption;
 pub mod devices;
 pub mod error;
 pub mod extract;
+pub mod inbox;
 pub mod pagination;
 pub mod passwords;
+pub mod ratings;
 pub mod seed;
 pub mod sessions;
 pub mod state;
@@ -82,6 +84,8 @@ fn api_routes() -> (Router<ApiContext>, utoipa::openapi::OpenApi) {
         .merge(consumption::router())
         .merge(alerts::router())
         .merge(chat::router())
+        .merge(inbox::router())
+        .merge(ratings::router())
         .merge(system::router())
         .merge(tickets::router())
         .split_for_parts()
