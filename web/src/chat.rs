@@ -61,6 +61,9 @@ pub fn router() -> OpenApiRouter<ApiContext> {
         .routes(routes!(hand_back))
 }
 
+/// A conversation's mode, holder (id and name) and read marks (customer's, administrators').
+type ConversationState = (ConversationMode, Option<Uuid>, Option<String>, i64, i64);
+
 async fn history(context: &ApiContext, customer_id: Uuid, query: &HistoryQuery) -> ApiResult<History> {
     if !(1..=200).contains(&query.limit) {
         return Err(ApiError::invalid("limit", "must be between 1 and 200"));
@@ -77,7 +80,7 @@ async fn history(context: &ApiContext, customer_id: Uuid, query: &HistoryQuery) 
     let has_more = messages.len() as i64 > query.limit;
     messages.truncate(query.limit as usize);
     messages.reverse();
-    let state: Option<(ConversationMode, Option<Uuid>, Option<String>, i64, i64)> = sqlx::query_as(
+    let state: Option<ConversationState> = sqlx::query_as(
         "SELECT c.mode, c.admin_id, a.display_name, c.customer_read_up_to, c.admin_read_up_to \
          FROM conversations c LEFT JOIN users a ON a.id = c.admin_id WHERE c.customer_id = $1",
     )

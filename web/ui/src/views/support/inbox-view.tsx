@@ -314,7 +314,7 @@ function RatingsSummary() {
 function modeText(mode: Conversation['mode'], adminId: string | null, holder: string): string {
   if (mode === 'bot') return 'The bot is answering.';
   if (isWaiting(mode, adminId)) return 'Waiting for an administrator to answer.';
-  return holder === 'You' ? 'You have this conversation.' : `${holder} has this conversation.`;
+  return holder === 'You' ? 'You are answering.' : `${holder} has this conversation.`;
 }
 
 function ConversationPane({
@@ -372,7 +372,7 @@ function ConversationPane({
         <div class="conversation-actions">
           {adminId === null && (
             <button type="button" class="button" disabled={busy} onClick={() => void act(() => takeOver(customerId))}>
-              Take
+              Take over
             </button>
           )}
           {heldByOther && (
