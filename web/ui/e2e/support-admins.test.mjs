@@ -101,7 +101,11 @@ describe('Support with several administrators', { timeout: 15 * 60_000 }, () => 
     first = await newPage(browser, ems.baseUrl, { locale: 'en-US' });
     other = await newPage(browser, ems.baseUrl, { locale: 'en-US' });
     await openInbox(first.page, ADMIN.username, ADMIN.password);
+    await first.page.getByText('No other administrator is online.').waitFor();
     await openInbox(other.page, second.username, PASSWORD);
+    // Each sees the other: Maria from her snapshot, the first administrator as she arrives.
+    await other.page.getByText(`Also online: ${rootName}`).waitFor(LIVE_WAIT);
+    await first.page.getByText(`Also online: ${second.displayName}`).waitFor(LIVE_WAIT);
     const seenByOther = row(other.page, customer.displayName);
     await seenByOther.locator('.mode-tag', { hasText: /^Waiting$/ }).waitFor();
     assert.equal(await seenByOther.locator('.assignee-tag').count(), 0, 'nobody has it yet');
@@ -213,7 +217,10 @@ describe('Support with several administrators', { timeout: 15 * 60_000 }, () => 
     try {
       await openInbox(phone.page, second.username, PASSWORD);
       await row(phone.page, customer.displayName).locator('.rating-tag').waitFor();
-      await phone.page.locator('.assignee-tag--me', { hasText: /^Yours$/ }).first().waitFor();
+      await phone.page
+        .locator('.assignee-tag--me', { hasText: /^Yours$/ })
+        .first()
+        .waitFor();
       await assertNoSidewaysScroll(phone.page, 'the inbox on a phone');
       await screenshot(phone.page, 'support-admins-inbox-phone');
 

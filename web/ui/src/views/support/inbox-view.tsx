@@ -11,6 +11,7 @@ import {
   type Conversation,
 } from '../../api/chat';
 import type { AdminRatings } from '../../api/types';
+import { listUsers } from '../../api/users';
 import { describeError } from '../../api/form-errors';
 import { ChatComposer } from '../../chat/chat-composer';
 import { ChatLog } from '../../chat/chat-log';
@@ -123,6 +124,21 @@ function useInbox(q: string, assigned: Filter, openId: string | null, me: Me | n
   return { items, total, error, hasMore: next !== null, loadingMore, loadMore };
 }
 
+/** Every administrator's name by id, to say which of them are online. */
+function useAdministrators(): ReadonlyMap<string, string> {
+  const [names, setNames] = useState<ReadonlyMap<string, string>>(new Map());
+  useEffect(() => {
+    const controller = new AbortController();
+    listUsers({ role: 'admin', per_page: 100 }, controller.signal).then(
+      (page) => setNames(new Map(page.items.map((user) => [user.id, user.display_name]))),
+      // Only the "also online" line goes without names; the inbox itself does not need them.
+      () => undefined,
+    );
+    return () => controller.abort();
+  }, []);
+  return names;
+}
+
 /** Takes a conversation; a 409 (someone else has it) is reported with the holder's name. */
 async function take(customerId: string, force = false): Promise<string | null> {
   try {
@@ -144,6 +160,10 @@ export default function InboxView() {
   const online = useObservable(presence);
   const open = inbox.items?.find((item) => item.customer_id === openId) ?? null;
   const [rowError, setRowError] = useState<string | null>(null);
+  const administrators = useAdministrators();
+  const othersOnline = [...administrators]
+    .filter(([id]) => id !== me?.id && online.get(id) === true)
+    .map(([, name]) => name);
 
   return (
     <div class={`inbox${openId ? ' inbox--open' : ''}`}>
@@ -169,6 +189,9 @@ export default function InboxView() {
             </button>
           ))}
         </div>
+        <p class="admins-online" role="status">
+          {othersOnline.length > 0 ? `Also online: ${othersOnline.join(', ')}` : 'No other administrator is online.'}
+        </p>
         <RatingsSummary />
         {rowError && (
           <p class="form-error" role="alert">
