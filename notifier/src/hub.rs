@@ -85,7 +85,7 @@ impl Hub {
         Self { registry: Arc::default(), next_id: Arc::new(AtomicU64::new(1)), queue: queue.max(1), presence: None }
     }
 
-    /// The same hub, telling `changes` when a customer's first connection opens and their last
+    /// The same hub, telling `changes` when a user's first connection opens and their last
     /// one closes.
     pub(crate) fn reporting_presence(self, changes: mpsc::UnboundedSender<LocalChange>) -> Self {
         Self { presence: Some(changes), ..self }

@@ -176,12 +176,8 @@ pub struct Presence {
 }
 
 impl Presence {
-    /// Every customer online on a live instance, for an administrator who just connected.
-    pub fn snapshot(&self) -> Vec<Uuid> {
-        self.snapshot_for(Uuid::nil()).0
-    }
-
-    /// The customers, and the administrators other than `me`, online on a live instance.
+    /// For administrator `me`, who just connected: the customers, and the other administrators,
+    /// online on a live instance.
     pub fn snapshot_for(&self, me: Uuid) -> (Vec<Uuid>, Vec<Uuid>) {
         let mut online: Vec<Member> = self.view.lock().expect("presence lock").online().into_iter().collect();
         online.sort();
