@@ -164,10 +164,45 @@ pub enum ChatEvent {
         customer_id: Uuid,
         mode: ConversationMode,
         admin_id: Option<Uuid>,
+        /// The administrator who held the conversation before an explicit take-over from them.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        previous_admin_id: Option<Uuid>,
     },
     /// A customer's first connection opened (`online`) or last one closed, on one notifier.
     Presence {
         user_id: Uuid,
         online: bool,
     },
+    /// A conversation an administrator held was handed back: its customer may rate it.
+    RatingRequest {
+        customer_id: Uuid,
+        rating: SupportRating,
+    },
+    /// The customer rated a handed-back conversation (for administrators).
+    Rated {
+        customer_id: Uuid,
+        rating: SupportRating,
+    },
+}
+
+/// A customer's rating of the help an administrator gave, asked for when the conversation is
+/// handed back; `rating` and `rated_at` are null until the customer answers (once).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct SupportRating {
+    pub id: i64,
+    pub customer_id: Uuid,
+    /// Who held the conversation when it was handed back.
+    pub admin_id: Option<Uuid>,
+    pub admin_name: Option<String>,
+    pub requested_at: DateTime<Utc>,
+    /// 1 to 5.
+    pub rating: Option<i16>,
+    pub comment: Option<String>,
+    pub rated_at: Option<DateTime<Utc>>,
+}
+
+impl SupportRating {
+    /// The columns of a rating, from `support_ratings r` joined with its administrator `a`.
+    pub const SELECT: &'static str = "SELECT r.id, r.customer_id, r.admin_id, a.display_name AS admin_name, \
+         r.requested_at, r.rating, r.comment, r.rated_at FROM support_ratings r LEFT JOIN users a ON a.id = r.admin_id";
 }

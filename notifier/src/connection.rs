@@ -150,8 +150,8 @@ async fn serve(socket: WebSocket, state: NotifierState, claims: Claims, last_ale
     let (mut sink, mut stream) = socket.split();
     let mut open = send(&mut sink, &ServerFrame::Hello { user_id: user, role }, &state).await;
     if open && role == Role::Admin {
-        let online = state.presence.snapshot();
-        open = send(&mut sink, &ServerFrame::PresenceSnapshot { online }, &state).await;
+        let (online, admins) = state.presence.snapshot_for(user);
+        open = send(&mut sink, &ServerFrame::PresenceSnapshot { online, admins }, &state).await;
     }
     if open && let Some(after) = last_alert_id {
         open = replay(&state, &mut sink, user, after).await;

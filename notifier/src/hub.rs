@@ -22,7 +22,10 @@ use futures::StreamExt;
 use tokio::sync::{Notify, mpsc};
 use uuid::Uuid;
 
-use crate::{presence::LocalChange, protocol::ServerFrame};
+use crate::{
+    presence::{LocalChange, Member},
+    protocol::ServerFrame,
+};
 
 struct Connection {
     id: u64,
@@ -82,7 +85,7 @@ impl Hub {
         Self { registry: Arc::default(), next_id: Arc::new(AtomicU64::new(1)), queue: queue.max(1), presence: None }
     }
 
-    /// The same hub, telling `changes` when a customer's first connection opens and their last
+    /// The same hub, telling `changes` when a user's first connection opens and their last
     /// one closes.
     pub(crate) fn reporting_presence(self, changes: mpsc::UnboundedSender<LocalChange>) -> Self {
         Self { presence: Some(changes), ..self }
@@ -90,11 +93,9 @@ impl Hub {
 
     /// Sent under the registry's lock, so changes arrive in the order the registry saw them.
     fn report(&self, user: Uuid, role: Role, online: bool) {
-        if role == Role::Client
-            && let Some(presence) = &self.presence
-        {
+        if let Some(presence) = &self.presence {
             // Closed only once the notifier is stopping, when nobody is told of departures.
-            let _ = presence.send((user, online));
+            let _ = presence.send((Member::new(user, role), online));
         }
     }
 
@@ -165,10 +166,20 @@ impl Hub {
 
     /// Queues a frame for every administrator's connection.
     pub fn to_admins(&self, frame: &ServerFrame) {
+        self.to_admins_except(frame, None);
+    }
+
+    /// To every administrator's connections but those of `except` (an administrator is not told
+    /// of their own presence).
+    pub fn to_admins_except(&self, frame: &ServerFrame, except: Option<Uuid>) {
         let text = Utf8Bytes::from(frame.to_text());
         let mut registry = self.registry.lock().expect("hub lock");
         let cut = offer(
-            registry.admins.iter().map(|(_, connection)| (connection.id, &connection.sender)),
+            registry
+                .admins
+                .iter()
+                .filter(|(user, _)| Some(*user) != except)
+                .map(|(_, connection)| (connection.id, &connection.sender)),
             &text,
             frame.is_ephemeral(),
         );
@@ -328,7 +339,7 @@ mod tests {
         };
         for _ in 0..5 {
             hub.to_admins(&typing);
-            hub.to_admins(&ServerFrame::Presence { user_id: Uuid::new_v4(), online: true });
+            hub.to_admins(&ServerFrame::Presence { user_id: Uuid::new_v4(), role: Role::Client, online: true });
         }
         assert_eq!(hub.connections(), 1, "still connected");
         assert!(admin.frames.try_recv().unwrap().as_str().contains("chat.typing"));

@@ -1,12 +1,15 @@
-//! Which customers are online, over every notifier instance, so that an administrator who
-//! connects learns it at once (a `presence.snapshot` frame) and hears of each change after.
+//! Which customers and administrators are online, over every notifier instance, so that an
+//! administrator who connects learns it at once (a `presence.snapshot` frame) and hears of each
+//! change after.
 //!
 //! Presence lives in a JetStream key-value bucket (`<NAMESPACE>_PRESENCE`, one per system):
 //!
 //! - `i.<instance>` is each instance's heartbeat, rewritten every third of `--presence-timeout`
 //!   with the time it was written (Unix milliseconds);
 //! - `c.<instance>.<customer>` exists while the customer has a connection on that instance: put
-//!   when their first connection there opens, deleted when their last one closes.
+//!   when their first connection there opens, deleted when their last one closes;
+//! - `a.<instance>.<administrator>` the same for an administrator, so that administrators see
+//!   each other and know who is there to take a conversation.
 //!
 //! Every instance watches the whole bucket, so it holds the same view of who is online where.
 //! An instance whose heartbeat is older than the timeout (it was killed, or stopped) counts as
@@ -28,7 +31,7 @@ use async_nats::jetstream::{
     self,
     kv::{Operation, Store, Watch},
 };
-use ems_common::{Shutdown, broker::Names};
+use ems_common::{Role, Shutdown, broker::Names};
 use futures::StreamExt;
 use tokio::sync::mpsc;
 use uuid::Uuid;
@@ -40,9 +43,32 @@ const WRITES_IN_FLIGHT: usize = 64;
 /// The longest the initial read of the bucket may take before the instance serves anyway.
 const INITIAL_LOAD: Duration = Duration::from_secs(10);
 
-/// A change of this instance's own connections: a customer's first connection opened (`true`)
+/// A change of this instance's own connections: a user's first connection opened (`true`)
 /// or their last one closed (`false`).
-pub(crate) type LocalChange = (Uuid, bool);
+pub(crate) type LocalChange = (Member, bool);
+
+/// Someone whose presence is shared: a customer or an administrator.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct Member {
+    pub user: Uuid,
+    pub admin: bool,
+}
+
+impl Member {
+    pub(crate) fn new(user: Uuid, role: Role) -> Self {
+        Self { user, admin: role == Role::Admin }
+    }
+
+    fn role(self) -> Role {
+        if self.admin { Role::Admin } else { Role::Client }
+    }
+
+    /// Tells every other administrator on this instance that this member came or went.
+    fn tell(self, hub: &Hub, online: bool) {
+        let frame = ServerFrame::Presence { user_id: self.user, role: self.role(), online };
+        hub.to_admins_except(&frame, self.admin.then_some(self.user));
+    }
+}
 
 /// Who is online on which instance, as read from the bucket.
 #[derive(Default)]
@@ -53,15 +79,15 @@ struct View {
 struct Instance {
     /// When its heartbeat was last written (estimated from the written time).
     last_seen: Instant,
-    customers: HashSet<Uuid>,
+    customers: HashSet<Member>,
 }
 
 impl View {
-    fn is_online(&self, customer: Uuid) -> bool {
+    fn is_online(&self, customer: Member) -> bool {
         self.instances.values().any(|instance| instance.customers.contains(&customer))
     }
 
-    fn online(&self) -> HashSet<Uuid> {
+    fn online(&self) -> HashSet<Member> {
         self.instances.values().flat_map(|instance| instance.customers.iter().copied()).collect()
     }
 
@@ -72,7 +98,7 @@ impl View {
     }
 
     /// Applies one entry of the bucket; returns the customer whose online state changed, if any.
-    fn apply(&mut self, key: &str, operation: Operation, value: &[u8]) -> Vec<(Uuid, bool)> {
+    fn apply(&mut self, key: &str, operation: Operation, value: &[u8]) -> Vec<(Member, bool)> {
         let removed = matches!(operation, Operation::Delete | Operation::Purge);
         match parse_key(key) {
             Some(Key::Heartbeat(name)) if removed => self.remove_instance(name),
@@ -100,7 +126,7 @@ impl View {
         }
     }
 
-    fn remove_instance(&mut self, name: &str) -> Vec<(Uuid, bool)> {
+    fn remove_instance(&mut self, name: &str) -> Vec<(Member, bool)> {
         let Some(gone) = self.instances.remove(name) else { return Vec::new() };
         gone.customers
             .into_iter()
@@ -121,15 +147,20 @@ impl View {
 
 enum Key<'a> {
     Heartbeat(&'a str),
-    Customer(&'a str, Uuid),
+    Customer(&'a str, Member),
 }
 
 fn parse_key(key: &str) -> Option<Key<'_>> {
     if let Some(name) = key.strip_prefix("i.") {
         return Some(Key::Heartbeat(name));
     }
-    let (name, customer) = key.strip_prefix("c.")?.split_once('.')?;
-    Some(Key::Customer(name, Uuid::parse_str(customer).ok()?))
+    let (admin, rest) = match (key.strip_prefix("c."), key.strip_prefix("a.")) {
+        (Some(rest), _) => (false, rest),
+        (None, Some(rest)) => (true, rest),
+        (None, None) => return None,
+    };
+    let (name, user) = rest.split_once('.')?;
+    Some(Key::Customer(name, Member { user: Uuid::parse_str(user).ok()?, admin }))
 }
 
 fn now_ms() -> u64 {
@@ -145,11 +176,16 @@ pub struct Presence {
 }
 
 impl Presence {
-    /// Every customer online on a live instance, for an administrator who just connected.
-    pub fn snapshot(&self) -> Vec<Uuid> {
-        let mut online: Vec<Uuid> = self.view.lock().expect("presence lock").online().into_iter().collect();
+    /// For administrator `me`, who just connected: the customers, and the other administrators,
+    /// online on a live instance.
+    pub fn snapshot_for(&self, me: Uuid) -> (Vec<Uuid>, Vec<Uuid>) {
+        let mut online: Vec<Member> = self.view.lock().expect("presence lock").online().into_iter().collect();
         online.sort();
-        online
+        let (admins, customers): (Vec<Member>, Vec<Member>) = online.into_iter().partition(|member| member.admin);
+        (
+            customers.into_iter().map(|member| member.user).collect(),
+            admins.into_iter().map(|member| member.user).filter(|user| *user != me).collect(),
+        )
     }
 
     /// This instance's name in the bucket (random per start).
@@ -235,8 +271,9 @@ async fn heartbeat(store: &Store, instance: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn customer_key(instance: &str, customer: Uuid) -> String {
-    format!("c.{instance}.{customer}")
+fn customer_key(instance: &str, member: Member) -> String {
+    let kind = if member.admin { 'a' } else { 'c' };
+    format!("{kind}.{instance}.{}", member.user)
 }
 
 /// Keeps the bucket in step with this instance's connections (heartbeats, puts and deletes, a
@@ -248,9 +285,9 @@ pub(crate) async fn follow(follower: Follower, hub: Hub, shutdown: Shutdown) -> 
     let mut beats = tokio::time::interval(presence.timeout / 3);
     beats.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut keys = Keys::default();
-    let tell = |changes: Vec<(Uuid, bool)>| {
-        for (user_id, online) in changes {
-            hub.to_admins(&ServerFrame::Presence { user_id, online });
+    let tell = |changes: Vec<(Member, bool)>| {
+        for (member, online) in changes {
+            member.tell(&hub, online);
         }
     };
     loop {
@@ -321,20 +358,20 @@ pub(crate) async fn follow(follower: Follower, hub: Hub, shutdown: Shutdown) -> 
 #[derive(Default)]
 struct Keys {
     /// The customers connected to this instance.
-    local: HashSet<Uuid>,
+    local: HashSet<Member>,
     /// Those whose key may not say what `local` does.
-    dirty: HashSet<Uuid>,
+    dirty: HashSet<Member>,
     /// Those whose key the bucket holds.
-    written: HashSet<Uuid>,
+    written: HashSet<Member>,
     /// Those whose key was deleted since the last beat, and before it: a delete marker stays a
     /// whole beat, for every watcher to see, and is then purged, so departed customers leave
     /// nothing behind in the bucket.
-    deleted: HashSet<Uuid>,
-    settled: HashSet<Uuid>,
+    deleted: HashSet<Member>,
+    settled: HashSet<Member>,
 }
 
 impl Keys {
-    fn change(&mut self, customer: Uuid, online: bool) {
+    fn change(&mut self, customer: Member, online: bool) {
         if online {
             self.local.insert(customer);
         } else {
@@ -368,7 +405,7 @@ impl Keys {
                 (customer, online, result)
             })
         });
-        let done: Vec<(Uuid, bool, anyhow::Result<()>)> =
+        let done: Vec<(Member, bool, anyhow::Result<()>)> =
             futures::stream::iter(writes.collect::<Vec<_>>()).buffer_unordered(WRITES_IN_FLIGHT).collect().await;
         let mut failed = 0;
         for (customer, online, result) in done {
@@ -411,10 +448,12 @@ impl Keys {
 /// Removes a gone instance's entries: its customers' keys, then its heartbeat (a purge, which
 /// every watcher sees). Any instance may do it; doing it twice does nothing more.
 async fn forget(store: &Store, instance: &str) {
-    let customers = format!("{}c.{instance}.>", store.prefix);
-    if let Err(error) = store.stream.purge().filter(customers).await {
-        tracing::warn!(%error, %instance, "the entries of a gone notifier could not be purged");
-        return;
+    for kind in ['c', 'a'] {
+        let members = format!("{}{kind}.{instance}.>", store.prefix);
+        if let Err(error) = store.stream.purge().filter(members).await {
+            tracing::warn!(%error, %instance, "the entries of a gone notifier could not be purged");
+            return;
+        }
     }
     if let Err(error) = store.purge(format!("i.{instance}")).await {
         tracing::warn!(%error, %instance, "the heartbeat of a gone notifier could not be purged");
@@ -443,11 +482,11 @@ async fn rewatch(store: &Store, presence: &Presence, hub: &Hub, shutdown: &Shutd
             Ok(Ok((watch, fresh))) => {
                 let mut view = presence.view.lock().expect("presence lock");
                 let (before, after) = (view.online(), fresh.online());
-                for user_id in before.difference(&after) {
-                    hub.to_admins(&ServerFrame::Presence { user_id: *user_id, online: false });
+                for member in before.difference(&after) {
+                    member.tell(hub, false);
                 }
-                for user_id in after.difference(&before) {
-                    hub.to_admins(&ServerFrame::Presence { user_id: *user_id, online: true });
+                for member in after.difference(&before) {
+                    member.tell(hub, true);
                 }
                 *view = fresh;
                 return Some(watch);
@@ -465,10 +504,31 @@ async fn rewatch(store: &Store, presence: &Presence, hub: &Hub, shutdown: &Shutd
 mod tests {
     use super::*;
 
+    fn customer(user: Uuid) -> Member {
+        Member { user, admin: false }
+    }
+
+    #[test]
+    fn administrators_have_keys_of_their_own_and_are_apart_in_the_snapshot() {
+        let mut view = View::default();
+        let (ana, admin) = (customer(Uuid::new_v4()), Member { user: Uuid::new_v4(), admin: true });
+        assert_eq!(view.apply(&customer_key("a", admin), Operation::Put, b""), [(admin, true)]);
+        assert!(customer_key("a", admin).starts_with("a.a."));
+        view.apply(&customer_key("a", ana), Operation::Put, b"");
+        let presence =
+            Presence { view: Arc::new(Mutex::new(view)), instance: "a".into(), timeout: Duration::from_secs(1) };
+        assert_eq!(presence.snapshot_for(Uuid::new_v4()), (vec![ana.user], vec![admin.user]));
+        assert_eq!(
+            presence.snapshot_for(admin.user),
+            (vec![ana.user], vec![]),
+            "an administrator is not told of themself"
+        );
+    }
+
     #[test]
     fn a_customer_on_two_instances_goes_offline_when_both_connections_are_gone() {
         let mut view = View::default();
-        let ana = Uuid::new_v4();
+        let ana = customer(Uuid::new_v4());
         assert_eq!(view.apply(&customer_key("a", ana), Operation::Put, b""), [(ana, true)]);
         assert!(view.apply(&customer_key("b", ana), Operation::Put, b"").is_empty());
         assert!(view.apply(&customer_key("a", ana), Operation::Delete, b"").is_empty());
@@ -478,7 +538,7 @@ mod tests {
     #[test]
     fn a_gone_instance_takes_only_its_own_customers_offline() {
         let mut view = View::default();
-        let (ana, ben) = (Uuid::new_v4(), Uuid::new_v4());
+        let (ana, ben) = (customer(Uuid::new_v4()), customer(Uuid::new_v4()));
         view.apply(&customer_key("a", ana), Operation::Put, b"");
         view.apply(&customer_key("a", ben), Operation::Put, b"");
         view.apply(&customer_key("b", ben), Operation::Put, b"");

@@ -3,7 +3,7 @@
 
 use ems_common::{
     Role,
-    contracts::{AlertEvent, ChatEvent, ChatMessage, ConversationMode},
+    contracts::{AlertEvent, ChatEvent, ChatMessage, ConversationMode, SupportRating},
 };
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -37,13 +37,25 @@ pub enum ServerFrame {
     #[serde(rename = "chat.read")]
     ChatRead { customer_id: Uuid, role: Role, up_to_id: i64 },
     #[serde(rename = "chat.mode")]
-    ChatMode { customer_id: Uuid, mode: ConversationMode, admin_id: Option<Uuid> },
+    ChatMode {
+        customer_id: Uuid,
+        mode: ConversationMode,
+        admin_id: Option<Uuid>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        previous_admin_id: Option<Uuid>,
+    },
+    /// To the customer: rate the help of the administrator who handed the conversation back.
+    #[serde(rename = "chat.rating_request")]
+    ChatRatingRequest { customer_id: Uuid, rating: SupportRating },
+    /// To administrators: a customer rated a handed-back conversation.
+    #[serde(rename = "chat.rated")]
+    ChatRated { customer_id: Uuid, rating: SupportRating },
     #[serde(rename = "presence")]
-    Presence { user_id: Uuid, online: bool },
-    /// To an administrator right after `hello`: every customer online on any notifier instance.
-    /// `presence` frames tell the changes after it.
+    Presence { user_id: Uuid, role: Role, online: bool },
+    /// To an administrator right after `hello`: every customer online on any notifier instance,
+    /// and the other administrators online. `presence` frames tell the changes after it.
     #[serde(rename = "presence.snapshot")]
-    PresenceSnapshot { online: Vec<Uuid> },
+    PresenceSnapshot { online: Vec<Uuid>, admins: Vec<Uuid> },
     /// A `chat.send` was durably accepted; its `client_id` will not be stored twice.
     #[serde(rename = "ack")]
     Ack { client_id: String },
@@ -64,8 +76,12 @@ impl From<ChatEvent> for ServerFrame {
                 ServerFrame::ChatTyping { customer_id, role, user_id, typing }
             }
             ChatEvent::Read { customer_id, role, up_to_id } => ServerFrame::ChatRead { customer_id, role, up_to_id },
-            ChatEvent::Mode { customer_id, mode, admin_id } => ServerFrame::ChatMode { customer_id, mode, admin_id },
-            ChatEvent::Presence { user_id, online } => ServerFrame::Presence { user_id, online },
+            ChatEvent::Mode { customer_id, mode, admin_id, previous_admin_id } => {
+                ServerFrame::ChatMode { customer_id, mode, admin_id, previous_admin_id }
+            }
+            ChatEvent::Presence { user_id, online } => ServerFrame::Presence { user_id, role: Role::Client, online },
+            ChatEvent::RatingRequest { customer_id, rating } => ServerFrame::ChatRatingRequest { customer_id, rating },
+            ChatEvent::Rated { customer_id, rating } => ServerFrame::ChatRated { customer_id, rating },
         }
     }
 }

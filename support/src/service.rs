@@ -114,7 +114,7 @@ impl Service {
                     // An administrator who replies has taken the conversation over, also one
                     // handed to a person and waiting for whoever answers first.
                     if mode == ConversationMode::Bot || admin_id.is_none() {
-                        self.set_mode(customer_id, ConversationMode::Human, Some(sender_id)).await?;
+                        self.take_if_free(customer_id, sender_id).await?;
                     }
                     return Ok(());
                 }
@@ -260,7 +260,31 @@ impl Service {
             .bind(admin_id)
             .execute(&self.pool)
             .await?;
-        self.publish(customer_id, &ChatEvent::Mode { customer_id, mode, admin_id }).await;
+        self.publish(customer_id, &ChatEvent::Mode { customer_id, mode, admin_id, previous_admin_id: None }).await;
+        Ok(())
+    }
+
+    /// Assigns the conversation to the administrator who replied, unless another one holds it
+    /// already: of two replying at once, the first to commit takes it, and the other's reply
+    /// stays a reply.
+    async fn take_if_free(&self, customer_id: Uuid, admin_id: Uuid) -> anyhow::Result<()> {
+        let taken = sqlx::query(
+            "UPDATE conversations SET mode = 'human', admin_id = $2, updated_at = now() \
+             WHERE customer_id = $1 AND admin_id IS NULL",
+        )
+        .bind(customer_id)
+        .bind(admin_id)
+        .execute(&self.pool)
+        .await?;
+        if taken.rows_affected() == 1 {
+            let event = ChatEvent::Mode {
+                customer_id,
+                mode: ConversationMode::Human,
+                admin_id: Some(admin_id),
+                previous_admin_id: None,
+            };
+            self.publish(customer_id, &event).await;
+        }
         Ok(())
     }
 

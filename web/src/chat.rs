@@ -1,10 +1,10 @@
-//! Support chat over REST: a customer's history, and for administrators the inbox of
-//! conversations with unread counts, any conversation's history, and taking a conversation over
-//! from the bot or handing it back. Live messages travel over the WebSocket (docs/websocket.md).
+//! Support chat over REST: a customer's history, and for administrators any conversation's
+//! history, taking a conversation (it is then assigned to them) and handing it back to the bot,
+//! which asks the customer to rate the help. The inbox is in [`crate::inbox`], ratings in
+//! [`crate::ratings`]. Live messages travel over the WebSocket (docs/websocket.md).
 
 use axum::{Json, extract::State};
-use chrono::{DateTime, Utc};
-use ems_common::contracts::{ChatEvent, ChatMessage, ChatSource, ConversationMode};
+use ems_common::contracts::{ChatEvent, ChatMessage, ConversationMode, SupportRating};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -15,7 +15,6 @@ use crate::{
     error::documented::{Invalid, Malformed, NotAdmin, NotSignedIn},
     error::{ApiError, ApiResult, ErrorBody},
     extract::{AdminUser, ApiPath, ApiQuery, CurrentUser},
-    pagination::{Page, PageQuery},
     state::ApiContext,
 };
 
@@ -42,44 +41,28 @@ pub struct History {
     pub mode: ConversationMode,
     /// The administrator answering the conversation; null in bot mode and while it waits for one.
     pub admin_id: Option<Uuid>,
+    /// That administrator's display name.
+    pub admin_name: Option<String>,
     /// The last message id the customer has read.
     pub customer_read_up_to: i64,
     /// The last message id an administrator has read.
     pub admin_read_up_to: i64,
-}
-
-#[derive(Debug, Serialize, Deserialize, ToSchema, sqlx::FromRow)]
-pub struct Conversation {
-    pub customer_id: Uuid,
-    pub username: String,
-    pub display_name: String,
-    pub mode: ConversationMode,
-    pub admin_id: Option<Uuid>,
-    /// Customer messages an administrator has not read yet.
-    pub unread: i64,
-    pub last_body: Option<String>,
-    pub last_source: Option<ChatSource>,
-    pub last_at: Option<DateTime<Utc>>,
-}
-
-#[derive(Debug, Deserialize, IntoParams, Validate)]
-#[into_params(parameter_in = Query)]
-pub struct ConversationFilter {
-    /// Only conversations in this mode.
-    pub mode: Option<ConversationMode>,
-    /// `true`: only conversations waiting for an administrator (handed to a person, nobody
-    /// answering yet); `false`: only the others.
-    pub waiting: Option<bool>,
+    /// The newest hand-back, while the customer has not rated it (and no later one was made).
+    pub rating_request: Option<SupportRating>,
+    /// The customer's ratings of earlier hand-backs, newest first (at most 10).
+    pub ratings: Vec<SupportRating>,
 }
 
 pub fn router() -> OpenApiRouter<ApiContext> {
     OpenApiRouter::new()
         .routes(routes!(my_history))
-        .routes(routes!(conversations))
         .routes(routes!(conversation_history))
         .routes(routes!(take_over))
         .routes(routes!(hand_back))
 }
+
+/// A conversation's mode, holder (id and name) and read marks (customer's, administrators').
+type ConversationState = (ConversationMode, Option<Uuid>, Option<String>, i64, i64);
 
 async fn history(context: &ApiContext, customer_id: Uuid, query: &HistoryQuery) -> ApiResult<History> {
     if !(1..=200).contains(&query.limit) {
@@ -97,14 +80,35 @@ async fn history(context: &ApiContext, customer_id: Uuid, query: &HistoryQuery) 
     let has_more = messages.len() as i64 > query.limit;
     messages.truncate(query.limit as usize);
     messages.reverse();
-    let state: Option<(ConversationMode, Option<Uuid>, i64, i64)> = sqlx::query_as(
-        "SELECT mode, admin_id, customer_read_up_to, admin_read_up_to FROM conversations WHERE customer_id = $1",
+    let state: Option<ConversationState> = sqlx::query_as(
+        "SELECT c.mode, c.admin_id, a.display_name, c.customer_read_up_to, c.admin_read_up_to \
+         FROM conversations c LEFT JOIN users a ON a.id = c.admin_id WHERE c.customer_id = $1",
     )
     .bind(customer_id)
     .fetch_optional(&context.pool)
     .await?;
-    let (mode, admin_id, customer_read_up_to, admin_read_up_to) = state.unwrap_or((ConversationMode::Bot, None, 0, 0));
-    Ok(History { messages, has_more, mode, admin_id, customer_read_up_to, admin_read_up_to })
+    let (mode, admin_id, admin_name, customer_read_up_to, admin_read_up_to) =
+        state.unwrap_or((ConversationMode::Bot, None, None, 0, 0));
+    let recent = sqlx::query_as::<_, SupportRating>(&format!(
+        "{} WHERE r.customer_id = $1 ORDER BY r.id DESC LIMIT 11",
+        SupportRating::SELECT
+    ))
+    .bind(customer_id)
+    .fetch_all(&context.pool)
+    .await?;
+    let rating_request = recent.first().filter(|newest| newest.rating.is_none()).cloned();
+    let ratings = recent.into_iter().filter(|rating| rating.rating.is_some()).take(10).collect();
+    Ok(History {
+        messages,
+        has_more,
+        mode,
+        admin_id,
+        admin_name,
+        customer_read_up_to,
+        admin_read_up_to,
+        rating_request,
+        ratings,
+    })
 }
 
 /// My support conversation, oldest first.
@@ -121,52 +125,6 @@ async fn my_history(
     ApiQuery(query): ApiQuery<HistoryQuery>,
 ) -> ApiResult<Json<History>> {
     Ok(Json(history(&context, claims.sub, &query).await?))
-}
-
-/// Every conversation, most recent first, with unread counts.
-#[utoipa::path(get, path = "/api/support/conversations", tag = "chat", params(PageQuery, ConversationFilter),
-    security(("bearer" = [])), responses(
-        (status = 200, body = Page<Conversation>),
-        Malformed,
-        NotSignedIn,
-        NotAdmin,
-        Invalid,
-    ))]
-async fn conversations(
-    _admin: AdminUser,
-    State(context): State<ApiContext>,
-    ApiQuery(page): ApiQuery<PageQuery>,
-    ApiQuery(filter): ApiQuery<ConversationFilter>,
-) -> ApiResult<Json<Page<Conversation>>> {
-    page.check()?;
-    let condition = "(u.username ILIKE $1 OR u.display_name ILIKE $1) AND ($2::conversation_mode IS NULL OR c.mode = $2) \
-         AND ($3::boolean IS NULL OR (c.mode = 'human' AND c.admin_id IS NULL) = $3)";
-    let total: i64 = sqlx::query_scalar(&format!(
-        "SELECT count(*) FROM conversations c JOIN users u ON u.id = c.customer_id WHERE {condition}"
-    ))
-    .bind(page.like_pattern())
-    .bind(filter.mode)
-    .bind(filter.waiting)
-    .fetch_one(&context.pool)
-    .await?;
-    let items = sqlx::query_as::<_, Conversation>(&format!(
-        "SELECT c.customer_id, u.username, u.display_name, c.mode, c.admin_id, \
-           (SELECT count(*) FROM chat_messages m WHERE m.customer_id = c.customer_id AND m.source = 'customer' \
-              AND m.id > c.admin_read_up_to) AS unread, \
-           last.body AS last_body, last.source AS last_source, last.created_at AS last_at \
-         FROM conversations c JOIN users u ON u.id = c.customer_id \
-         LEFT JOIN LATERAL (SELECT body, source, created_at FROM chat_messages m WHERE m.customer_id = c.customer_id \
-           ORDER BY id DESC LIMIT 1) last ON true \
-         WHERE {condition} ORDER BY last.created_at DESC NULLS LAST, u.username LIMIT $4 OFFSET $5"
-    ))
-    .bind(page.like_pattern())
-    .bind(filter.mode)
-    .bind(filter.waiting)
-    .bind(page.limit())
-    .bind(page.offset())
-    .fetch_all(&context.pool)
-    .await?;
-    Ok(Json(Page::new(items, &page, total)))
 }
 
 /// One customer's conversation, oldest first.
@@ -189,24 +147,62 @@ async fn conversation_history(
     Ok(Json(history(&context, customer_id, &query).await?))
 }
 
-/// Take a conversation over from the bot: the customer's messages now go to administrators.
+#[derive(Debug, Default, Deserialize, IntoParams, Validate)]
+#[into_params(parameter_in = Query)]
+pub struct TakeQuery {
+    /// `true`: take the conversation even from the administrator who holds it (they are named in
+    /// the `chat.mode` event as `previous_admin_id`).
+    #[serde(default)]
+    pub force: bool,
+}
+
+/// Take a conversation: it is assigned to me and the customer's messages go to administrators.
+/// Held by another administrator, it is a 409 naming them, unless `force=true`.
 #[utoipa::path(post, path = "/api/support/conversations/{customer_id}/takeover", tag = "chat",
-    params(("customer_id" = Uuid, Path)), security(("bearer" = [])),
+    params(("customer_id" = Uuid, Path), TakeQuery), security(("bearer" = [])),
     responses(
         (status = 200, body = History),
+        Malformed,
         NotSignedIn,
         NotAdmin,
         (status = 404, body = ErrorBody, description = "no customer has this id"),
+        (status = 409, body = ErrorBody, description = "another administrator holds the conversation; the message names them"),
     ))]
 async fn take_over(
     AdminUser(admin): AdminUser,
     State(context): State<ApiContext>,
     ApiPath(customer_id): ApiPath<Uuid>,
+    ApiQuery(query): ApiQuery<TakeQuery>,
 ) -> ApiResult<Json<History>> {
-    set_mode(&context, customer_id, ConversationMode::Human, Some(admin.sub)).await
+    let mut transaction = context.pool.begin().await?;
+    let holder = lock_conversation(&mut transaction, customer_id).await?;
+    let previous_admin_id = holder.as_ref().map(|(id, _)| *id).filter(|id| *id != admin.sub);
+    if let (Some(_), Some((_, name))) = (previous_admin_id, &holder)
+        && !query.force
+    {
+        return Err(ApiError::Conflict {
+            field: None,
+            message: format!("{name} has this conversation; take it over from them with force=true"),
+        });
+    }
+    sqlx::query("UPDATE conversations SET mode = 'human', admin_id = $2, updated_at = now() WHERE customer_id = $1")
+        .bind(customer_id)
+        .bind(admin.sub)
+        .execute(&mut *transaction)
+        .await?;
+    transaction.commit().await?;
+    if let Some(previous) = previous_admin_id {
+        tracing::info!(%customer_id, %previous, "conversation taken over from another administrator");
+    }
+    let event =
+        ChatEvent::Mode { customer_id, mode: ConversationMode::Human, admin_id: Some(admin.sub), previous_admin_id };
+    context.events.chat(customer_id, &event).await;
+    let query = HistoryQuery { before_id: None, limit: default_limit() };
+    Ok(Json(history(&context, customer_id, &query).await?))
 }
 
-/// Hand a conversation back to the bot.
+/// Hand a conversation back to the bot. When an administrator held it, its customer is asked to
+/// rate their help (`chat.rating_request`), once per hand-back.
 #[utoipa::path(post, path = "/api/support/conversations/{customer_id}/handback", tag = "chat",
     params(("customer_id" = Uuid, Path)), security(("bearer" = [])),
     responses(
@@ -220,30 +216,64 @@ async fn hand_back(
     State(context): State<ApiContext>,
     ApiPath(customer_id): ApiPath<Uuid>,
 ) -> ApiResult<Json<History>> {
-    set_mode(&context, customer_id, ConversationMode::Bot, None).await
+    let mut transaction = context.pool.begin().await?;
+    let holder = lock_conversation(&mut transaction, customer_id).await?;
+    sqlx::query("UPDATE conversations SET mode = 'bot', admin_id = NULL, updated_at = now() WHERE customer_id = $1")
+        .bind(customer_id)
+        .execute(&mut *transaction)
+        .await?;
+    // Only a conversation someone held is rated; handing back again asks nothing more.
+    let mut request = None;
+    if let Some((admin_id, _)) = holder {
+        let id: i64 =
+            sqlx::query_scalar("INSERT INTO support_ratings (customer_id, admin_id) VALUES ($1, $2) RETURNING id")
+                .bind(customer_id)
+                .bind(admin_id)
+                .fetch_one(&mut *transaction)
+                .await?;
+        request = Some(
+            sqlx::query_as::<_, SupportRating>(&format!("{} WHERE r.id = $1", SupportRating::SELECT))
+                .bind(id)
+                .fetch_one(&mut *transaction)
+                .await?,
+        );
+    }
+    transaction.commit().await?;
+    let event = ChatEvent::Mode { customer_id, mode: ConversationMode::Bot, admin_id: None, previous_admin_id: None };
+    context.events.chat(customer_id, &event).await;
+    if let Some(rating) = request {
+        context.events.chat(customer_id, &ChatEvent::RatingRequest { customer_id, rating }).await;
+    }
+    let query = HistoryQuery { before_id: None, limit: default_limit() };
+    Ok(Json(history(&context, customer_id, &query).await?))
 }
 
-async fn set_mode(
-    context: &ApiContext,
+/// Creates the customer's conversation if needed and locks it until the transaction ends, so
+/// that of two administrators taking it at once the second sees the first as its holder.
+/// Answers the holder, if any, with their display name; 404 when no customer has the id.
+async fn lock_conversation(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Postgres>,
     customer_id: Uuid,
-    mode: ConversationMode,
-    admin_id: Option<Uuid>,
-) -> ApiResult<Json<History>> {
-    let updated = sqlx::query(
-        "INSERT INTO conversations (customer_id, mode, admin_id) \
-         SELECT id, $2, $3 FROM users WHERE id = $1 AND role = 'client' \
-         ON CONFLICT (customer_id) DO UPDATE SET mode = $2, admin_id = $3, updated_at = now()",
+) -> ApiResult<Option<(Uuid, String)>> {
+    sqlx::query(
+        "INSERT INTO conversations (customer_id) SELECT id FROM users WHERE id = $1 AND role = 'client' \
+         ON CONFLICT DO NOTHING",
     )
     .bind(customer_id)
-    .bind(mode)
-    .bind(admin_id)
-    .execute(&context.pool)
+    .execute(&mut **transaction)
     .await?;
-    if updated.rows_affected() == 0 {
+    let row: Option<(Option<Uuid>,)> =
+        sqlx::query_as("SELECT admin_id FROM conversations WHERE customer_id = $1 FOR UPDATE")
+            .bind(customer_id)
+            .fetch_optional(&mut **transaction)
+            .await?;
+    let Some((holder,)) = row else {
         return Err(ApiError::NotFound(format!("no customer has the id {customer_id}")));
-    }
-    let event = ChatEvent::Mode { customer_id, mode, admin_id };
-    context.events.chat(customer_id, &event).await;
-    let query = HistoryQuery { before_id: None, limit: default_limit() };
-    Ok(Json(history(context, customer_id, &query).await?))
+    };
+    let Some(holder) = holder else { return Ok(None) };
+    let name: Option<String> = sqlx::query_scalar("SELECT display_name FROM users WHERE id = $1")
+        .bind(holder)
+        .fetch_optional(&mut **transaction)
+        .await?;
+    Ok(Some((holder, name.unwrap_or_else(|| "another administrator".to_owned()))))
 }

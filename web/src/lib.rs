@@ -9,9 +9,11 @@ pub mod consumption;
 pub mod devices;
 pub mod error;
 pub mod extract;
+pub mod inbox;
 pub mod pagination;
 pub mod passwords;
 pub mod push;
+pub mod ratings;
 pub mod seed;
 pub mod sessions;
 pub mod state;
@@ -84,6 +86,8 @@ fn api_routes() -> (Router<ApiContext>, utoipa::openapi::OpenApi) {
         .merge(consumption::router())
         .merge(alerts::router())
         .merge(chat::router())
+        .merge(inbox::router())
+        .merge(ratings::router())
         .merge(system::router())
         .merge(tickets::router())
         .merge(push::router())

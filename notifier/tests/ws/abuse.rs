@@ -23,7 +23,11 @@ async fn publish_admins(setup: &Setup, event: &ChatEvent) {
 /// A durable event for administrators, to know that everything before it has been read.
 async fn sentinel(setup: &Setup) -> String {
     let customer_id = Uuid::new_v4();
-    publish_admins(setup, &ChatEvent::Mode { customer_id, mode: ConversationMode::Human, admin_id: None }).await;
+    publish_admins(
+        setup,
+        &ChatEvent::Mode { customer_id, mode: ConversationMode::Human, admin_id: None, previous_admin_id: None },
+    )
+    .await;
     setup.nats.flush().await.unwrap();
     customer_id.to_string()
 }

@@ -160,18 +160,80 @@ async fn a_customer_who_left_leaves_nothing_behind_in_the_bucket() {
     chat.close(None).await.unwrap();
     assert_eq!(next_presence(&mut admin).await, (ana.to_string(), false));
 
-    // The delete marker is purged a beat later: the bucket holds the heartbeat alone.
+    // The delete marker is purged a beat later: the bucket holds the heartbeat and the
+    // administrator still connected, nothing of Ana.
     let jetstream = async_nats::jetstream::new(setup.nats.clone());
     let mut stream = jetstream.get_stream(format!("KV_{}", setup.broker.names().presence_bucket())).await.unwrap();
     let deadline = Instant::now() + WAIT;
     loop {
         let messages = stream.info().await.unwrap().state.messages;
-        if messages == 1 {
+        if messages == 2 {
             break;
         }
         assert!(Instant::now() < deadline, "{messages} messages in the presence bucket");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     notifier.shutdown.trigger();
+    remove_streams(&setup).await;
+}
+
+/// The ids of an administrator's snapshot's `admins`, sorted.
+fn admins_in(snapshot: &Value) -> Vec<String> {
+    let mut admins: Vec<String> =
+        snapshot["admins"].as_array().unwrap().iter().map(|id| id.as_str().unwrap().to_owned()).collect();
+    admins.sort();
+    admins
+}
+
+/// The next `presence` frame about an administrator, other frames left out.
+async fn next_admin_presence(client: &mut Client) -> (String, bool) {
+    loop {
+        let frame = next_frame(client).await;
+        if frame["type"] == "presence" && frame["role"] == "admin" {
+            return (frame["user_id"].as_str().unwrap().to_owned(), frame["online"].as_bool().unwrap());
+        }
+    }
+}
+
+#[tokio::test]
+async fn administrators_see_each_other_in_the_snapshot_and_as_they_come_and_go_but_never_themselves() {
+    let setup = Setup::new().await;
+    let first = setup.notifier(args()).await;
+    let second = setup.notifier(args()).await;
+    let (maria, ion, ana) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    let (maria_token, ion_token) = (setup.token(maria, Role::Admin).await, setup.token(ion, Role::Admin).await);
+    let _ana_chat = connect(&first, &setup.token(ana, Role::Client).await, "").await;
+
+    let (mut maria_chat, snapshot) = connect_with_snapshot(&first, &maria_token, "").await;
+    assert!(admins_in(&snapshot.unwrap()).is_empty(), "Maria is alone, and not told of herself");
+
+    // Ion connects to the other instance: his snapshot names Maria (once the instances agree)
+    // and the customer, and Maria is told he came.
+    let deadline = Instant::now() + WAIT;
+    let mut ion_chat = loop {
+        let (client, snapshot) = connect_with_snapshot(&second, &ion_token, "").await;
+        let snapshot = snapshot.unwrap();
+        if admins_in(&snapshot) == [maria.to_string()] && online_in(&snapshot) == [ana.to_string()] {
+            break client;
+        }
+        assert!(Instant::now() < deadline, "Ion's snapshot: {snapshot}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(next_admin_presence(&mut maria_chat).await, (ion.to_string(), true));
+
+    // Maria leaves: Ion is told; Ion is never told of himself.
+    maria_chat.close(None).await.unwrap();
+    assert_eq!(next_admin_presence(&mut ion_chat).await, (maria.to_string(), false));
+    let deadline = Instant::now() + WAIT;
+    loop {
+        // Only Ion is left, and he is not in his own snapshot.
+        let (_, snapshot) = connect_with_snapshot(&first, &ion_token, "").await;
+        let admins = admins_in(&snapshot.unwrap());
+        if admins.is_empty() {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the snapshot still names {admins:?}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     remove_streams(&setup).await;
 }

@@ -91,10 +91,29 @@ impl Inbox {
 
     /// Publishes a customer's message the way the notifier does, once JetStream has stored it.
     pub async fn send(&self, customer_id: Uuid, client_id: &str, text: &str) {
+        self.send_as(customer_id, customer_id, Role::Client, client_id, text).await;
+    }
+
+    /// An administrator's account.
+    pub async fn admin(&self, username: &str) -> Uuid {
+        let id = Uuid::new_v4();
+        sqlx::query(
+            "INSERT INTO users (id, username, display_name, password_hash, role) VALUES ($1, $2, $2, 'x', 'admin')",
+        )
+        .bind(id)
+        .bind(username)
+        .execute(&self.db.pool)
+        .await
+        .unwrap();
+        id
+    }
+
+    /// Publishes a message by `sender` in the customer's conversation, as the notifier does.
+    pub async fn send_as(&self, customer_id: Uuid, sender_id: Uuid, sender_role: Role, client_id: &str, text: &str) {
         let inbound = ChatInbound::Message {
             customer_id,
-            sender_id: customer_id,
-            sender_role: Role::Client,
+            sender_id,
+            sender_role,
             client_id: client_id.into(),
             text: text.into(),
         };

@@ -4,6 +4,7 @@
 //! administrator, and the service itself over real JetStream answering several customers at once.
 //! One binary, so it links once.
 
+mod assignment;
 mod conversations;
 mod escalation;
 mod gemini;

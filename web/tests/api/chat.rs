@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::helpers::{TestApp, spawn_app};
 
-async fn message(app: &TestApp, customer: Uuid, source: &str, body: &str) -> i64 {
+pub async fn message(app: &TestApp, customer: Uuid, source: &str, body: &str) -> i64 {
     sqlx::query("INSERT INTO conversations (customer_id) VALUES ($1) ON CONFLICT DO NOTHING")
         .bind(customer)
         .execute(&app.pool)

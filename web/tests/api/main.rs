@@ -13,6 +13,7 @@ mod helpers;
 mod incidents;
 mod openapi;
 mod operations;
+mod support_admins;
 mod throttle;
 mod tickets;
 mod time_zones;

@@ -166,6 +166,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/chat/rating": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Rate the help of the administrator who handed my conversation back. The first rating of a
+         *     hand-back stands: sending again answers it unchanged.
+         */
+        post: operations["rate"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/devices": {
         parameters: {
             query?: never;
@@ -338,7 +358,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Every conversation, most recent first, with unread counts. */
+        /** Every conversation, newest message first, with unread counts and who holds it. */
         get: operations["conversations"];
         put?: never;
         post?: never;
@@ -357,7 +377,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Hand a conversation back to the bot. */
+        /**
+         * Hand a conversation back to the bot. When an administrator held it, its customer is asked to
+         *     rate their help (`chat.rating_request`), once per hand-back.
+         */
         post: operations["hand_back"];
         delete?: never;
         options?: never;
@@ -391,8 +414,28 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Take a conversation over from the bot: the customer's messages now go to administrators. */
+        /**
+         * Take a conversation: it is assigned to me and the customer's messages go to administrators.
+         *     Held by another administrator, it is a 409 naming them, unless `force=true`.
+         */
         post: operations["take_over"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/support/ratings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every administrator's ratings: how many, and their average, best first. */
+        get: operations["averages"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -537,6 +580,23 @@ export interface components {
             /** Format: int64 */
             acknowledged: number;
         };
+        /** @description How customers rated one administrator's help. */
+        AdminRatings: {
+            /** Format: uuid */
+            admin_id: string;
+            /**
+             * Format: double
+             * @description Their mean, 1 to 5.
+             */
+            average: number;
+            display_name: string;
+            /**
+             * Format: int64
+             * @description Ratings given.
+             */
+            ratings: number;
+            username: string;
+        };
         Alert: components["schemas"]["AlertEvent"] & {
             /** Format: date-time */
             acknowledged_at?: string | null;
@@ -616,15 +676,27 @@ export interface components {
          */
         ChatSource: "customer" | "rule" | "ai" | "admin" | "system";
         Conversation: {
-            /** Format: uuid */
+            /**
+             * Format: uuid
+             * @description The administrator who holds the conversation; null while nobody does.
+             */
             admin_id?: string | null;
+            /** @description That administrator's display name. */
+            admin_name?: string | null;
             /** Format: uuid */
             customer_id: string;
             display_name: string;
             /** Format: date-time */
             last_at?: string | null;
             last_body?: string | null;
+            /**
+             * Format: int32
+             * @description The customer's latest rating of a handed-back conversation (1 to 5), if they gave one.
+             */
+            last_rating?: number | null;
             last_source?: null | components["schemas"]["ChatSource"];
+            /** @description With `q`: the newest message that contains it, when one does. */
+            matched_body?: string | null;
             mode: components["schemas"]["ConversationMode"];
             /**
              * Format: int64
@@ -756,6 +828,8 @@ export interface components {
              * @description The administrator answering the conversation; null in bot mode and while it waits for one.
              */
             admin_id?: string | null;
+            /** @description That administrator's display name. */
+            admin_name?: string | null;
             /**
              * Format: int64
              * @description The last message id an administrator has read.
@@ -769,6 +843,22 @@ export interface components {
             has_more: boolean;
             messages: components["schemas"]["ChatMessage"][];
             mode: components["schemas"]["ConversationMode"];
+            rating_request?: null | components["schemas"]["SupportRating"];
+            /** @description The customer's ratings of earlier hand-backs, newest first (at most 10). */
+            ratings: components["schemas"]["SupportRating"][];
+        };
+        /** @description One page of the inbox. */
+        Inbox: {
+            items: components["schemas"]["Conversation"][];
+            /** @description Pass as `after` for the next page; null on the last one. */
+            next_after?: string | null;
+            /** Format: int32 */
+            per_page: number;
+            /**
+             * Format: int64
+             * @description Conversations matching the filters, over all pages.
+             */
+            total: number;
         };
         /** @description An hour's alerts of one device: what the person acts on once. */
         Incident: {
@@ -851,6 +941,21 @@ export interface components {
         NewPassword: {
             password: string;
         };
+        /** @description A customer's rating of one hand-back. */
+        NewRating: {
+            /** @description Anything the customer wants to add, up to 1000 characters. */
+            comment?: string | null;
+            /**
+             * Format: int32
+             * @description 1 (poor) to 5 (excellent).
+             */
+            rating: number;
+            /**
+             * Format: int64
+             * @description The `id` of the `rating_request` being answered.
+             */
+            rating_id: number;
+        };
         NewUser: {
             display_name: string;
             password: string;
@@ -869,37 +974,6 @@ export interface components {
                 /** Format: date-time */
                 acknowledged_at?: string | null;
             })[];
-            /** Format: int32 */
-            page: number;
-            /** Format: int32 */
-            per_page: number;
-            /**
-             * Format: int64
-             * @description Items matching the query across all pages.
-             */
-            total: number;
-            /** Format: int64 */
-            total_pages: number;
-        };
-        Page_Conversation: {
-            items: {
-                /** Format: uuid */
-                admin_id?: string | null;
-                /** Format: uuid */
-                customer_id: string;
-                display_name: string;
-                /** Format: date-time */
-                last_at?: string | null;
-                last_body?: string | null;
-                last_source?: null | components["schemas"]["ChatSource"];
-                mode: components["schemas"]["ConversationMode"];
-                /**
-                 * Format: int64
-                 * @description Customer messages an administrator has not read yet.
-                 */
-                unread: number;
-                username: string;
-            }[];
             /** Format: int32 */
             page: number;
             /** Format: int32 */
@@ -1135,6 +1209,32 @@ export interface components {
         };
         /** @enum {string} */
         Step: "hour" | "day" | "month";
+        /**
+         * @description A customer's rating of the help an administrator gave, asked for when the conversation is
+         *     handed back; `rating` and `rated_at` are null until the customer answers (once).
+         */
+        SupportRating: {
+            /**
+             * Format: uuid
+             * @description Who held the conversation when it was handed back.
+             */
+            admin_id?: string | null;
+            admin_name?: string | null;
+            comment?: string | null;
+            /** Format: uuid */
+            customer_id: string;
+            /** Format: int64 */
+            id: number;
+            /** Format: date-time */
+            rated_at?: string | null;
+            /**
+             * Format: int32
+             * @description 1 to 5.
+             */
+            rating?: number | null;
+            /** Format: date-time */
+            requested_at: string;
+        };
         /** @description An account as the API shows it (never with its password hash). */
         User: {
             /** Format: date-time */
@@ -1595,6 +1695,66 @@ export interface operations {
             };
             /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
             401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    rate: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NewRating"];
+            };
+        };
+        responses: {
+            /** @description the rating as stored (the first one given) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SupportRating"];
+                };
+            };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no hand-back of my conversation has this id */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2396,19 +2556,24 @@ export interface operations {
     conversations: {
         parameters: {
             query?: {
-                /** @description Page number, from 1. */
-                page?: number;
-                /** @description Items per page, 1 to 100. */
-                per_page?: number;
-                /** @description Case-insensitive text to look for. */
+                /**
+                 * @description Text to look for in the customer's username or display name, or in any message of the
+                 *     conversation (case-insensitive, any part of a word).
+                 */
                 q?: string;
                 /** @description Only conversations in this mode. */
                 mode?: components["schemas"]["ConversationMode"];
                 /**
                  * @description `true`: only conversations waiting for an administrator (handed to a person, nobody
-                 *     answering yet); `false`: only the others.
+                 *     holding it yet); `false`: only the others.
                  */
                 waiting?: boolean;
+                /** @description `me`: those I hold; `unassigned`: those nobody holds; `all` (default). */
+                assigned?: "me" | "unassigned" | "all";
+                /** @description The `next_after` of the previous page; absent for the first page. */
+                after?: string;
+                /** @description Conversations per page, 1 to 100 (default 20). */
+                per_page?: number;
             };
             header?: never;
             path?: never;
@@ -2421,7 +2586,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["Page_Conversation"];
+                    "application/json": components["schemas"]["Inbox"];
                 };
             };
             /** @description the body is not JSON, or a query parameter does not parse */
@@ -2583,7 +2748,13 @@ export interface operations {
     };
     take_over: {
         parameters: {
-            query?: never;
+            query?: {
+                /**
+                 * @description `true`: take the conversation even from the administrator who holds it (they are named in
+                 *     the `chat.mode` event as `previous_admin_id`).
+                 */
+                force?: boolean;
+            };
             header?: never;
             path: {
                 customer_id: string;
@@ -2598,6 +2769,15 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["History"];
+                };
+            };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
             /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
@@ -2620,6 +2800,52 @@ export interface operations {
             };
             /** @description no customer has this id */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description another administrator holds the conversation; the message names them */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    averages: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdminRatings"][];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description only administrators may do this */
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -62,6 +62,15 @@ export type ChatMessage = Schemas['ChatMessage'];
 export type History = Schemas['History'];
 /** A line of the administrators' inbox. */
 export type Conversation = Schemas['Conversation'];
+/** A page of the administrators' inbox, with the cursor of the next. */
+export type Inbox = Schemas['Inbox'];
+/** Whose conversations the inbox lists. */
+export type Assigned = NonNullable<ConversationQuery['assigned']>;
+/** A customer's rating of a handed-back conversation (rating null until given). */
+export type SupportRating = Schemas['SupportRating'];
+export type NewRating = Schemas['NewRating'];
+/** How customers rated one administrator. */
+export type AdminRatings = Schemas['AdminRatings'];
 
 export type Replica = Schemas['Replica'];
 

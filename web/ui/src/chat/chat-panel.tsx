@@ -1,16 +1,49 @@
 // The customer's support chat, loaded the first time it is opened.
-import { useEffect, useRef } from 'preact/hooks';
-import { myChat } from '../api/chat';
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { myChat, type HistoryQuery, type SupportRating } from '../api/chat';
+import { frames } from '../live';
 import { ChatComposer } from './chat-composer';
 import { ChatLog } from './chat-log';
+import { RatingPrompt } from './rating-prompt';
 import { useConversation } from './use-conversation';
 
 export default function ChatPanel({ customerId, onClose }: { customerId: string; onClose: () => void }) {
-  const chat = useConversation(customerId, 'client', myChat, true);
+  // The newest hand-back still to rate, from the history and then from live frames.
+  const [ratingRequest, setRatingRequest] = useState<SupportRating | null>(null);
+  const [rated, setRated] = useState<SupportRating | null>(null);
+  const chat = useConversation(
+    customerId,
+    'client',
+    async (query: HistoryQuery, signal?: AbortSignal) => {
+      const history = await myChat(query, signal);
+      if (query.before_id === undefined) setRatingRequest(history.rating_request ?? null);
+      return history;
+    },
+    true,
+  );
   const end = useRef<HTMLDivElement>(null);
   const count = chat.state.messages.length + chat.pending.length;
 
-  useEffect(() => end.current?.scrollIntoView({ block: 'end' }), [count, chat.state.otherTyping]);
+  useEffect(() => {
+    const stops = [
+      frames.on('chat.rating_request', (frame) => {
+        setRated(null);
+        setRatingRequest(frame.rating);
+      }),
+      frames.on('chat.rated', (frame) => {
+        setRatingRequest((current) => (current?.id === frame.rating.id ? null : current));
+        setRated(frame.rating);
+      }),
+    ];
+    return () => {
+      for (const stop of stops) stop();
+    };
+  }, []);
+
+  useEffect(
+    () => end.current?.scrollIntoView({ block: 'end' }),
+    [count, chat.state.otherTyping, ratingRequest?.id, rated?.id],
+  );
 
   return (
     <section
@@ -51,6 +84,21 @@ export default function ChatPanel({ customerId, onClose }: { customerId: string;
           <p class="chat-empty">Ask about your devices or your consumption, or ask to talk to a person.</p>
         )}
         <ChatLog state={chat.state} pending={chat.pending} role="client" />
+        {ratingRequest && (
+          <RatingPrompt
+            key={ratingRequest.id}
+            request={ratingRequest}
+            onRated={(rating) => {
+              setRatingRequest(null);
+              setRated(rating);
+            }}
+          />
+        )}
+        {rated && !ratingRequest && (
+          <p class="chat-rated" role="status">
+            Thank you for rating {rated.admin_name ?? 'the support team'} {rated.rating}/5.
+          </p>
+        )}
         {chat.state.otherTyping && (
           <p class="chat-typing" role="status">
             Support is typing…

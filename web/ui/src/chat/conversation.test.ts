@@ -27,6 +27,9 @@ const history = (messages: ChatMessage[], extra: Partial<History> = {}): History
   mode: 'bot',
   customer_read_up_to: 0,
   admin_read_up_to: 0,
+  admin_name: null,
+  rating_request: null,
+  ratings: [],
   ...extra,
 });
 

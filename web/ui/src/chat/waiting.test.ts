@@ -116,14 +116,17 @@ describe('the inbox and the open conversation', () => {
     display_name: 'Ana',
     mode: 'human' as const,
     admin_id: null,
+    admin_name: null,
     unread: 1,
     last_body: 'a person please',
     last_source: 'customer' as const,
     last_at: '2026-12-04T10:00:00Z',
+    matched_body: null,
+    last_rating: null,
   };
 
   it('stop waiting once an administrator replies, and wait again when handed off again', () => {
-    let items = inboxWithFrame([item], mode('ana', 'human', 'admin-1'), null)!;
+    let items = inboxWithFrame([item], mode('ana', 'human', 'admin-1'), null, { id: 'admin-1', name: 'Maria' })!;
     expect(isWaiting(items[0]!.mode, items[0]!.admin_id)).toBe(false);
     items = inboxWithFrame(items, mode('ana', 'bot'), null)!;
     expect(isWaiting(items[0]!.mode, items[0]!.admin_id)).toBe(false);
@@ -137,8 +140,11 @@ describe('the inbox and the open conversation', () => {
       has_more: false,
       mode: 'human',
       admin_id: 'admin-1',
+      admin_name: 'Maria',
       customer_read_up_to: 0,
       admin_read_up_to: 0,
+      rating_request: null,
+      ratings: [],
     };
     const state = withHistory(emptyConversation('ana'), history);
     expect((({ mode, adminId }) => ({ mode, adminId }))(state)).toEqual({ mode: 'human', adminId: 'admin-1' });

@@ -48,7 +48,9 @@ frames.on('replay.truncated', () => void alertBadge.refresh());
  * change. Signing out (`follow`) forgets it.
  */
 export const presence = observable<ReadonlyMap<string, boolean>>(new Map());
-frames.on('presence.snapshot', (frame) => presence.set(new Map(frame.online.map((id) => [id, true]))));
+frames.on('presence.snapshot', (frame) =>
+  presence.set(new Map([...frame.online, ...(frame.admins ?? [])].map((id) => [id, true]))),
+);
 frames.on('presence', (frame) => presence.set(new Map(presence.get()).set(frame.user_id, frame.online)));
 
 /** Administrators' Support badge: conversations waiting for one of them (the API's first 100). */

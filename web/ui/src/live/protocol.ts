@@ -1,5 +1,5 @@
 // The frames of the WebSocket protocol, version 1 (docs/websocket.md).
-import type { AlertEvent, ChatMessage, ChatSource, ConversationMode, Role } from '../api/types';
+import type { AlertEvent, ChatMessage, ChatSource, ConversationMode, Role, SupportRating } from '../api/types';
 
 export type { ChatMessage, ChatSource, ConversationMode };
 
@@ -14,10 +14,22 @@ export type ServerFrame =
   | { v: 1; type: 'chat.message'; message: ChatMessage }
   | { v: 1; type: 'chat.typing'; customer_id: string; role: Role; user_id: string; typing: boolean }
   | { v: 1; type: 'chat.read'; customer_id: string; role: Role; up_to_id: number }
-  | { v: 1; type: 'chat.mode'; customer_id: string; mode: ConversationMode; admin_id: string | null }
-  | { v: 1; type: 'presence'; user_id: string; online: boolean }
-  /** To administrators after `hello`: every customer online now; `presence` frames follow changes. */
-  | { v: 1; type: 'presence.snapshot'; online: string[] }
+  | {
+      v: 1;
+      type: 'chat.mode';
+      customer_id: string;
+      mode: ConversationMode;
+      admin_id: string | null;
+      /** After an explicit take-over: who held the conversation before. */
+      previous_admin_id?: string | null;
+    }
+  /** A conversation an administrator held was handed back: the customer may rate it. */
+  | { v: 1; type: 'chat.rating_request'; customer_id: string; rating: SupportRating }
+  /** The customer rated a handed-back conversation. */
+  | { v: 1; type: 'chat.rated'; customer_id: string; rating: SupportRating }
+  | { v: 1; type: 'presence'; user_id: string; role?: Role; online: boolean }
+  /** To administrators after `hello`: every customer and other administrator online now; `presence` frames follow changes. */
+  | { v: 1; type: 'presence.snapshot'; online: string[]; admins?: string[] }
   | { v: 1; type: 'ack'; client_id: string }
   /** The replay was cut to the newest alerts: older ones (after `after_id`) are only in GET /api/alerts. */
   | { v: 1; type: 'replay.truncated'; after_id: number; oldest_replayed_id: number | null }
@@ -38,6 +50,8 @@ const TYPES = new Set<string>([
   'chat.typing',
   'chat.read',
   'chat.mode',
+  'chat.rating_request',
+  'chat.rated',
   'presence',
   'presence.snapshot',
   'ack',

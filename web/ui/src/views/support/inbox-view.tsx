@@ -1,11 +1,21 @@
-// Administrators' support inbox: every conversation with its unread count and mode, kept current
-// by live frames, and the open conversation with its history, reply box and take-over buttons.
-import { useEffect, useRef, useState } from 'preact/hooks';
-import { conversationHistory, handBack, listConversations, takeOver, type Conversation } from '../../api/chat';
+// Administrators' support inbox: every conversation with its unread count, mode and who has it,
+// kept current by live frames, searched, filtered (all, mine, unassigned) and paged by "load
+// more"; and the open conversation with its history, reply box and take and hand-back buttons.
+import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
+import {
+  conversationHistory,
+  handBack,
+  listConversations,
+  ratingAverages,
+  takeOver,
+  type Conversation,
+} from '../../api/chat';
+import type { AdminRatings } from '../../api/types';
+import { listUsers } from '../../api/users';
 import { describeError } from '../../api/form-errors';
 import { ChatComposer } from '../../chat/chat-composer';
 import { ChatLog } from '../../chat/chat-log';
-import { inboxWithFrame } from '../../chat/inbox';
+import { holderLabel, inboxWithFrame, type Me } from '../../chat/inbox';
 import { isWaiting } from '../../chat/waiting';
 import { useConversation } from '../../chat/use-conversation';
 import { Link } from '../../components/link';
@@ -16,24 +26,39 @@ import { frames, presence, recovered } from '../../live';
 import { currentLocation, navigate, withParams } from '../../router/location';
 import { sessionStore } from '../../services';
 
-const PER_PAGE = 50;
+const PER_PAGE = 20;
 const LAST_WORDS = { customer: '', rule: 'Bot: ', ai: 'AI: ', admin: 'Support: ', system: 'Notice: ' } as const;
+const FILTERS = [
+  { value: 'all', label: 'All' },
+  { value: 'me', label: 'Mine' },
+  { value: 'unassigned', label: 'Unassigned' },
+] as const;
+type Filter = (typeof FILTERS)[number]['value'];
 
-function useInbox(q: string, openId: string | null) {
+const asFilter = (value: string | null): Filter => FILTERS.find((filter) => filter.value === value)?.value ?? 'all';
+
+function useInbox(q: string, assigned: Filter, openId: string | null, me: Me | null) {
   const [items, setItems] = useState<Conversation[] | null>(null);
   const [total, setTotal] = useState(0);
+  const [next, setNext] = useState<string | null>(null);
+  const [loadingMore, setLoadingMore] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [version, setVersion] = useState(0);
   const recoveries = useObservable(recovered);
   const open = useRef(openId);
   open.current = openId;
+  const who = useRef(me);
+  who.current = me;
+  const filter = useRef(assigned);
+  filter.current = assigned;
 
   useEffect(() => {
     const controller = new AbortController();
-    listConversations({ q, per_page: PER_PAGE }, controller.signal).then(
+    listConversations({ q: q || undefined, assigned, per_page: PER_PAGE }, controller.signal).then(
       (page) => {
         setItems(page.items);
         setTotal(page.total);
+        setNext(page.next_after ?? null);
         setError(null);
       },
       (failure: unknown) => {
@@ -41,15 +66,19 @@ function useInbox(q: string, openId: string | null) {
       },
     );
     return () => controller.abort();
-  }, [q, version, recoveries]);
+  }, [q, assigned, version, recoveries]);
 
   useEffect(() => {
     const reload = () => setVersion((value) => value + 1);
-    const stops = (['chat.message', 'chat.mode', 'chat.read'] as const).map((type) =>
+    const stops = (['chat.message', 'chat.mode', 'chat.read', 'chat.rated'] as const).map((type) =>
       frames.on(type, (frame) =>
         setItems((current) => {
           if (!current) return current;
-          const next = inboxWithFrame(current, frame, open.current);
+          // A take or hand-back moves a conversation in or out of "Mine" and "Unassigned".
+          const next =
+            frame.type === 'chat.mode' && filter.current !== 'all'
+              ? null
+              : inboxWithFrame(current, frame, open.current, who.current);
           if (next === null) {
             queueMicrotask(reload);
             return current;
@@ -74,16 +103,67 @@ function useInbox(q: string, openId: string | null) {
       );
   }, [openId]);
 
-  return { items, total, error };
+  async function loadMore() {
+    if (!next) return;
+    setLoadingMore(true);
+    try {
+      const page = await listConversations({ q: q || undefined, assigned, per_page: PER_PAGE, after: next });
+      setItems((current) => {
+        const seen = new Set((current ?? []).map((item) => item.customer_id));
+        return [...(current ?? []), ...page.items.filter((item) => !seen.has(item.customer_id))];
+      });
+      setNext(page.next_after ?? null);
+      setTotal(page.total);
+    } catch (failure) {
+      setError(describeError(failure));
+    } finally {
+      setLoadingMore(false);
+    }
+  }
+
+  return { items, total, error, hasMore: next !== null, loadingMore, loadMore };
+}
+
+/** Every administrator's name by id, to say which of them are online. */
+function useAdministrators(): ReadonlyMap<string, string> {
+  const [names, setNames] = useState<ReadonlyMap<string, string>>(new Map());
+  useEffect(() => {
+    const controller = new AbortController();
+    listUsers({ role: 'admin', per_page: 100 }, controller.signal).then(
+      (page) => setNames(new Map(page.items.map((user) => [user.id, user.display_name]))),
+      // Only the "also online" line goes without names; the inbox itself does not need them.
+      () => undefined,
+    );
+    return () => controller.abort();
+  }, []);
+  return names;
+}
+
+/** Takes a conversation; a 409 (someone else has it) is reported with the holder's name. */
+async function take(customerId: string, force = false): Promise<string | null> {
+  try {
+    await takeOver(customerId, force);
+    return null;
+  } catch (failure) {
+    return describeError(failure);
+  }
 }
 
 export default function InboxView() {
   const { query } = useObservable(currentLocation);
   const q = query.get('q') ?? '';
+  const assigned = asFilter(query.get('assigned'));
   const openId = query.get('c');
-  const inbox = useInbox(q, openId);
+  const user = useObservable(sessionStore)?.user;
+  const me = useMemo(() => (user ? { id: user.id, name: user.display_name } : null), [user?.id, user?.display_name]);
+  const inbox = useInbox(q, assigned, openId, me);
   const online = useObservable(presence);
   const open = inbox.items?.find((item) => item.customer_id === openId) ?? null;
+  const [rowError, setRowError] = useState<string | null>(null);
+  const administrators = useAdministrators();
+  const othersOnline = [...administrators]
+    .filter(([id]) => id !== me?.id && online.get(id) === true)
+    .map(([, name]) => name);
 
   return (
     <div class={`inbox${openId ? ' inbox--open' : ''}`}>
@@ -96,6 +176,28 @@ export default function InboxView() {
           value={q}
           onSearch={(text) => navigate(withParams({ q: text }), { replace: true })}
         />
+        <div class="inbox-filters" role="group" aria-label="Show conversations">
+          {FILTERS.map((filter) => (
+            <button
+              key={filter.value}
+              type="button"
+              class={`filter-tab${filter.value === assigned ? ' filter-tab--active' : ''}`}
+              aria-pressed={filter.value === assigned}
+              onClick={() => navigate(withParams({ assigned: filter.value === 'all' ? null : filter.value }))}
+            >
+              {filter.label}
+            </button>
+          ))}
+        </div>
+        <p class="admins-online" role="status">
+          {othersOnline.length > 0 ? `Also online: ${othersOnline.join(', ')}` : 'No other administrator is online.'}
+        </p>
+        <RatingsSummary />
+        {rowError && (
+          <p class="form-error" role="alert">
+            {rowError}
+          </p>
+        )}
         {inbox.error && (
           <p class="form-error" role="alert">
             The conversations could not be loaded. {inbox.error}
@@ -103,7 +205,7 @@ export default function InboxView() {
         )}
         {!inbox.items && !inbox.error && <p class="loading">Loading conversations…</p>}
         {inbox.items && inbox.items.length === 0 && (
-          <p>{q ? `No conversations match “${q}”.` : 'No conversations yet.'}</p>
+          <p>{q ? `No conversations match “${q}”.` : assigned === 'all' ? 'No conversations yet.' : 'None here.'}</p>
         )}
         {inbox.items && inbox.items.length > 0 && (
           <>
@@ -111,8 +213,9 @@ export default function InboxView() {
             <ul class="conversation-list">
               {inbox.items.map((item) => {
                 const isOnline = online.get(item.customer_id) === true;
+                const holder = holderLabel(item, me?.id);
                 return (
-                  <li key={item.customer_id}>
+                  <li key={item.customer_id} class="conversation-row">
                     <Link
                       href={withParams({ c: item.customer_id })}
                       class="conversation-item"
@@ -134,6 +237,19 @@ export default function InboxView() {
                           {item.mode === 'human' ? 'Person' : 'Bot'}
                         </span>
                         {isWaiting(item.mode, item.admin_id) && <span class="mode-tag mode-tag--waiting">Waiting</span>}
+                        {holder && (
+                          <span
+                            class={`assignee-tag${item.admin_id === me?.id ? ' assignee-tag--me' : ''}`}
+                            data-assignee={item.admin_id}
+                          >
+                            {holder === 'You' ? 'Yours' : `${holder} has it`}
+                          </span>
+                        )}
+                        {item.last_rating !== null && item.last_rating !== undefined && (
+                          <span class="rating-tag" title="The customer's latest rating">
+                            ★ {item.last_rating}/5
+                          </span>
+                        )}
                         {item.last_at && <time dateTime={item.last_at}>{formatChatTime(item.last_at)}</time>}
                       </span>
                       {item.last_body && (
@@ -142,11 +258,39 @@ export default function InboxView() {
                           {item.last_body}
                         </span>
                       )}
+                      {item.matched_body && item.matched_body !== item.last_body && (
+                        <span class="conversation-last conversation-match">Found in: {item.matched_body}</span>
+                      )}
                     </Link>
+                    {!item.admin_id && (
+                      <button
+                        type="button"
+                        class="button button--small conversation-take"
+                        aria-label={`Take the conversation with ${item.display_name}`}
+                        onClick={() =>
+                          void take(item.customer_id).then((failure) => {
+                            setRowError(failure);
+                            if (!failure) navigate(withParams({ c: item.customer_id }));
+                          })
+                        }
+                      >
+                        Take
+                      </button>
+                    )}
                   </li>
                 );
               })}
             </ul>
+            {inbox.hasMore && (
+              <button
+                type="button"
+                class="button inbox-more"
+                disabled={inbox.loadingMore}
+                onClick={() => void inbox.loadMore()}
+              >
+                {inbox.loadingMore ? 'Loading…' : 'Load more conversations'}
+              </button>
+            )}
           </>
         )}
       </section>
@@ -159,10 +303,41 @@ export default function InboxView() {
   );
 }
 
-function modeText(mode: Conversation['mode'], adminId: string | null, myId: string | undefined): string {
+/** Every administrator's ratings, shown on demand. */
+function RatingsSummary() {
+  const [rows, setRows] = useState<AdminRatings[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  return (
+    <details
+      class="ratings-summary"
+      onToggle={(event) => {
+        if (!event.currentTarget.open || rows) return;
+        ratingAverages().then(setRows, (failure: unknown) => setError(describeError(failure)));
+      }}
+    >
+      <summary>Ratings by administrator</summary>
+      {error && <p class="form-error">{error}</p>}
+      {rows && rows.length === 0 && <p>No ratings yet.</p>}
+      {rows && rows.length > 0 && (
+        <ul class="ratings-list">
+          {rows.map((row) => (
+            <li key={row.admin_id}>
+              <span>{row.display_name}</span>{' '}
+              <span class="rating-tag">
+                ★ {row.average.toFixed(1)} ({plural(row.ratings, 'rating')})
+              </span>
+            </li>
+          ))}
+        </ul>
+      )}
+    </details>
+  );
+}
+
+function modeText(mode: Conversation['mode'], adminId: string | null, holder: string): string {
   if (mode === 'bot') return 'The bot is answering.';
   if (isWaiting(mode, adminId)) return 'Waiting for an administrator to answer.';
-  return adminId === myId ? 'You are answering.' : 'Another administrator is answering.';
+  return holder === 'You' ? 'You are answering.' : `${holder} has this conversation.`;
 }
 
 function ConversationPane({
@@ -187,12 +362,15 @@ function ConversationPane({
   const count = chat.state.messages.length + chat.pending.length;
   const name = conversation ? `${conversation.display_name} (${conversation.username})` : 'Conversation';
   useEffect(() => end.current?.scrollIntoView({ block: 'end' }), [count, chat.state.otherTyping]);
+  const adminId = conversation ? (conversation.admin_id ?? null) : chat.state.adminId;
+  const holder = holderLabel({ admin_id: adminId, admin_name: conversation?.admin_name ?? null }, me?.id);
+  const heldByOther = adminId !== null && adminId !== me?.id;
 
-  async function setMode(action: typeof takeOver) {
+  async function act(action: () => Promise<unknown>) {
     setBusy(true);
     setActionError(null);
     try {
-      await action(customerId);
+      await action();
     } catch (failure) {
       setActionError(describeError(failure));
     } finally {
@@ -210,21 +388,33 @@ function ConversationPane({
           <h2 id="conversation-title">{name}</h2>
           <p class="chat-mode">
             {online ? 'Online. ' : ''}
-            {modeText(chat.state.mode, conversation ? (conversation.admin_id ?? null) : chat.state.adminId, me?.id)}
+            {modeText(chat.state.mode, adminId, holder)}
+            {conversation?.last_rating ? ` Last rating: ${conversation.last_rating}/5.` : ''}
           </p>
         </div>
         <div class="conversation-actions">
-          {chat.state.mode === 'bot' ? (
-            <button type="button" class="button" disabled={busy} onClick={() => void setMode(takeOver)}>
+          {adminId === null && (
+            <button type="button" class="button" disabled={busy} onClick={() => void act(() => takeOver(customerId))}>
               Take over
             </button>
-          ) : (
-            <button type="button" class="button" disabled={busy} onClick={() => void setMode(handBack)}>
+          )}
+          {heldByOther && (
+            <button
+              type="button"
+              class="button"
+              disabled={busy}
+              onClick={() => void act(() => takeOver(customerId, true))}
+            >
+              Take over from {holder}
+            </button>
+          )}
+          {chat.state.mode === 'human' && (
+            <button type="button" class="button" disabled={busy} onClick={() => void act(() => handBack(customerId))}>
               Hand back to the bot
             </button>
           )}
         </div>
-      </header>
+      </header>{' '}
       {actionError && (
         <p class="form-error" role="alert">
           {actionError}
@@ -258,6 +448,11 @@ function ConversationPane({
       {chat.error && (
         <p class="form-error" role="alert">
           {chat.error}
+        </p>
+      )}
+      {heldByOther && (
+        <p class="notice notice--warning reply-warning" role="note">
+          {holder} has this conversation: your reply reaches the customer, but the conversation stays with them.
         </p>
       )}
       <ChatComposer
