@@ -31,6 +31,7 @@ import { currentLocation, navigate, withParams } from '../../router/location';
 import { sessionStore } from '../../services';
 import { lazyView } from '../lazy-view';
 import { ConsumptionTable } from './consumption-table';
+import { CsvDownload, MonthSoFar } from './cost-panels';
 
 // uPlot and the chart around it load only once a chart is on screen.
 const ConsumptionChart = lazyView(() => import('./consumption-chart'), 'Loading the chart…');
@@ -163,14 +164,19 @@ export default function ConsumptionView() {
       )}
       {needsDevice && devices && devices.length > 0 && <p class="empty">Choose a device to see its consumption.</p>}
       {period && ready && devices.length > 0 && (
+        <>
         <ConsumptionResults
           period={period}
+          deviceId={deviceId === ALL ? null : deviceId}
           deviceName={deviceName}
           loaded={loaded}
           compare={compare}
           asTable={asTable}
           onRetry={() => setAttempt((value) => value + 1)}
         />
+        {/* The money of the month, below the chart so that on a phone the chart comes first. */}
+        <MonthSoFar deviceId={deviceId === ALL ? null : deviceId} refresh={`${attempt} ${recoveries}`} />
+        </>
       )}
     </div>
   );
@@ -323,6 +329,7 @@ function ConsumptionControls({
 
 function ConsumptionResults({
   period,
+  deviceId,
   deviceName,
   loaded,
   compare,
@@ -330,6 +337,8 @@ function ConsumptionResults({
   onRetry,
 }: {
   period: Period;
+  /** The device shown; null for all devices together. */
+  deviceId: string | null;
   deviceName: string;
   loaded: Loaded;
   compare: boolean;
@@ -347,6 +356,13 @@ function ConsumptionResults({
         values: ready.current.values,
         previous: ready.previous?.values ?? null,
         limit,
+        money: ready.current.currency
+          ? {
+              currency: ready.current.currency,
+              costs: ready.current.costs ?? [],
+              previous: compare ? (ready.previous?.costs ?? null) : null,
+            }
+          : null,
       })
     : [];
   const previousValues = compare ? (ready?.previous?.values ?? null) : null;
@@ -410,6 +426,9 @@ function ConsumptionResults({
               previous={previousValues}
               limit={limit}
               devices={ready.current.devices}
+              costs={ready.current.costs}
+              previousCosts={compare ? (ready.previous?.costs ?? null) : null}
+              currency={ready.current.currency}
             />
           ) : (
             <ConsumptionChart
@@ -430,6 +449,7 @@ function ConsumptionResults({
         </>
       )}
       <p class="zone-note">{zoneNote(timeZone(), new Date(slotStarts(period)[0] ?? Date.now()))}</p>
+      {deviceId !== null && <CsvDownload deviceId={deviceId} period={period} />}
     </section>
   );
 }
