@@ -20,7 +20,11 @@ import { ADMIN, cleanUpOnce, startEms } from './ems-server.mjs';
 import { apiAs, poll, publishReadings, readingsFor } from './fixtures.mjs';
 
 const suffix = randomBytes(3).toString('hex');
-const customer = { username: `payer-${suffix}`, displayName: `Paula Payer ${suffix}`, password: 'a long e2e passphrase' };
+const customer = {
+  username: `payer-${suffix}`,
+  displayName: `Paula Payer ${suffix}`,
+  password: 'a long e2e passphrase',
+};
 const deviceName = `Heat pump ${suffix}`;
 
 const DAY_MS = 24 * 3600 * 1000;
@@ -68,7 +72,9 @@ describe('Cost', { timeout: 10 * 60_000 }, () => {
       ...readingsFor(device.id, dayBefore, DAY_BEFORE_HOURS),
     ]);
     await poll('the readings to be stored', async () => {
-      const series = await admin.get(`/api/devices/${device.id}/consumption?from=${dayBefore}&to=${today}&step=day&tz=UTC`);
+      const series = await admin.get(
+        `/api/devices/${device.id}/consumption?from=${dayBefore}&to=${today}&step=day&tz=UTC`,
+      );
       return series.total_kwh === 7.5;
     });
   });
@@ -144,7 +150,10 @@ describe('Cost', { timeout: 10 * 60_000 }, () => {
       const totals = (await table.locator('tfoot td').allTextContents()).map(plain);
       assert.deepEqual(totals, ['6 kWh', 'RON 5.70', '1.5 kWh', 'RON 1.65']);
       const summary = plain(await page.locator('.consumption-summary').textContent());
-      assert.match(summary, /Total 6 kWh\. Cost RON 5\.70\. RON 4\.05 \(245\.5 %\) more than the previous day \(RON 1\.65\)\./);
+      assert.match(
+        summary,
+        /Total 6 kWh\. Cost RON 5\.70\. RON 4\.05 \(245\.5 %\) more than the previous day \(RON 1\.65\)\./,
+      );
       await assertAccessible(page, 'the consumption table with cost');
       await screenshot(page, 'cost-consumption-table-desktop');
     });
@@ -164,7 +173,10 @@ describe('Cost', { timeout: 10 * 60_000 }, () => {
       }
       if (expected.projected_cost != null) {
         const projected = Number(expected.projected_cost).toFixed(2);
-        assert.match(plain(await month.locator('[data-figure="projection"]').textContent()), new RegExp(`RON ${projected}`));
+        assert.match(
+          plain(await month.locator('[data-figure="projection"]').textContent()),
+          new RegExp(`RON ${projected}`),
+        );
       }
       assert.match(await month.textContent(), /average per hour so far/);
     });
@@ -190,7 +202,10 @@ describe('Cost', { timeout: 10 * 60_000 }, () => {
         await signIn(phone.page, customer.username, customer.password);
         await waitForHeading(phone.page, 'My devices');
         await phone.page.goto(`/consumption?device=${device.id}&date=${yesterday}&compare=1`);
-        await phone.page.locator('.consumption-summary').getByText(/Cost RON 5\.70/).waitFor();
+        await phone.page
+          .locator('.consumption-summary')
+          .getByText(/Cost RON 5\.70/)
+          .waitFor();
         await phone.page.locator('.month-so-far [data-figure="kwh-so-far"]').waitFor();
         await assertNoSidewaysScroll(phone.page, 'the consumption view with cost on a phone');
         await screenshot(phone.page, 'cost-consumption-phone');

@@ -18,11 +18,7 @@ export interface SummaryInput {
 }
 
 /** "Cost RON 4.69.", and when comparing "RON 1.20 (34 %) more than the previous day (RON 3.49)." */
-export function describeCost(
-  money: NonNullable<SummaryInput['money']>,
-  period: Period,
-  locale?: string,
-): string[] {
+export function describeCost(money: NonNullable<SummaryInput['money']>, period: Period, locale?: string): string[] {
   const total = totalOf(money.costs);
   if (total === null) return [];
   const { currency } = money;
@@ -38,7 +34,9 @@ export function describeCost(
     } else {
       const percent = change.percent === null ? '' : ` (${Math.abs(change.percent)} %)`;
       const word = difference > 0 ? 'more' : 'less';
-      sentences.push(`${formatMoney(Math.abs(difference), currency, locale)}${percent} ${word} than the ${name} (${before}).`);
+      sentences.push(
+        `${formatMoney(Math.abs(difference), currency, locale)}${percent} ${word} than the ${name} (${before}).`,
+      );
     }
   }
   return sentences;

@@ -152,7 +152,12 @@ export function formatKw(value: number, locale?: string): string {
 export function formatMoney(value: number | string, currency: string, locale?: string): string {
   const amount = typeof value === 'string' ? Number(value) : value;
   try {
-    return new Intl.NumberFormat(locale, { style: 'currency', currency, minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(amount);
+    return new Intl.NumberFormat(locale, {
+      style: 'currency',
+      currency,
+      minimumFractionDigits: 2,
+      maximumFractionDigits: 2,
+    }).format(amount);
   } catch {
     // A code this browser's Intl does not know: still the amount and the code.
     return `${amount.toFixed(2)} ${currency}`;

@@ -230,7 +230,10 @@ export function TariffDialog({
                     <div class="tariff-hours">
                       <label>
                         From
-                        <select value={band.from} onInput={(event) => changeBand(index, { from: event.currentTarget.value })}>
+                        <select
+                          value={band.from}
+                          onInput={(event) => changeBand(index, { from: event.currentTarget.value })}
+                        >
                           {Array.from({ length: 24 }, (_, hour) => (
                             <option key={hour} value={String(hour)}>{`${String(hour).padStart(2, '0')}:00`}</option>
                           ))}
@@ -238,9 +241,15 @@ export function TariffDialog({
                       </label>
                       <label>
                         to
-                        <select value={band.to} onInput={(event) => changeBand(index, { to: event.currentTarget.value })}>
+                        <select
+                          value={band.to}
+                          onInput={(event) => changeBand(index, { to: event.currentTarget.value })}
+                        >
                           {Array.from({ length: 24 }, (_, hour) => (
-                            <option key={hour} value={String(hour + 1)}>{`${String(hour + 1).padStart(2, '0')}:00`}</option>
+                            <option
+                              key={hour}
+                              value={String(hour + 1)}
+                            >{`${String(hour + 1).padStart(2, '0')}:00`}</option>
                           ))}
                         </select>
                       </label>

@@ -165,17 +165,17 @@ export default function ConsumptionView() {
       {needsDevice && devices && devices.length > 0 && <p class="empty">Choose a device to see its consumption.</p>}
       {period && ready && devices.length > 0 && (
         <>
-        <ConsumptionResults
-          period={period}
-          deviceId={deviceId === ALL ? null : deviceId}
-          deviceName={deviceName}
-          loaded={loaded}
-          compare={compare}
-          asTable={asTable}
-          onRetry={() => setAttempt((value) => value + 1)}
-        />
-        {/* The money of the month, below the chart so that on a phone the chart comes first. */}
-        <MonthSoFar deviceId={deviceId === ALL ? null : deviceId} refresh={`${attempt} ${recoveries}`} />
+          <ConsumptionResults
+            period={period}
+            deviceId={deviceId === ALL ? null : deviceId}
+            deviceName={deviceName}
+            loaded={loaded}
+            compare={compare}
+            asTable={asTable}
+            onRetry={() => setAttempt((value) => value + 1)}
+          />
+          {/* The money of the month, below the chart so that on a phone the chart comes first. */}
+          <MonthSoFar deviceId={deviceId === ALL ? null : deviceId} refresh={`${attempt} ${recoveries}`} />
         </>
       )}
     </div>

@@ -45,7 +45,9 @@ export function MonthSoFar({ deviceId, refresh }: { deviceId: string | null; ref
           <dl class="month-figures">
             <div>
               <dt>Used</dt>
-              <dd data-figure="kwh-so-far">{month.kwh_so_far == null ? 'No readings yet' : formatKwh(month.kwh_so_far)}</dd>
+              <dd data-figure="kwh-so-far">
+                {month.kwh_so_far == null ? 'No readings yet' : formatKwh(month.kwh_so_far)}
+              </dd>
             </div>
             {money(month.cost_so_far) && (
               <div>
@@ -67,8 +69,8 @@ export function MonthSoFar({ deviceId, refresh }: { deviceId: string | null; ref
             {month.currency
               ? 'Cost is each hour’s use at that hour’s price. '
               : 'No tariff is set, so consumption shows in kWh only. '}
-            The projection is this month’s average per hour so far, over all{' '}
-            {Math.round(month.hours_in_month)} hours of the month ({Math.floor(month.elapsed_hours)} have passed).
+            The projection is this month’s average per hour so far, over all {Math.round(month.hours_in_month)} hours of
+            the month ({Math.floor(month.elapsed_hours)} have passed).
           </p>
         </>
       )}
