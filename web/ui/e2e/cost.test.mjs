@@ -204,7 +204,7 @@ describe('Cost', { timeout: 10 * 60_000 }, () => {
         await phone.page.goto(`/consumption?device=${device.id}&date=${yesterday}&compare=1`);
         await phone.page
           .locator('.consumption-summary')
-          .getByText(/Cost RON 5\.70/)
+          .getByText(/Cost RON\s5\.70/)
           .waitFor();
         await phone.page.locator('.month-so-far [data-figure="kwh-so-far"]').waitFor();
         await assertNoSidewaysScroll(phone.page, 'the consumption view with cost on a phone');
