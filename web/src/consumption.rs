@@ -9,10 +9,10 @@
 //! hours. Hours stay the stored UTC hours; an hour counts in the local day its start falls in.
 
 use axum::{Json, extract::State};
-use ems_common::Claims;
-use rust_decimal::{Decimal, RoundingStrategy};
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
+use ems_common::Claims;
+use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -258,11 +258,8 @@ async fn device_consumption(
     ApiQuery(query): ApiQuery<SeriesQuery>,
 ) -> ApiResult<Json<Series>> {
     let request = SeriesRequest::prepare(&context, &claims, id, &query, false).await?;
-    let points = request
-        .query()
-        .fetch_all(&context.pool)
-        .await
-        .map_err(|error| unknown_to_the_database(error, request.zone))?;
+    let points =
+        request.query().fetch_all(&context.pool).await.map_err(|error| unknown_to_the_database(error, request.zone))?;
     let total_kwh = sum_measured(points.iter().map(|point| point.kwh));
     let total_cost = points.iter().filter_map(|point| point.cost).reduce(|total, cost| total + cost);
     Ok(Json(Series {
@@ -273,7 +270,10 @@ async fn device_consumption(
         total_kwh,
         currency: request.currency,
         total_cost: total_cost.map(|cost| cost.normalize()),
-        points: points.into_iter().map(|point| Point { cost: point.cost.map(|cost| cost.normalize()), ..point }).collect(),
+        points: points
+            .into_iter()
+            .map(|point| Point { cost: point.cost.map(|cost| cost.normalize()), ..point })
+            .collect(),
     }))
 }
 
@@ -314,10 +314,12 @@ impl SeriesRequest {
             ));
         }
         let currency: Option<String> = match owner {
-            Some(owner) => sqlx::query_scalar("SELECT currency FROM tariffs WHERE user_id = $1")
-                .bind(owner)
-                .fetch_optional(&context.pool)
-                .await?,
+            Some(owner) => {
+                sqlx::query_scalar("SELECT currency FROM tariffs WHERE user_id = $1")
+                    .bind(owner)
+                    .fetch_optional(&context.pool)
+                    .await?
+            }
             None => None,
         };
         let step = query.step.sql();
@@ -445,8 +447,10 @@ async fn my_day(
             hour_costs[index] = Some(hour_costs[index].unwrap_or_default() + cost);
         }
     }
-    let hour_costs: Vec<Option<Decimal>> =
-        hour_costs.into_iter().map(|cost| cost.map(|cost| cost.round_dp_with_strategy(6, RoundingStrategy::MidpointAwayFromZero).normalize())).collect();
+    let hour_costs: Vec<Option<Decimal>> = hour_costs
+        .into_iter()
+        .map(|cost| cost.map(|cost| cost.round_dp_with_strategy(6, RoundingStrategy::MidpointAwayFromZero).normalize()))
+        .collect();
     let total_cost = hour_costs.iter().flatten().copied().reduce(|total, cost| total + cost);
     for device in &mut per_device {
         device.hours.iter_mut().for_each(|value| *value = value.map(round));

@@ -18,9 +18,10 @@ pub const CODES: &[&str] = &[
 /// The code `text` names (any case), or a sentence saying what a valid one looks like.
 pub fn parse(text: &str) -> Result<&'static str, String> {
     let upper = text.trim().to_ascii_uppercase();
-    CODES.binary_search(&upper.as_str()).map(|index| CODES[index]).map_err(|_| {
-        format!("{text:?} is not an ISO 4217 currency code; give three letters such as RON, EUR or USD")
-    })
+    CODES
+        .binary_search(&upper.as_str())
+        .map(|index| CODES[index])
+        .map_err(|_| format!("{text:?} is not an ISO 4217 currency code; give three letters such as RON, EUR or USD"))
 }
 
 #[cfg(test)]

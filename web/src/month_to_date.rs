@@ -120,10 +120,12 @@ async fn month_to_date(
     let next = first.checked_add_months(Months::new(1)).unwrap_or(first);
     let (month_start, month_end) = (zones::start_of_day(first, zone), zones::start_of_day(next, zone));
     let currency: Option<String> = match owner {
-        Some(owner) => sqlx::query_scalar("SELECT currency FROM tariffs WHERE user_id = $1")
-            .bind(owner)
-            .fetch_optional(&context.pool)
-            .await?,
+        Some(owner) => {
+            sqlx::query_scalar("SELECT currency FROM tariffs WHERE user_id = $1")
+                .bind(owner)
+                .fetch_optional(&context.pool)
+                .await?
+        }
         None => None,
     };
     let tariff_owner = owner.filter(|_| currency.is_some());

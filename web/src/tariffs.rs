@@ -126,7 +126,8 @@ fn price_rule(price: Decimal) -> Result<(), String> {
 /// flat price or bands, valid prices and hours, and bands that price each hour of the week once.
 pub fn check(input: &TariffInput) -> Result<&'static str, Vec<FieldError>> {
     let mut errors = Vec::new();
-    let currency = currencies::parse(&input.currency).map_err(|message| errors.push(FieldError::new("currency", message)));
+    let currency =
+        currencies::parse(&input.currency).map_err(|message| errors.push(FieldError::new("currency", message)));
     match (&input.flat_price, input.bands.is_empty()) {
         (Some(_), false) => errors.push(FieldError::new(
             "bands",
@@ -215,9 +216,12 @@ fn no_tariff(user_id: Uuid) -> ApiError {
     ApiError::NotFound(format!("the user {user_id} has no tariff; set one with PUT /api/users/{user_id}/tariff"))
 }
 
+/// A tariff's row with its customer's zone: currency, flat price, time zone, last change.
+type TariffRow = (String, Option<Decimal>, Option<String>, DateTime<Utc>);
+
 /// The tariff of `user_id`, if they have one.
 pub async fn load(context: &ApiContext, user_id: Uuid) -> ApiResult<Option<Tariff>> {
-    let row: Option<(String, Option<Decimal>, Option<String>, DateTime<Utc>)> = sqlx::query_as(
+    let row: Option<TariffRow> = sqlx::query_as(
         "SELECT t.currency, t.flat_price, u.time_zone, t.updated_at FROM tariffs t JOIN users u ON u.id = t.user_id \
          WHERE t.user_id = $1",
     )
@@ -400,7 +404,8 @@ mod tests {
             fields(check(&input(None, gap))),
             [(
                 "bands".to_owned(),
-                "Sunday 07:00 has no price: the bands must cover every hour of every day (add a band for it)".to_owned()
+                "Sunday 07:00 has no price: the bands must cover every hour of every day (add a band for it)"
+                    .to_owned()
             )]
         );
         let overlap = vec![band(&WEEKDAYS, 0, 8, "0.5"), band(&WEEKDAYS, 7, 24, "1.1")];

@@ -9,13 +9,15 @@ use uuid::Uuid;
 use crate::helpers::{TestApp, error_of, spawn_app};
 
 async fn hourly(app: &TestApp, device: &str, hour: &str, kwh: &str) {
-    sqlx::query("INSERT INTO hourly_consumption (device_id, hour, kwh, readings) VALUES ($1, $2::timestamptz, $3::numeric, 6)")
-        .bind(Uuid::parse_str(device).unwrap())
-        .bind(hour)
-        .bind(kwh)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "INSERT INTO hourly_consumption (device_id, hour, kwh, readings) VALUES ($1, $2::timestamptz, $3::numeric, 6)",
+    )
+    .bind(Uuid::parse_str(device).unwrap())
+    .bind(hour)
+    .bind(kwh)
+    .execute(&app.pool)
+    .await
+    .unwrap();
 }
 
 async fn json_of(app: &TestApp, path: &str, token: &str) -> Value {
@@ -39,7 +41,12 @@ async fn customer_in_bucharest(app: &TestApp) -> (String, Uuid, String, String) 
     let (_, admin) = app.admin().await;
     let (ana, ana_token) = app.client_user("ana").await;
     let zone = app
-        .call(Method::PATCH, &format!("/api/users/{}", ana.id), Some(&admin), Some(json!({"time_zone": "Europe/Bucharest"})))
+        .call(
+            Method::PATCH,
+            &format!("/api/users/{}", ana.id),
+            Some(&admin),
+            Some(json!({"time_zone": "Europe/Bucharest"})),
+        )
         .await;
     assert_eq!(zone.status(), StatusCode::OK);
     let device = app.create_device(&admin, json!({"name": "Boiler", "max_hourly_kwh": 5.0, "owner_id": ana.id})).await;
@@ -52,12 +59,14 @@ async fn administrators_set_read_and_remove_a_customers_tariff_and_others_may_no
     let (admin, ana, ana_token, _) = customer_in_bucharest(&app).await;
     let path = format!("/api/users/{ana}/tariff");
 
-    let by_client = app.call(Method::PUT, &path, Some(&ana_token), Some(json!({"currency": "RON", "flat_price": "0.1"}))).await;
+    let by_client =
+        app.call(Method::PUT, &path, Some(&ana_token), Some(json!({"currency": "RON", "flat_price": "0.1"}))).await;
     assert_eq!(by_client.status(), StatusCode::FORBIDDEN, "a customer may not set even their own tariff");
     assert_eq!(app.get(&path, &ana_token).await.status(), StatusCode::FORBIDDEN);
     assert_eq!(app.get("/api/me/tariff", &ana_token).await.status(), StatusCode::NOT_FOUND, "no tariff yet");
 
-    let unknown = app.call(Method::PUT, &path, Some(&admin), Some(json!({"currency": "XYZ", "flat_price": "0.85"}))).await;
+    let unknown =
+        app.call(Method::PUT, &path, Some(&admin), Some(json!({"currency": "XYZ", "flat_price": "0.85"}))).await;
     assert_eq!(unknown.status(), StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(error_of(unknown).await.2, ["currency"]);
     let mut gap = day_and_night();
@@ -66,19 +75,35 @@ async fn administrators_set_read_and_remove_a_customers_tariff_and_others_may_no
     assert_eq!((code.as_str(), fields), ("validation_failed", vec!["bands".to_owned()]));
     let (admin_user, _) = app.user_with_session("boss", ems_common::Role::Admin).await;
     let for_admin = app
-        .call(Method::PUT, &format!("/api/users/{}/tariff", admin_user.id), Some(&admin), Some(json!({"currency": "RON", "flat_price": "1"})))
+        .call(
+            Method::PUT,
+            &format!("/api/users/{}/tariff", admin_user.id),
+            Some(&admin),
+            Some(json!({"currency": "RON", "flat_price": "1"})),
+        )
         .await;
     assert_eq!(for_admin.status(), StatusCode::UNPROCESSABLE_ENTITY, "tariffs are for customers");
     let nobody = app
-        .call(Method::PUT, &format!("/api/users/{}/tariff", Uuid::new_v4()), Some(&admin), Some(json!({"currency": "RON", "flat_price": "1"})))
+        .call(
+            Method::PUT,
+            &format!("/api/users/{}/tariff", Uuid::new_v4()),
+            Some(&admin),
+            Some(json!({"currency": "RON", "flat_price": "1"})),
+        )
         .await;
     assert_eq!(nobody.status(), StatusCode::NOT_FOUND);
 
     let set = app.call(Method::PUT, &path, Some(&admin), Some(day_and_night())).await;
     assert_eq!(set.status(), StatusCode::OK);
     let tariff: Value = set.json().await.unwrap();
-    assert_eq!((&tariff["currency"], &tariff["flat_price"], &tariff["time_zone"]), (&json!("RON"), &Value::Null, &json!("Europe/Bucharest")));
-    assert_eq!(tariff["bands"][1], json!({"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "from_hour": 7, "to_hour": 23, "price": "1.1"}));
+    assert_eq!(
+        (&tariff["currency"], &tariff["flat_price"], &tariff["time_zone"]),
+        (&json!("RON"), &Value::Null, &json!("Europe/Bucharest"))
+    );
+    assert_eq!(
+        tariff["bands"][1],
+        json!({"days": ["mon", "tue", "wed", "thu", "fri", "sat", "sun"], "from_hour": 7, "to_hour": 23, "price": "1.1"})
+    );
     assert_eq!(json_of(&app, "/api/me/tariff", &ana_token).await["bands"], tariff["bands"]);
 
     let flat = app.call(Method::PUT, &path, Some(&admin), Some(json!({"currency": "eur", "flat_price": 0.85}))).await;
@@ -104,12 +129,20 @@ async fn time_of_use_cost_is_priced_hour_by_hour_on_the_customers_clock_across_a
     hourly(&app, &device, "2026-03-29T03:00:00Z", "2.0").await;
     hourly(&app, &device, "2026-03-29T04:00:00Z", "1.0").await;
 
-    let without: Value = json_of(&app, &format!("/api/devices/{device}/consumption?from=2026-03-28&to=2026-03-30&step=day"), &ana_token).await;
-    assert_eq!((&without["currency"], &without["total_cost"], &without["points"][0]["cost"]), (&Value::Null, &Value::Null, &Value::Null), "no tariff, no money");
+    let without: Value =
+        json_of(&app, &format!("/api/devices/{device}/consumption?from=2026-03-28&to=2026-03-30&step=day"), &ana_token)
+            .await;
+    assert_eq!(
+        (&without["currency"], &without["total_cost"], &without["points"][0]["cost"]),
+        (&Value::Null, &Value::Null, &Value::Null),
+        "no tariff, no money"
+    );
 
     let set = app.call(Method::PUT, &format!("/api/users/{ana}/tariff"), Some(&admin), Some(day_and_night())).await;
     assert_eq!(set.status(), StatusCode::OK);
-    let days: Value = json_of(&app, &format!("/api/devices/{device}/consumption?from=2026-03-28&to=2026-03-30&step=day"), &ana_token).await;
+    let days: Value =
+        json_of(&app, &format!("/api/devices/{device}/consumption?from=2026-03-28&to=2026-03-30&step=day"), &ana_token)
+            .await;
     // 28th: 2.0 × 0.50 + 1.0 × 1.10 + 0.333333 × 1.10 = 1.0 + 1.1 + 0.3666663 = 2.4666663 → 2.466666.
     // 29th: 0.25 × 0.50 + 2.0 × 0.50 + 1.0 × 1.10 = 0.125 + 1.0 + 1.1 = 2.225.
     let costs: Vec<&Value> = days["points"].as_array().unwrap().iter().map(|point| &point["cost"]).collect();
@@ -118,16 +151,25 @@ async fn time_of_use_cost_is_priced_hour_by_hour_on_the_customers_clock_across_a
     assert_eq!(days["points"][1]["kwh"].as_f64(), Some(3.25));
 
     // Seen in UTC, the hours keep the prices of the customer's clock.
-    let hours: Value = json_of(&app, &format!("/api/devices/{device}/consumption?from=2026-03-29&to=2026-03-30&tz=UTC"), &ana_token).await;
+    let hours: Value =
+        json_of(&app, &format!("/api/devices/{device}/consumption?from=2026-03-29&to=2026-03-30&tz=UTC"), &ana_token)
+            .await;
     assert_eq!((&hours["points"][3]["cost"], &hours["points"][4]["cost"]), (&json!("1"), &json!("1.1")));
 
     // A month is priced from its hours, even where a rollup gives its kWh.
-    sqlx::query("INSERT INTO monthly_consumption (device_id, month, kwh) VALUES ($1, '2026-03-01T00:00:00Z', 6.583333)")
-        .bind(Uuid::parse_str(&device).unwrap())
-        .execute(&app.pool)
-        .await
-        .unwrap();
-    let months: Value = json_of(&app, &format!("/api/devices/{device}/consumption?from=2026-03-01&to=2026-05-01&step=month"), &ana_token).await;
+    sqlx::query(
+        "INSERT INTO monthly_consumption (device_id, month, kwh) VALUES ($1, '2026-03-01T00:00:00Z', 6.583333)",
+    )
+    .bind(Uuid::parse_str(&device).unwrap())
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let months: Value = json_of(
+        &app,
+        &format!("/api/devices/{device}/consumption?from=2026-03-01&to=2026-05-01&step=month"),
+        &ana_token,
+    )
+    .await;
     assert_eq!((&months["points"][0]["cost"], &months["points"][1]["cost"]), (&json!("4.691666"), &Value::Null));
     assert_eq!(months["points"][0]["kwh"].as_f64(), Some(6.583333));
 
@@ -135,7 +177,10 @@ async fn time_of_use_cost_is_priced_hour_by_hour_on_the_customers_clock_across_a
     let day: Value = json_of(&app, "/api/me/consumption?date=2026-03-29", &ana_token).await;
     assert_eq!((&day["currency"], &day["total_cost"]), (&json!("RON"), &json!("2.225")));
     assert_eq!(day["hour_costs"].as_array().unwrap().len(), 23, "the day the clocks go forward");
-    assert_eq!((&day["hour_costs"][2], &day["hour_costs"][5], &day["hour_costs"][6]), (&json!("0.125"), &json!("1"), &json!("1.1")));
+    assert_eq!(
+        (&day["hour_costs"][2], &day["hour_costs"][5], &day["hour_costs"][6]),
+        (&json!("0.125"), &json!("1"), &json!("1.1"))
+    );
 }
 
 #[tokio::test]
@@ -148,12 +193,16 @@ async fn the_month_so_far_is_projected_by_its_average_per_elapsed_hour() {
     hourly(&app, &device, "2026-02-28T21:00:00Z", "9").await;
     hourly(&app, &device, "2026-03-20T10:00:00Z", "9").await;
     let at = "2026-03-10T22:00:00Z"; // 11 March 00:00 in Bucharest: 240 hours into a month of 743.
-    let month: Value = json_of(&app, &format!("/api/devices/{device}/consumption/month-to-date?at={at}"), &ana_token).await;
+    let month: Value =
+        json_of(&app, &format!("/api/devices/{device}/consumption/month-to-date?at={at}"), &ana_token).await;
     assert_eq!((month["elapsed_hours"].as_f64(), month["hours_in_month"].as_f64()), (Some(240.0), Some(743.0)));
     assert_eq!(month["month"], "2026-03-01");
     // 2.4 kWh × 743 / 240 = 7.43 kWh; 2.64 RON × 743 / 240 = 8.173 RON.
     assert_eq!((month["kwh_so_far"].as_f64(), month["projected_kwh"].as_f64()), (Some(2.4), Some(7.43)));
-    assert_eq!((&month["currency"], &month["cost_so_far"], &month["projected_cost"]), (&json!("RON"), &json!("2.64"), &json!("8.173")));
+    assert_eq!(
+        (&month["currency"], &month["cost_so_far"], &month["projected_cost"]),
+        (&json!("RON"), &json!("2.64"), &json!("8.173"))
+    );
     let mine: Value = json_of(&app, &format!("/api/me/consumption/month-to-date?at={at}"), &ana_token).await;
     assert_eq!(mine["projected_cost"], "8.173");
 
@@ -161,15 +210,23 @@ async fn the_month_so_far_is_projected_by_its_average_per_elapsed_hour() {
     let theirs = app.get(&format!("/api/devices/{device}/consumption/month-to-date?at={at}"), &bob_token).await;
     assert_eq!(theirs.status(), StatusCode::NOT_FOUND);
     let bobs: Value = json_of(&app, &format!("/api/me/consumption/month-to-date?at={at}"), &bob_token).await;
-    assert_eq!((&bobs["kwh_so_far"], &bobs["currency"], &bobs["cost_so_far"]), (&Value::Null, &Value::Null, &Value::Null));
+    assert_eq!(
+        (&bobs["kwh_so_far"], &bobs["currency"], &bobs["cost_so_far"]),
+        (&Value::Null, &Value::Null, &Value::Null)
+    );
 }
 
 #[tokio::test]
 async fn a_year_of_hours_exports_as_csv_and_only_to_the_devices_owner() {
     let app = spawn_app().await;
     let (admin, ana, ana_token, device) = customer_in_bucharest(&app).await;
-    app.call(Method::PUT, &format!("/api/users/{ana}/tariff"), Some(&admin), Some(json!({"currency": "EUR", "flat_price": "0.85"})))
-        .await;
+    app.call(
+        Method::PUT,
+        &format!("/api/users/{ana}/tariff"),
+        Some(&admin),
+        Some(json!({"currency": "EUR", "flat_price": "0.85"})),
+    )
+    .await;
     sqlx::query(
         "INSERT INTO hourly_consumption (device_id, hour, kwh, readings) \
          SELECT $1, hour, 0.5, 6 FROM generate_series('2025-01-01T00:00:00Z'::timestamptz, '2025-12-31T23:00:00Z', interval '1 hour') hour",
@@ -191,19 +248,33 @@ async fn a_year_of_hours_exports_as_csv_and_only_to_the_devices_owner() {
     assert_eq!(lines[0], "start,kwh,cost,currency");
     assert_eq!(lines[1], "2025-01-01T00:00:00+00:00,0.5,0.425,EUR");
     assert_eq!(lines[8760], "2025-12-31T23:00:00+00:00,0.5,0.425,EUR");
-    let total: rust_decimal::Decimal = lines[1..].iter().map(|line| line.split(',').nth(2).unwrap().parse::<rust_decimal::Decimal>().unwrap()).sum();
+    let total: rust_decimal::Decimal =
+        lines[1..].iter().map(|line| line.split(',').nth(2).unwrap().parse::<rust_decimal::Decimal>().unwrap()).sum();
     assert_eq!(total.to_string(), "3723.000", "8760 hours × 0.5 kWh × 0.85");
 
     // Days in Bucharest, with offsets; the last day of 2025 there ends at 22:00Z, so it lacks two hours.
-    let days = app.get(&format!("/api/devices/{device}/consumption.csv?from=2025-03-29&to=2025-04-01&step=day&tz=Europe/Bucharest"), &ana_token).await;
+    let days = app
+        .get(
+            &format!(
+                "/api/devices/{device}/consumption.csv?from=2025-03-29&to=2025-04-01&step=day&tz=Europe/Bucharest"
+            ),
+            &ana_token,
+        )
+        .await;
     let days = days.text().await.unwrap();
     assert_eq!(
         days.lines().collect::<Vec<_>>(),
-        ["start,kwh,cost,currency", "2025-03-29T00:00:00+02:00,12,10.2,EUR", "2025-03-30T00:00:00+02:00,11.5,9.775,EUR", "2025-03-31T00:00:00+03:00,12,10.2,EUR"]
+        [
+            "start,kwh,cost,currency",
+            "2025-03-29T00:00:00+02:00,12,10.2,EUR",
+            "2025-03-30T00:00:00+02:00,11.5,9.775,EUR",
+            "2025-03-31T00:00:00+03:00,12,10.2,EUR"
+        ]
     );
 
     let (_, bob_token) = app.client_user("bob").await;
     assert_eq!(app.get(&path, &bob_token).await.status(), StatusCode::NOT_FOUND, "not another customer's device");
-    let too_long = app.get(&format!("/api/devices/{device}/consumption.csv?from=2025-01-01&to=2026-03-01"), &ana_token).await;
+    let too_long =
+        app.get(&format!("/api/devices/{device}/consumption.csv?from=2025-01-01&to=2026-03-01"), &ana_token).await;
     assert_eq!(too_long.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
