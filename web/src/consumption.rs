@@ -280,7 +280,8 @@ async fn device_consumption(
 /// A series request checked and resolved: who may see it, its instants, its zone, whose tariff
 /// prices it; shared by the JSON series and the CSV export so both show the same numbers.
 pub(crate) struct SeriesRequest {
-    pub device_id: Uuid,
+    /// One device, or all of a customer's (summed step by step).
+    pub devices: Vec<Uuid>,
     pub from: DateTime<Utc>,
     pub to: DateTime<Utc>,
     pub step: Step,
@@ -290,6 +291,8 @@ pub(crate) struct SeriesRequest {
     pub tariff_owner: Option<Uuid>,
     pub currency: Option<String>,
     sql: String,
+    /// Whether `sql` is [`MONTHS_SQL`], which reads one device's rollups.
+    one_device_months: bool,
 }
 
 impl SeriesRequest {
@@ -301,6 +304,32 @@ impl SeriesRequest {
         export: bool,
     ) -> ApiResult<Self> {
         let (owner, max_hourly_kwh) = visible_device_owner_and_limit(context, claims, id).await?;
+        Self::build(context, claims, vec![id], owner, max_hourly_kwh, query, export).await
+    }
+
+    /// All the caller's devices together (none for an administrator, who owns none).
+    pub(crate) async fn prepare_mine(
+        context: &ApiContext,
+        claims: &Claims,
+        query: &SeriesQuery,
+        export: bool,
+    ) -> ApiResult<Self> {
+        let devices: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM devices WHERE owner_id = $1 ORDER BY id")
+            .bind(claims.sub)
+            .fetch_all(&context.pool)
+            .await?;
+        Self::build(context, claims, devices, Some(claims.sub), 0.0, query, export).await
+    }
+
+    async fn build(
+        context: &ApiContext,
+        claims: &Claims,
+        devices: Vec<Uuid>,
+        owner: Option<Uuid>,
+        max_hourly_kwh: f64,
+        query: &SeriesQuery,
+        export: bool,
+    ) -> ApiResult<Self> {
         let zone = zone_for(context, claims.sub, query.tz.as_deref()).await?;
         let (from, to) = (query.from.in_zone(zone), query.to.in_zone(zone));
         if from >= to {
@@ -328,15 +357,17 @@ impl SeriesRequest {
         // it is. Hours stay UTC hours, the stored ones: a local hour repeated when the clocks go
         // back must stay two hours. Cost is each hour's kWh times that hour's price
         // (`tariff_price`, migration `tariffs`), so time-of-use bands apply hour by hour.
-        let sql = if query.step == Step::Month {
+        // Rollups are per device: several devices' months are summed from their hours.
+        let one_device_months = query.step == Step::Month && devices.len() == 1;
+        let sql = if one_device_months {
             MONTHS_SQL.to_owned()
         } else {
             format!(
-                "SELECT local AT TIME ZONE $4 AS start, sum(h.kwh)::float8 AS kwh,                         round(sum(h.kwh * tariff_price($5, h.hour)), 6) AS cost                  FROM generate_series(date_trunc('{step}', $2::timestamptz AT TIME ZONE $4),                       ($3::timestamptz AT TIME ZONE $4) - interval '1 microsecond', interval '1 {step}') AS local                  LEFT JOIN hourly_consumption h ON h.device_id = $1 AND h.hour >= local AT TIME ZONE $4                       AND h.hour < (local + interval '1 {step}') AT TIME ZONE $4                  GROUP BY local ORDER BY local"
+                "SELECT local AT TIME ZONE $4 AS start, sum(h.kwh)::float8 AS kwh,                         round(sum(h.kwh * tariff_price($5, h.hour)), 6) AS cost                  FROM generate_series(date_trunc('{step}', $2::timestamptz AT TIME ZONE $4),                       ($3::timestamptz AT TIME ZONE $4) - interval '1 microsecond', interval '1 {step}') AS local                  LEFT JOIN hourly_consumption h ON h.device_id = ANY($1) AND h.hour >= local AT TIME ZONE $4                       AND h.hour < (local + interval '1 {step}') AT TIME ZONE $4                  GROUP BY local ORDER BY local"
             )
         };
         Ok(Self {
-            device_id: id,
+            devices,
             from,
             to,
             step: query.step,
@@ -345,18 +376,16 @@ impl SeriesRequest {
             tariff_owner: owner.filter(|_| currency.is_some()),
             currency,
             sql,
+            one_device_months,
         })
     }
 
     /// The series' rows, one per step, to fetch whole or as a stream.
     pub(crate) fn query(&self) -> sqlx::query::QueryAs<'_, sqlx::Postgres, Point, sqlx::postgres::PgArguments> {
         let clock = if self.step == Step::Hour { "UTC" } else { self.zone.name() };
-        sqlx::query_as::<_, Point>(&self.sql)
-            .bind(self.device_id)
-            .bind(self.from)
-            .bind(self.to)
-            .bind(clock)
-            .bind(self.tariff_owner)
+        let query = sqlx::query_as::<_, Point>(&self.sql);
+        let query = if self.one_device_months { query.bind(self.devices[0]) } else { query.bind(&self.devices) };
+        query.bind(self.from).bind(self.to).bind(clock).bind(self.tariff_owner)
     }
 }
 

@@ -16,7 +16,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
 use crate::{
-    consumption::{SeriesQuery, SeriesRequest},
+    consumption::{SeriesQuery, SeriesRequest, Step},
     error::documented::{Invalid, Malformed, NotSignedIn},
     error::{ApiResult, ErrorBody},
     extract::{ApiPath, ApiQuery, CurrentUser},
@@ -24,7 +24,7 @@ use crate::{
 };
 
 pub fn router() -> OpenApiRouter<ApiContext> {
-    OpenApiRouter::new().routes(routes!(export_consumption))
+    OpenApiRouter::new().routes(routes!(export_consumption)).routes(routes!(export_my_consumption))
 }
 
 /// The header row: `start` is the step's first instant on the local clock of the series' zone,
@@ -53,12 +53,37 @@ async fn export_consumption(
 ) -> ApiResult<Response> {
     // Everything that can be refused is checked before the first byte: then the answer is 200.
     let request = SeriesRequest::prepare(&context, &claims, id, &query, true).await?;
+    Ok(stream_csv(&context, request, &id.to_string(), query.step))
+}
+
+/// All the signed-in user's devices together as CSV, one row per step, streamed.
+#[utoipa::path(get, path = "/api/me/consumption.csv", tag = "consumption",
+    params(SeriesQuery), security(("bearer" = [])),
+    responses(
+        (status = 200, content_type = "text/csv", body = String,
+         description = "`start,kwh,cost,currency` then one row per step, all my devices added up"),
+        Malformed,
+        NotSignedIn,
+        Invalid,
+    ))]
+async fn export_my_consumption(
+    CurrentUser(claims): CurrentUser,
+    State(context): State<ApiContext>,
+    ApiQuery(query): ApiQuery<SeriesQuery>,
+) -> ApiResult<Response> {
+    let request = SeriesRequest::prepare_mine(&context, &claims, &query, true).await?;
+    Ok(stream_csv(&context, request, "all-devices", query.step))
+}
+
+/// Streams the request's rows as CSV, named after `subject` and the range.
+fn stream_csv(context: &ApiContext, request: SeriesRequest, subject: &str, step: Step) -> Response {
     let last_day = (request.to - TimeDelta::microseconds(1)).with_timezone(&request.zone).date_naive();
     let filename = format!(
-        "consumption-{id}-{}-to-{last_day}-{}.csv",
+        "consumption-{subject}-{}-to-{last_day}-{}.csv",
         request.from.with_timezone(&request.zone).date_naive(),
-        query.step.sql()
+        step.sql()
     );
+    let subject = subject.to_owned();
     let (mut sender, receiver) = mpsc::channel::<Result<Bytes, std::io::Error>>(4);
     let pool = context.pool.clone();
     tokio::spawn(async move {
@@ -71,7 +96,7 @@ async fn export_consumption(
                 Err(error) => {
                     // The status is sent already: end the body with an error so the client sees
                     // a broken download rather than a short file that looks whole.
-                    tracing::error!(error = ?error, device_id = %id, "CSV export failed");
+                    tracing::error!(error = ?error, %subject, "CSV export failed");
                     let _ = sender.send(Err(std::io::Error::other("the export failed"))).await;
                     return;
                 }
@@ -92,5 +117,5 @@ async fn export_consumption(
     if let Ok(value) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
         headers.insert(header::CONTENT_DISPOSITION, value);
     }
-    Ok(response)
+    response
 }

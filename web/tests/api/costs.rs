@@ -278,3 +278,43 @@ async fn a_year_of_hours_exports_as_csv_and_only_to_the_devices_owner() {
         app.get(&format!("/api/devices/{device}/consumption.csv?from=2025-01-01&to=2026-03-01"), &ana_token).await;
     assert_eq!(too_long.status(), StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn all_of_a_customers_devices_export_together_and_only_their_own() {
+    let app = spawn_app().await;
+    let (admin, ana, ana_token, kettle) = customer_in_bucharest(&app).await;
+    let oven = app.create_device(&admin, json!({"name": "Oven", "max_hourly_kwh": 3.0, "owner_id": ana})).await;
+    let oven = oven["id"].as_str().unwrap();
+    app.call(
+        Method::PUT,
+        &format!("/api/users/{ana}/tariff"),
+        Some(&admin),
+        Some(json!({"currency": "EUR", "flat_price": "0.85"})),
+    )
+    .await;
+    hourly(&app, &kettle, "2026-03-02T10:00:00Z", "1.0").await;
+    hourly(&app, oven, "2026-03-02T11:00:00Z", "2.0").await;
+    hourly(&app, oven, "2026-04-01T10:00:00Z", "0.5").await;
+
+    let months = app.get("/api/me/consumption.csv?from=2026-03-01&to=2026-05-01&step=month", &ana_token).await;
+    assert_eq!(months.status(), StatusCode::OK);
+    assert!(
+        months.headers()["content-disposition"]
+            .to_str()
+            .unwrap()
+            .contains("consumption-all-devices-2026-03-01-to-2026-04-30-month.csv")
+    );
+    assert_eq!(
+        months.text().await.unwrap().lines().collect::<Vec<_>>(),
+        ["start,kwh,cost,currency", "2026-03-01T00:00:00+02:00,3,2.55,EUR", "2026-04-01T00:00:00+03:00,0.5,0.425,EUR"],
+        "two devices added up, in the customer's zone, 3 kWh × 0.85 and 0.5 kWh × 0.85"
+    );
+
+    let (_, bob_token) = app.client_user("bob").await;
+    let bobs = app.get("/api/me/consumption.csv?from=2026-03-01&to=2026-03-03&step=day", &bob_token).await;
+    assert_eq!(
+        bobs.text().await.unwrap().lines().collect::<Vec<_>>(),
+        ["start,kwh,cost,currency", "2026-03-01T00:00:00+00:00,,,", "2026-03-02T00:00:00+00:00,,,"],
+        "another customer's export holds nothing of ana's"
+    );
+}

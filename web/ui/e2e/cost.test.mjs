@@ -194,6 +194,16 @@ describe('Cost', { timeout: 10 * 60_000 }, () => {
       assert.equal(lines[7], `${yesterday}T06:00:00+00:00,1.5,0.75,RON`);
       assert.equal(lines[8], `${yesterday}T07:00:00+00:00,3,3.3,RON`);
       assert.equal(lines[13], `${yesterday}T12:00:00+00:00,1.5,1.65,RON`);
+
+      // All my devices: this customer has one, so the same rows under another name.
+      await page.getByLabel('Device', { exact: true }).selectOption({ label: 'All my devices' });
+      await page.getByRole('table', { name: /^All my devices/ }).waitFor();
+      const [all] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('button', { name: 'Download CSV' }).click(),
+      ]);
+      assert.equal(all.suggestedFilename(), `consumption-all-devices-${yesterday}-to-${yesterday}-hour.csv`);
+      assert.deepEqual((await readFile(await all.path(), 'utf8')).trim().split('\n'), lines);
     });
 
     it('fits a phone', STEP, async () => {

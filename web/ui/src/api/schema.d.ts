@@ -328,6 +328,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/me/consumption.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** All the signed-in user's devices together as CSV, one row per step, streamed. */
+        get: operations["export_my_consumption"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me/consumption/month-to-date": {
         parameters: {
             query?: never;
@@ -2592,6 +2609,69 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Day"];
+                };
+            };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    export_my_consumption: {
+        parameters: {
+            query: {
+                /**
+                 * @description Start, inclusive: a date (`2026-03-01`, a day in `tz`) or RFC 3339, from 1970 to 9999.
+                 *     Rounded down to the step (days and months in `tz`).
+                 */
+                from: string;
+                /** @description End, exclusive: a date (a day in `tz`) or RFC 3339, from 1970 to 9999. */
+                to: string;
+                /** @description `hour` (the default), `day` or `month`: days and months are those of `tz`. */
+                step?: components["schemas"]["Step"];
+                /**
+                 * @description The IANA time zone whose days and months count, e.g. `Europe/Bucharest`; by default the
+                 *     user's own setting, else UTC.
+                 * @example Europe/Bucharest
+                 */
+                tz?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `start,kwh,cost,currency` then one row per step, all my devices added up */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
                 };
             };
             /** @description the body is not JSON, or a query parameter does not parse */

@@ -29,14 +29,16 @@ export const monthToDate = (deviceId: string | null, signal?: AbortSignal) =>
   );
 
 /**
- * Downloads a device's consumption as CSV: fetched with the session's token (a plain link would
+ * Downloads a device's consumption (or all the customer's devices') as CSV: fetched with the session's token (a plain link would
  * carry none), then saved under the name the server gives.
  */
-export async function downloadCsv(deviceId: string, query: SeriesQuery): Promise<void> {
+export async function downloadCsv(deviceId: string | null, query: SeriesQuery): Promise<void> {
   // A cheap authenticated call first, so an expired access token is refreshed before the download.
   await api<unknown>('/api/me').catch(() => undefined);
   const token = sessionStore.get()?.accessToken;
-  const url = withQuery(`/api/devices/${encodeURIComponent(deviceId)}/consumption.csv`, { tz: timeZone(), ...query });
+  // One device, or all the signed-in customer's devices added up.
+  const path = deviceId ? `/api/devices/${encodeURIComponent(deviceId)}/consumption.csv` : '/api/me/consumption.csv';
+  const url = withQuery(path, { tz: timeZone(), ...query });
   const response = await fetch(url, { headers: token ? { Authorization: `Bearer ${token}` } : {} });
   if (!response.ok) throw new Error(`The download failed (HTTP ${response.status}). Try again.`);
   const name = /filename="([^"]+)"/.exec(response.headers.get('Content-Disposition') ?? '')?.[1] ?? 'consumption.csv';

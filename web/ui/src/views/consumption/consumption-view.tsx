@@ -449,7 +449,7 @@ function ConsumptionResults({
         </>
       )}
       <p class="zone-note">{zoneNote(timeZone(), new Date(slotStarts(period)[0] ?? Date.now()))}</p>
-      {deviceId !== null && <CsvDownload deviceId={deviceId} period={period} />}
+      <CsvDownload deviceId={deviceId} period={period} />
     </section>
   );
 }

@@ -78,8 +78,8 @@ export function MonthSoFar({ deviceId, refresh }: { deviceId: string | null; ref
   );
 }
 
-/** Saves what the view shows, for one device, as a CSV file (local times with offsets, kWh, cost). */
-export function CsvDownload({ deviceId, period }: { deviceId: string; period: Period }) {
+/** Saves what the view shows, one device or all added up, as a CSV file (local times with offsets, kWh, cost). */
+export function CsvDownload({ deviceId, period }: { deviceId: string | null; period: Period }) {
   const [state, setState] = useState<{ busy: boolean; error: string | null }>({ busy: false, error: null });
   return (
     <div class="csv-download">
