@@ -156,6 +156,21 @@ describe('Cost', { timeout: 10 * 60_000 }, () => {
       );
       await assertAccessible(page, 'the consumption table with cost');
       await screenshot(page, 'cost-consumption-table-desktop');
+
+      // On the chart, pointing at an hour shows its kWh and cost, and the day before's.
+      await page.getByRole('link', { name: 'Chart' }).click();
+      const chart = page.locator('.chart-canvas');
+      await chart.locator('canvas').first().waitFor();
+      const area = await chart.locator('.u-over').boundingBox();
+      await page.mouse.move(area.x + (area.width * 7.5) / 24, area.y + area.height / 2);
+      assert.deepEqual((await chart.locator('.u-legend .u-value').allTextContents()).map(plain), [
+        '07:00',
+        '3 kWh · RON 3.30',
+        '1.5 kWh · RON 1.65',
+        '10 kWh',
+      ]);
+      await page.mouse.move(0, 0);
+      await screenshot(page, 'cost-consumption-chart-desktop');
     });
 
     it('sees the month so far and its projection', STEP, async () => {

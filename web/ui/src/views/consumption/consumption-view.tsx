@@ -366,6 +366,14 @@ function ConsumptionResults({
       })
     : [];
   const previousValues = compare ? (ready?.previous?.values ?? null) : null;
+  const currency = ready?.current.currency ?? null;
+  const chartMoney = useMemo(
+    () =>
+      ready && currency && ready.current.costs
+        ? { currency, costs: ready.current.costs, previous: compare ? (ready.previous?.costs ?? null) : null }
+        : null,
+    [ready, currency, compare],
+  );
   // The same object while the data is the same, so the chart is not drawn anew on every render.
   const model = useMemo(
     () =>
@@ -437,6 +445,7 @@ function ConsumptionResults({
               currentName={title}
               previousName={`The ${PREVIOUS_NAMES[period.kind]}`}
               label={`Chart of ${deviceName}, ${title}. ${summary.join(' ')} The table view lists every value.`}
+              money={chartMoney}
             />
           )}
           {/* After the chart, so that on a phone the chart is on the first screen. */}
