@@ -212,7 +212,11 @@ describe('Cost', { timeout: 10 * 60_000 }, () => {
 
       // All my devices: this customer has one, so the same rows under another name.
       await page.getByLabel('Device', { exact: true }).selectOption({ label: 'All my devices' });
-      await page.getByRole('table', { name: /^All my devices/ }).waitFor();
+      await page.getByRole('heading', { level: 2, name: /^All my devices/ }).waitFor();
+      await page
+        .locator('.consumption-summary')
+        .getByText(/Cost RON\s5\.70/)
+        .waitFor();
       const [all] = await Promise.all([
         page.waitForEvent('download'),
         page.getByRole('button', { name: 'Download CSV' }).click(),
