@@ -11,6 +11,8 @@
 use axum::{Json, extract::State};
 use chrono::{DateTime, Datelike, NaiveDate, TimeDelta, Utc};
 use chrono_tz::Tz;
+use ems_common::Claims;
+use rust_decimal::{Decimal, RoundingStrategy};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -18,7 +20,7 @@ use uuid::Uuid;
 use validator::{Validate, ValidationError};
 
 use crate::{
-    devices::visible_device_limit,
+    devices::visible_device_owner_and_limit,
     error::documented::{Invalid, Malformed, NotSignedIn},
     error::{ApiError, ApiResult, ErrorBody},
     extract::{ApiPath, ApiQuery, CurrentUser},
@@ -35,7 +37,7 @@ pub enum Step {
 }
 
 impl Step {
-    fn sql(self) -> &'static str {
+    pub(crate) fn sql(self) -> &'static str {
         match self {
             Step::Hour => "hour",
             Step::Day => "day",
@@ -43,9 +45,11 @@ impl Step {
         }
     }
 
-    /// The longest range a series may cover at this step, so one request stays small.
-    fn max_range(self) -> (TimeDelta, &'static str) {
+    /// The longest range a series may cover at this step, so one request stays small. An export
+    /// is streamed, so it may cover a year of hours.
+    fn max_range(self, export: bool) -> (TimeDelta, &'static str) {
         match self {
+            Step::Hour if export => (TimeDelta::days(366), "366 days"),
             Step::Hour => (TimeDelta::days(31), "31 days"),
             Step::Day => (TimeDelta::days(366), "366 days"),
             Step::Month => (TimeDelta::days(3660), "10 years"),
@@ -158,6 +162,10 @@ pub struct Point {
     /// The energy measured in the step; `null` when no reading of the device falls in it (not
     /// measured, which is not the same as `0`: readings that add up to nothing).
     pub kwh: Option<f64>,
+    /// What the step cost: each hour's kWh times the price of that hour in the owner's tariff,
+    /// summed and rounded to six decimal places; `null` without a tariff or without readings.
+    #[schema(value_type = Option<String>, example = "1.0625")]
+    pub cost: Option<Decimal>,
 }
 
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -169,6 +177,13 @@ pub struct Series {
     pub max_hourly_kwh: f64,
     /// The sum of the points that have data; `null` when none has.
     pub total_kwh: Option<f64>,
+    /// The ISO 4217 currency of `cost` and `total_cost`; `null` when the device's owner has no
+    /// tariff (then every cost is `null`).
+    #[schema(example = "RON")]
+    pub currency: Option<String>,
+    /// The sum of the points' costs; `null` when no point has one.
+    #[schema(value_type = Option<String>, example = "3.1875")]
+    pub total_cost: Option<Decimal>,
     pub points: Vec<Point>,
 }
 
@@ -210,6 +225,15 @@ pub struct Day {
     /// All devices together, one value per hour of `hour_starts`; `null` for an hour in which no
     /// device has a reading.
     pub hours: Vec<Option<f64>>,
+    /// The currency of the costs; `null` when the user has no tariff (every cost is `null`).
+    #[schema(example = "RON")]
+    pub currency: Option<String>,
+    /// What the day cost, all devices together; `null` without a tariff or readings.
+    #[schema(value_type = Option<String>, example = "3.1875")]
+    pub total_cost: Option<Decimal>,
+    /// What each hour of `hour_starts` cost, all devices together.
+    #[schema(value_type = Vec<Option<String>>)]
+    pub hour_costs: Vec<Option<Decimal>>,
     pub devices: Vec<DeviceDay>,
 }
 
@@ -233,54 +257,136 @@ async fn device_consumption(
     ApiPath(id): ApiPath<Uuid>,
     ApiQuery(query): ApiQuery<SeriesQuery>,
 ) -> ApiResult<Json<Series>> {
-    let max_hourly_kwh = visible_device_limit(&context, &claims, id).await?;
-    let zone = zone_for(&context, claims.sub, query.tz.as_deref()).await?;
-    let (from, to) = (query.from.in_zone(zone), query.to.in_zone(zone));
-    if from >= to {
-        return Err(ApiError::invalid("to", "must be later than `from`"));
-    }
-    let (longest, words) = query.step.max_range();
-    if to - from > longest {
-        return Err(ApiError::invalid(
-            "to",
-            format!("at {} steps a range may cover at most {words}", query.step.sql()),
-        ));
-    }
-    let step = query.step.sql();
-    // Steps are counted on the local clock (`timestamp` without zone) and each bucket's bounds
-    // turned back into instants, so a local day is midnight to midnight however long it is.
-    // Hours stay UTC hours, the stored ones: a local hour repeated when the clocks go back must
-    // stay two hours.
-    let clock = if query.step == Step::Hour { "UTC" } else { zone.name() };
-    let sql = if query.step == Step::Month {
-        MONTHS_SQL.to_owned()
-    } else {
-        format!(
-            "SELECT local AT TIME ZONE $4 AS start, sum(h.kwh)::float8 AS kwh \
-             FROM generate_series(date_trunc('{step}', $2::timestamptz AT TIME ZONE $4), \
-                  ($3::timestamptz AT TIME ZONE $4) - interval '1 microsecond', interval '1 {step}') AS local \
-             LEFT JOIN hourly_consumption h ON h.device_id = $1 AND h.hour >= local AT TIME ZONE $4 \
-                  AND h.hour < (local + interval '1 {step}') AT TIME ZONE $4 \
-             GROUP BY local ORDER BY local"
-        )
-    };
-    let points = sqlx::query_as::<_, Point>(&sql)
-        .bind(id)
-        .bind(from)
-        .bind(to)
-        .bind(clock)
-        .fetch_all(&context.pool)
-        .await
-        .map_err(|error| unknown_to_the_database(error, zone))?;
+    let request = SeriesRequest::prepare(&context, &claims, id, &query, false).await?;
+    let points =
+        request.query().fetch_all(&context.pool).await.map_err(|error| unknown_to_the_database(error, request.zone))?;
     let total_kwh = sum_measured(points.iter().map(|point| point.kwh));
+    let total_cost = points.iter().filter_map(|point| point.cost).reduce(|total, cost| total + cost);
     Ok(Json(Series {
         device_id: id,
         step: query.step,
-        time_zone: zone.name().to_owned(),
-        max_hourly_kwh,
+        time_zone: request.zone.name().to_owned(),
+        max_hourly_kwh: request.max_hourly_kwh,
         total_kwh,
-        points,
+        currency: request.currency,
+        total_cost: total_cost.map(|cost| cost.normalize()),
+        points: points
+            .into_iter()
+            .map(|point| Point { cost: point.cost.map(|cost| cost.normalize()), ..point })
+            .collect(),
     }))
+}
+
+/// A series request checked and resolved: who may see it, its instants, its zone, whose tariff
+/// prices it; shared by the JSON series and the CSV export so both show the same numbers.
+pub(crate) struct SeriesRequest {
+    /// One device, or all of a customer's (summed step by step).
+    pub devices: Vec<Uuid>,
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub step: Step,
+    pub zone: Tz,
+    pub max_hourly_kwh: f64,
+    /// The owner whose tariff applies; `None` when there is no tariff (or no owner).
+    pub tariff_owner: Option<Uuid>,
+    pub currency: Option<String>,
+    sql: String,
+    /// Whether `sql` is [`MONTHS_SQL`], which reads one device's rollups.
+    one_device_months: bool,
+}
+
+impl SeriesRequest {
+    pub(crate) async fn prepare(
+        context: &ApiContext,
+        claims: &Claims,
+        id: Uuid,
+        query: &SeriesQuery,
+        export: bool,
+    ) -> ApiResult<Self> {
+        let (owner, max_hourly_kwh) = visible_device_owner_and_limit(context, claims, id).await?;
+        Self::build(context, claims, vec![id], owner, max_hourly_kwh, query, export).await
+    }
+
+    /// All the caller's devices together (none for an administrator, who owns none).
+    pub(crate) async fn prepare_mine(
+        context: &ApiContext,
+        claims: &Claims,
+        query: &SeriesQuery,
+        export: bool,
+    ) -> ApiResult<Self> {
+        let devices: Vec<Uuid> = sqlx::query_scalar("SELECT id FROM devices WHERE owner_id = $1 ORDER BY id")
+            .bind(claims.sub)
+            .fetch_all(&context.pool)
+            .await?;
+        Self::build(context, claims, devices, Some(claims.sub), 0.0, query, export).await
+    }
+
+    async fn build(
+        context: &ApiContext,
+        claims: &Claims,
+        devices: Vec<Uuid>,
+        owner: Option<Uuid>,
+        max_hourly_kwh: f64,
+        query: &SeriesQuery,
+        export: bool,
+    ) -> ApiResult<Self> {
+        let zone = zone_for(context, claims.sub, query.tz.as_deref()).await?;
+        let (from, to) = (query.from.in_zone(zone), query.to.in_zone(zone));
+        if from >= to {
+            return Err(ApiError::invalid("to", "must be later than `from`"));
+        }
+        let (longest, words) = query.step.max_range(export);
+        if to - from > longest {
+            return Err(ApiError::invalid(
+                "to",
+                format!("at {} steps a range may cover at most {words}", query.step.sql()),
+            ));
+        }
+        let currency: Option<String> = match owner {
+            Some(owner) => {
+                sqlx::query_scalar("SELECT currency FROM tariffs WHERE user_id = $1")
+                    .bind(owner)
+                    .fetch_optional(&context.pool)
+                    .await?
+            }
+            None => None,
+        };
+        let step = query.step.sql();
+        // Steps are counted on the local clock (`timestamp` without zone) and each bucket's
+        // bounds turned back into instants, so a local day is midnight to midnight however long
+        // it is. Hours stay UTC hours, the stored ones: a local hour repeated when the clocks go
+        // back must stay two hours. Cost is each hour's kWh times that hour's price
+        // (`tariff_price`, migration `tariffs`), so time-of-use bands apply hour by hour.
+        // Rollups are per device: several devices' months are summed from their hours.
+        let one_device_months = query.step == Step::Month && devices.len() == 1;
+        let sql = if one_device_months {
+            MONTHS_SQL.to_owned()
+        } else {
+            format!(
+                "SELECT local AT TIME ZONE $4 AS start, sum(h.kwh)::float8 AS kwh,                         round(sum(h.kwh * tariff_price($5, h.hour)), 6) AS cost                  FROM generate_series(date_trunc('{step}', $2::timestamptz AT TIME ZONE $4),                       ($3::timestamptz AT TIME ZONE $4) - interval '1 microsecond', interval '1 {step}') AS local                  LEFT JOIN hourly_consumption h ON h.device_id = ANY($1) AND h.hour >= local AT TIME ZONE $4                       AND h.hour < (local + interval '1 {step}') AT TIME ZONE $4                  GROUP BY local ORDER BY local"
+            )
+        };
+        Ok(Self {
+            devices,
+            from,
+            to,
+            step: query.step,
+            zone,
+            max_hourly_kwh,
+            tariff_owner: owner.filter(|_| currency.is_some()),
+            currency,
+            sql,
+            one_device_months,
+        })
+    }
+
+    /// The series' rows, one per step, to fetch whole or as a stream.
+    pub(crate) fn query(&self) -> sqlx::query::QueryAs<'_, sqlx::Postgres, Point, sqlx::postgres::PgArguments> {
+        let clock = if self.step == Step::Hour { "UTC" } else { self.zone.name() };
+        let query = sqlx::query_as::<_, Point>(&self.sql);
+        let query = if self.one_device_months { query.bind(self.devices[0]) } else { query.bind(&self.devices) };
+        query.bind(self.from).bind(self.to).bind(clock).bind(self.tariff_owner)
+    }
 }
 
 /// Months in the zone `$4`, from the monthly rollups of UTC months (migration `monthly_rollups`):
@@ -288,7 +394,8 @@ async fn device_consumption(
 /// before `m` begins and after `m` ends, minus the hours of `m` before `a` and after `b` (a few
 /// hours each, fewer than 15). A month with no rollup yet, or marked stale by a late change, is
 /// summed from its hours. Equal to summing the hours, in 12 rows and a few edge hours per month
-/// instead of 730 hours.
+/// instead of 730 hours. Cost is summed from the month's hours, each at its own price (a
+/// time-of-use month cannot be priced from its total); only when there is a tariff (`$5`).
 const MONTHS_SQL: &str = "\
     SELECT w.local AT TIME ZONE $4 AS start, \
       (CASE WHEN r.kwh IS NULL THEN (SELECT sum(h.kwh) FROM hourly_consumption h \
@@ -298,7 +405,9 @@ const MONTHS_SQL: &str = "\
          - COALESCE((SELECT sum(h.kwh) FROM hourly_consumption h WHERE h.device_id = $1 AND h.hour >= w.m AND h.hour < w.a), 0) \
          + COALESCE((SELECT sum(h.kwh) FROM hourly_consumption h WHERE h.device_id = $1 AND h.hour >= w.m_end AND h.hour < w.b), 0) \
          - COALESCE((SELECT sum(h.kwh) FROM hourly_consumption h WHERE h.device_id = $1 AND h.hour >= w.b AND h.hour < w.m_end), 0) \
-       END)::float8 AS kwh \
+       END)::float8 AS kwh, \
+      CASE WHEN $5::uuid IS NULL THEN NULL ELSE (SELECT round(sum(h.kwh * tariff_price($5, h.hour)), 6) \
+           FROM hourly_consumption h WHERE h.device_id = $1 AND h.hour >= w.a AND h.hour < w.b) END AS cost \
     FROM generate_series(date_trunc('month', $2::timestamptz AT TIME ZONE $4), \
          ($3::timestamptz AT TIME ZONE $4) - interval '1 microsecond', interval '1 month') AS local \
     CROSS JOIN LATERAL (SELECT local, local AT TIME ZONE $4 AS a, (local + interval '1 month') AT TIME ZONE $4 AS b, \
@@ -331,8 +440,13 @@ async fn my_day(
             .bind(claims.sub)
             .fetch_all(&context.pool)
             .await?;
-    let rows: Vec<(Uuid, DateTime<Utc>, f64)> = sqlx::query_as(
-        "SELECT h.device_id, h.hour, h.kwh::float8 FROM hourly_consumption h JOIN devices d ON d.id = h.device_id \
+    let currency: Option<String> = sqlx::query_scalar("SELECT currency FROM tariffs WHERE user_id = $1")
+        .bind(claims.sub)
+        .fetch_optional(&context.pool)
+        .await?;
+    let rows: Vec<(Uuid, DateTime<Utc>, f64, Option<Decimal>)> = sqlx::query_as(
+        "SELECT h.device_id, h.hour, h.kwh::float8, h.kwh * tariff_price($1, h.hour) \
+         FROM hourly_consumption h JOIN devices d ON d.id = h.device_id \
          WHERE d.owner_id = $1 AND h.hour >= $2 AND h.hour < $3",
     )
     .bind(claims.sub)
@@ -351,13 +465,22 @@ async fn my_day(
         })
         .collect();
     let mut hours = vec![None; hour_starts.len()];
-    for (device_id, hour, kwh) in rows {
+    let mut hour_costs: Vec<Option<Decimal>> = vec![None; hour_starts.len()];
+    for (device_id, hour, kwh, cost) in rows {
         let Some(index) = hour_starts.iter().position(|start| *start == hour) else { continue };
         if let Some(device) = per_device.iter_mut().find(|device| device.device_id == device_id) {
             add(&mut device.hours[index], kwh);
         }
         add(&mut hours[index], kwh);
+        if let Some(cost) = cost {
+            hour_costs[index] = Some(hour_costs[index].unwrap_or_default() + cost);
+        }
     }
+    let hour_costs: Vec<Option<Decimal>> = hour_costs
+        .into_iter()
+        .map(|cost| cost.map(|cost| cost.round_dp_with_strategy(6, RoundingStrategy::MidpointAwayFromZero).normalize()))
+        .collect();
+    let total_cost = hour_costs.iter().flatten().copied().reduce(|total, cost| total + cost);
     for device in &mut per_device {
         device.hours.iter_mut().for_each(|value| *value = value.map(round));
         device.total_kwh = sum_measured(device.hours.iter().copied());
@@ -368,6 +491,9 @@ async fn my_day(
         total_kwh: sum_measured(hours.iter().copied()),
         hour_starts,
         hours: hours.into_iter().map(|value| value.map(round)).collect(),
+        currency,
+        total_cost,
+        hour_costs,
         devices: per_device,
     }))
 }
@@ -384,7 +510,7 @@ fn sum_measured(steps: impl IntoIterator<Item = Option<f64>>) -> Option<f64> {
 }
 
 /// The zone a request counts days in: the one it names, else the user's setting, else UTC.
-async fn zone_for(context: &ApiContext, user_id: Uuid, requested: Option<&str>) -> ApiResult<Tz> {
+pub(crate) async fn zone_for(context: &ApiContext, user_id: Uuid, requested: Option<&str>) -> ApiResult<Tz> {
     if let Some(name) = requested {
         return zones::parse(name).map_err(|message| ApiError::invalid("tz", message));
     }
@@ -399,7 +525,7 @@ async fn zone_for(context: &ApiContext, user_id: Uuid, requested: Option<&str>) 
 
 /// PostgreSQL keeps its own copy of the IANA database; a zone only ours knows is the caller's to
 /// change, not a failure of ours.
-fn unknown_to_the_database(error: sqlx::Error, zone: Tz) -> ApiError {
+pub(crate) fn unknown_to_the_database(error: sqlx::Error, zone: Tz) -> ApiError {
     match &error {
         sqlx::Error::Database(database_error) if database_error.code().as_deref() == Some("22023") => {
             ApiError::invalid(

@@ -236,6 +236,15 @@ fn visible_to(caller: &Claims, id: Uuid, owner_id: Option<Uuid>) -> ApiResult<()
 /// The limit of a device the caller may see, 404 otherwise: the cheap check for requests that
 /// need the device's access and limit but not its readings (charts, snoozing).
 pub async fn visible_device_limit(context: &ApiContext, caller: &Claims, id: Uuid) -> ApiResult<f64> {
+    Ok(visible_device_owner_and_limit(context, caller, id).await?.1)
+}
+
+/// The owner (whose tariff prices its consumption) and limit of a device the caller may see.
+pub async fn visible_device_owner_and_limit(
+    context: &ApiContext,
+    caller: &Claims,
+    id: Uuid,
+) -> ApiResult<(Option<Uuid>, f64)> {
     let (owner_id, limit): (Option<Uuid>, f64) =
         sqlx::query_as("SELECT owner_id, max_hourly_kwh::float8 FROM devices WHERE id = $1")
             .bind(id)
@@ -243,7 +252,7 @@ pub async fn visible_device_limit(context: &ApiContext, caller: &Claims, id: Uui
             .await?
             .ok_or_else(|| no_such_device(id))?;
     visible_to(caller, id, owner_id)?;
-    Ok(limit)
+    Ok((owner_id, limit))
 }
 
 pub async fn visible_device(context: &ApiContext, caller: &Claims, id: Uuid) -> ApiResult<Device> {

@@ -6,10 +6,13 @@ pub mod alerts;
 pub mod auth;
 pub mod chat;
 pub mod consumption;
+pub mod currencies;
 pub mod devices;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod inbox;
+pub mod month_to_date;
 pub mod pagination;
 pub mod passwords;
 pub mod push;
@@ -18,6 +21,7 @@ pub mod seed;
 pub mod sessions;
 pub mod state;
 pub mod system;
+pub mod tariffs;
 pub mod throttle;
 pub mod tickets;
 pub mod upkeep;
@@ -56,6 +60,7 @@ pub use state::{ApiContext, Events, WebArgs, WebConfig};
         (name = "users", description = "Accounts (administrators only)"),
         (name = "devices", description = "Smart-metered devices and their assignment"),
         (name = "consumption", description = "Hourly, daily and monthly consumption"),
+        (name = "tariffs", description = "Customers' tariffs: flat or time-of-use prices per kWh"),
         (name = "alerts", description = "Overconsumption and peak alerts"),
         (name = "chat", description = "Support chat history and the administrators' inbox"),
         (name = "system", description = "The pipeline's monitor replicas (administrators only)"),
@@ -84,6 +89,9 @@ fn api_routes() -> (Router<ApiContext>, utoipa::openapi::OpenApi) {
         .merge(users::router())
         .merge(devices::router())
         .merge(consumption::router())
+        .merge(month_to_date::router())
+        .merge(export::router())
+        .merge(tariffs::router())
         .merge(alerts::router())
         .merge(chat::router())
         .merge(inbox::router())

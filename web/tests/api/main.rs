@@ -6,6 +6,7 @@ mod auth;
 mod chat;
 mod compression;
 mod consumption;
+mod costs;
 mod devices;
 mod edge;
 mod fuzz;

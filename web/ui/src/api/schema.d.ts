@@ -240,6 +240,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/devices/{id}/consumption.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A device's consumption as CSV, one row per step, streamed; at hourly steps up to 366 days. */
+        get: operations["export_consumption"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/devices/{id}/consumption/month-to-date": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One device's month so far and its projection to the month's end. */
+        get: operations["device_month_to_date"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/devices/{id}/forecast-alerts": {
         parameters: {
             query?: never;
@@ -334,6 +368,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/me/consumption.csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** All the signed-in user's devices together as CSV, one row per step, streamed. */
+        get: operations["export_my_consumption"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/consumption/month-to-date": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** All the signed-in user's devices together: the month so far and its projection. */
+        get: operations["my_month_to_date"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/me/devices": {
         parameters: {
             query?: never;
@@ -343,6 +411,64 @@ export interface paths {
         };
         /** The signed-in user's own devices. */
         get: operations["my_devices"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/push-subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /**
+         * Send the signed-in user's alerts to this browser, also while the dashboard is closed. An
+         *     endpoint subscribed before (by anyone) now belongs to the caller, with these keys.
+         */
+        put: operations["subscribe"];
+        post?: never;
+        /**
+         * Stop sending to this browser. Removing a subscription that is not there (or not the
+         *     caller's) does nothing.
+         */
+        delete: operations["unsubscribe"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/me/tariff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in user's own tariff. */
+        get: operations["my_tariff"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/push/key": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The VAPID public key browsers subscribe with. */
+        get: operations["key"];
         put?: never;
         post?: never;
         delete?: never;
@@ -513,6 +639,25 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/users/{id}/tariff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A customer's tariff. */
+        get: operations["get_tariff"];
+        /** Set (or replace) a customer's tariff: a currency and a flat price, or bands. */
+        put: operations["set_tariff"];
+        post?: never;
+        /** Remove a customer's tariff: from then on they see kWh only, no cost. */
+        delete: operations["remove_tariff"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/ws-ticket": {
         parameters: {
             query?: never;
@@ -657,6 +802,40 @@ export interface components {
              */
             user_id: string;
         };
+        /**
+         * @description One time-of-use band: a price for the hours `from_hour` (inclusive) to `to_hour` (exclusive)
+         *     of each of `days`, on the customer's local clock.
+         */
+        Band: {
+            /**
+             * @example [
+             *       "mon",
+             *       "tue",
+             *       "wed",
+             *       "thu",
+             *       "fri"
+             *     ]
+             */
+            days: components["schemas"]["Weekday"][];
+            /**
+             * Format: int32
+             * @description 0 to 23.
+             * @example 7
+             */
+            from_hour: number;
+            /**
+             * @description Per kWh, in the tariff's currency: a decimal string (or number) from 0 to 1000000 with at
+             *     most six decimal places.
+             * @example 1.10
+             */
+            price: string;
+            /**
+             * Format: int32
+             * @description 1 to 24, after `from_hour`.
+             * @example 23
+             */
+            to_hour: number;
+        };
         /** @description A stored chat message. A conversation is identified by its customer's id. */
         ChatMessage: {
             body: string;
@@ -711,9 +890,16 @@ export interface components {
          */
         ConversationMode: "bot" | "human";
         Day: {
+            /**
+             * @description The currency of the costs; `null` when the user has no tariff (every cost is `null`).
+             * @example RON
+             */
+            currency?: string | null;
             /** Format: date */
             date: string;
             devices: components["schemas"]["DeviceDay"][];
+            /** @description What each hour of `hour_starts` cost, all devices together. */
+            hour_costs: (string | null)[];
             /**
              * @description When each hour of the day starts, from local midnight: 24 hours, or 23 or 25 on the days
              *     the clocks change.
@@ -726,6 +912,11 @@ export interface components {
             hours: (number | null)[];
             /** @description The IANA zone the day is a day of. */
             time_zone: string;
+            /**
+             * @description What the day cost, all devices together; `null` without a tariff or readings.
+             * @example 3.1875
+             */
+            total_cost?: string | null;
             /**
              * Format: double
              * @description All devices' total; `null` when none has a reading that day.
@@ -914,6 +1105,55 @@ export interface components {
             password: string;
             /** @description At most 32 characters, the longest username an account can have. */
             username: string;
+        };
+        MonthToDate: {
+            /**
+             * Format: date-time
+             * @description The moment it is seen from: hours that started before it count.
+             */
+            at: string;
+            /** @example 41.25 */
+            cost_so_far?: string | null;
+            /**
+             * @description `null` without a tariff.
+             * @example RON
+             */
+            currency?: string | null;
+            /**
+             * Format: double
+             * @description Hours from `month_start` to `at`, and in the whole month (743 or 745 when the clocks change).
+             */
+            elapsed_hours: number;
+            /** Format: double */
+            hours_in_month: number;
+            /**
+             * Format: double
+             * @description `null` when nothing was measured this month yet.
+             */
+            kwh_so_far?: number | null;
+            /**
+             * Format: date
+             * @description The month's first day.
+             */
+            month: string;
+            /** Format: date-time */
+            month_end: string;
+            /**
+             * Format: date-time
+             * @description Local midnight of the month's first day, and of the next month's.
+             */
+            month_start: string;
+            /**
+             * @description `cost_so_far` / `elapsed_hours` × `hours_in_month`, to six decimal places.
+             * @example 128.4
+             */
+            projected_cost?: string | null;
+            /**
+             * Format: double
+             * @description `kwh_so_far` / `elapsed_hours` × `hours_in_month`.
+             */
+            projected_kwh?: number | null;
+            time_zone: string;
         };
         /** @description What signed-in users may change about their own account; fields left out stay as they are. */
         MyChanges: {
@@ -1116,6 +1356,12 @@ export interface components {
         };
         Point: {
             /**
+             * @description What the step cost: each hour's kWh times the price of that hour in the owner's tariff,
+             *     summed and rounded to six decimal places; `null` without a tariff or without readings.
+             * @example 1.0625
+             */
+            cost?: string | null;
+            /**
              * Format: double
              * @description The energy measured in the step; `null` when no reading of the device falls in it (not
              *     measured, which is not the same as `0`: readings that add up to nothing).
@@ -1126,6 +1372,27 @@ export interface components {
              * @description Start of the step (UTC; for days and months, local midnight in the series' `time_zone`).
              */
             start: string;
+        };
+        /** @description Which subscription to remove. */
+        PushEndpoint: {
+            endpoint: string;
+        };
+        /** @description The server's VAPID public key, for `pushManager.subscribe({applicationServerKey})`. */
+        PushKey: {
+            /** @description The uncompressed P-256 point (65 bytes), base64url without padding. */
+            public_key: string;
+        };
+        /** @description A browser's push subscription, as `PushSubscription.toJSON()` gives it. */
+        PushSubscription: {
+            /** @description The push service's URL for this browser: `https://`, or `http://` to a loopback address. */
+            endpoint: string;
+            keys: components["schemas"]["PushSubscriptionKeys"];
+        };
+        PushSubscriptionKeys: {
+            /** @description The browser's authentication secret, base64url (16 bytes). */
+            auth: string;
+            /** @description The browser's P-256 public key, base64url (65 bytes). */
+            p256dh: string;
         };
         /**
          * @description The body of a refresh or logout: a JSON object, `{}` from a browser, whose session cookie
@@ -1163,6 +1430,12 @@ export interface components {
          */
         Role: "admin" | "client";
         Series: {
+            /**
+             * @description The ISO 4217 currency of `cost` and `total_cost`; `null` when the device's owner has no
+             *     tariff (then every cost is `null`).
+             * @example RON
+             */
+            currency?: string | null;
             /** Format: uuid */
             device_id: string;
             /** Format: double */
@@ -1171,6 +1444,11 @@ export interface components {
             step: components["schemas"]["Step"];
             /** @description The IANA zone days and months were counted in. */
             time_zone: string;
+            /**
+             * @description The sum of the points' costs; `null` when no point has one.
+             * @example 3.1875
+             */
+            total_cost?: string | null;
             /**
              * Format: double
              * @description The sum of the points that have data; `null` when none has.
@@ -1235,6 +1513,45 @@ export interface components {
             /** Format: date-time */
             requested_at: string;
         };
+        /** @description A customer's tariff. */
+        Tariff: {
+            /** @description Time-of-use bands; empty for a flat price. */
+            bands: components["schemas"]["Band"][];
+            /** @example RON */
+            currency: string;
+            /**
+             * @description The price per kWh of every hour; null when the tariff has bands.
+             * @example 0.85
+             */
+            flat_price?: string | null;
+            /**
+             * @description The zone whose clock the bands are read on: the customer's setting, else UTC.
+             * @example Europe/Bucharest
+             */
+            time_zone: string;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: uuid */
+            user_id: string;
+        };
+        /** @description A tariff as it is set: a `currency` and either `flat_price` or `bands`. */
+        TariffInput: {
+            /**
+             * @description Time-of-use bands that together price each hour of the week exactly once; leave out when
+             *     giving `flat_price`.
+             */
+            bands?: components["schemas"]["Band"][];
+            /**
+             * @description An ISO 4217 code such as `RON`, `EUR` or `USD` (any case; stored in upper case).
+             * @example RON
+             */
+            currency: string;
+            /**
+             * @description One price per kWh for every hour; leave out (or null) when giving `bands`.
+             * @example 0.85
+             */
+            flat_price?: string | null;
+        };
         /** @description An account as the API shows it (never with its password hash). */
         User: {
             /** Format: date-time */
@@ -1263,6 +1580,11 @@ export interface components {
             time_zone?: string | null;
             username?: string | null;
         };
+        /**
+         * @description A day of the week; bands name the days they apply on.
+         * @enum {string}
+         */
+        Weekday: "mon" | "tue" | "wed" | "thu" | "fri" | "sat" | "sun";
         /** @description A ticket for one WebSocket connection. */
         WsTicket: {
             /**
@@ -2127,6 +2449,145 @@ export interface operations {
             };
         };
     };
+    export_consumption: {
+        parameters: {
+            query: {
+                /**
+                 * @description Start, inclusive: a date (`2026-03-01`, a day in `tz`) or RFC 3339, from 1970 to 9999.
+                 *     Rounded down to the step (days and months in `tz`).
+                 */
+                from: string;
+                /** @description End, exclusive: a date (a day in `tz`) or RFC 3339, from 1970 to 9999. */
+                to: string;
+                /** @description `hour` (the default), `day` or `month`: days and months are those of `tz`. */
+                step?: components["schemas"]["Step"];
+                /**
+                 * @description The IANA time zone whose days and months count, e.g. `Europe/Bucharest`; by default the
+                 *     user's own setting, else UTC.
+                 * @example Europe/Bucharest
+                 */
+                tz?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `start,kwh,cost,currency` then one row per step; `cost` and `currency` empty without a tariff */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no device with this id is visible to you */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    device_month_to_date: {
+        parameters: {
+            query?: {
+                /** @description The moment the month is seen from (RFC 3339); now by default. Its local month counts. */
+                at?: string;
+                /**
+                 * @description The IANA time zone whose month it is; by default the user's own setting, else UTC.
+                 * @example Europe/Bucharest
+                 */
+                tz?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MonthToDate"];
+                };
+            };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no device with this id is visible to you */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     set_forecast_alerts: {
         parameters: {
             query?: never;
@@ -2500,6 +2961,123 @@ export interface operations {
             };
         };
     };
+    export_my_consumption: {
+        parameters: {
+            query: {
+                /**
+                 * @description Start, inclusive: a date (`2026-03-01`, a day in `tz`) or RFC 3339, from 1970 to 9999.
+                 *     Rounded down to the step (days and months in `tz`).
+                 */
+                from: string;
+                /** @description End, exclusive: a date (a day in `tz`) or RFC 3339, from 1970 to 9999. */
+                to: string;
+                /** @description `hour` (the default), `day` or `month`: days and months are those of `tz`. */
+                step?: components["schemas"]["Step"];
+                /**
+                 * @description The IANA time zone whose days and months count, e.g. `Europe/Bucharest`; by default the
+                 *     user's own setting, else UTC.
+                 * @example Europe/Bucharest
+                 */
+                tz?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description `start,kwh,cost,currency` then one row per step, all my devices added up */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/csv": string;
+                };
+            };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_month_to_date: {
+        parameters: {
+            query?: {
+                /** @description The moment the month is seen from (RFC 3339); now by default. Its local month counts. */
+                at?: string;
+                /**
+                 * @description The IANA time zone whose month it is; by default the user's own setting, else UTC.
+                 * @example Europe/Bucharest
+                 */
+                tz?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MonthToDate"];
+                };
+            };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     my_devices: {
         parameters: {
             query?: {
@@ -2544,6 +3122,187 @@ export interface operations {
             };
             /** @description a field or parameter is invalid; `fields` names each and says what it needs */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    subscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PushSubscription"];
+            };
+        };
+        responses: {
+            /** @description subscribed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Web Push is not set up on this server */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unsubscribe: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PushEndpoint"];
+            };
+        };
+        responses: {
+            /** @description unsubscribed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    my_tariff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tariff"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description you have no tariff: consumption shows kWh only */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    key: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PushKey"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description Web Push is not set up on this server */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3267,6 +4026,171 @@ export interface operations {
             };
             /** @description a field or parameter is invalid; `fields` names each and says what it needs */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    get_tariff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tariff"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description only administrators may do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no user has this id, or the user has no tariff */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    set_tariff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["TariffInput"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Tariff"];
+                };
+            };
+            /** @description the body is not JSON, or a query parameter does not parse */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description only administrators may do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no user has this id */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a field or parameter is invalid; `fields` names each and says what it needs */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    remove_tariff: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no valid access token: sign in and send `Authorization: Bearer <access token>` */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description only administrators may do this */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no user has this id, or the user has no tariff */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -95,3 +95,12 @@ export type AlertQuery = QueryOf<'list_alerts'>;
 export type ConversationQuery = QueryOf<'conversations'>;
 export type HistoryQuery = QueryOf<'my_history'>;
 export type SeriesQuery = QueryOf<'device_consumption'>;
+
+/** A customer's tariff: a flat price per kWh or time-of-use bands, in one currency. */
+export type Tariff = Schemas['Tariff'];
+/** PUT /api/users/{id}/tariff. */
+export type TariffInput = Schemas['TariffInput'];
+export type TariffBand = Schemas['Band'];
+export type Weekday = Schemas['Weekday'];
+/** The month so far and its projection to the month's end. */
+export type MonthToDate = Schemas['MonthToDate'];

@@ -38,6 +38,8 @@ function source(daily: Record<string, (number | null)[]>) {
         total_kwh: 0.3,
         hour_starts: slotStarts({ kind: 'day', start: date }),
         hours: hours(3, 0.1 + 0.2),
+        currency: null,
+        hour_costs: hours(-1, 0).map(() => null),
         devices: [
           { device_id: 'b', name: 'Heat pump', max_hourly_kwh: 2, total_kwh: 0.3, hours: hours(3, 0.1 + 0.2) },
           { device_id: 'a', name: 'Oven', max_hourly_kwh: 3, total_kwh: null, hours: hours(-1, 0) },
@@ -55,6 +57,8 @@ describe('loadPeriod', () => {
       values: [1, 2, 0, null, 5, 6, 7],
       limit: 2.5,
       devices: null,
+      costs: null,
+      currency: null,
     });
     expect(asked).toEqual(['a 2026-11-23 2026-11-30 day']);
   });
@@ -86,5 +90,36 @@ describe('loadPeriod', () => {
   it('shows no data, not zeros, for a customer without devices', async () => {
     const { fake } = source({});
     expect((await loadPeriod(fake, { all: [] }, week)).values).toEqual([null, null, null, null, null, null, null]);
+  });
+});
+
+describe('loadPeriod with a tariff', () => {
+  it('adds up every device’s costs, exact decimal strings shown as numbers', async () => {
+    const costs: Record<string, (string | null)[]> = {
+      a: ['0.10', '1.25', null, null, null, null, null],
+      b: ['0.20', null, null, '0', null, null, null],
+    };
+    const fake: ConsumptionSource = {
+      async deviceSeries(device: string, query: SeriesRequest): Promise<Series> {
+        return {
+          device_id: device,
+          step: query.step,
+          time_zone: 'UTC',
+          max_hourly_kwh: 1,
+          currency: 'RON',
+          points: slotStarts(week).map((start, index) => ({
+            start,
+            kwh: costs[device]![index] === null ? null : 1,
+            cost: costs[device]![index] ?? null,
+          })),
+        };
+      },
+      async myDay(): Promise<MyDay> {
+        throw new Error('not asked for a week');
+      },
+    };
+    const result = await loadPeriod(fake, { all: both }, week);
+    expect(result.currency).toBe('RON');
+    expect(result.costs).toEqual([0.3, 1.25, null, 0, null, null, null]);
   });
 });

@@ -26,6 +26,18 @@ export interface PeriodValues {
   limit: number | null;
   /** For all devices: each device's values, in the order given; null for one device. */
   devices: DeviceValues[] | null;
+  /** What each step cost, in `currency`; null without a tariff. */
+  costs: Measured[] | null;
+  /** The tariff's currency; null when there is none (then there is no money to show). */
+  currency: string | null;
+}
+
+/** Costs are exact decimal strings in the API; as numbers they are only ever shown, rounded to cents. */
+function costsOf(points: readonly { start: string; cost?: string | null }[], period: Period): Measured[] {
+  return valuesForPeriod(
+    points.map((point) => ({ start: point.start, kwh: point.cost == null ? null : Number(point.cost) })),
+    period,
+  );
 }
 
 export async function loadPeriod(
@@ -36,7 +48,14 @@ export async function loadPeriod(
 ): Promise<PeriodValues> {
   if ('device' in target) {
     const series = await source.deviceSeries(target.device, seriesQuery(period), signal);
-    return { values: valuesForPeriod(series.points, period), limit: series.max_hourly_kwh, devices: null };
+    const currency = series.currency ?? null;
+    return {
+      values: valuesForPeriod(series.points, period),
+      limit: series.max_hourly_kwh,
+      devices: null,
+      costs: currency ? costsOf(series.points, period) : null,
+      currency,
+    };
   }
   if (period.kind === 'day') {
     const day = await source.myDay(period.start, signal);
@@ -51,7 +70,14 @@ export async function loadPeriod(
       name: device.name,
       values: byHour(device.hours),
     }));
-    return { values: byHour(day.hours), limit: null, devices };
+    const currency = day.currency ?? null;
+    const costs = currency
+      ? costsOf(
+          day.hour_starts.map((start, index) => ({ start, cost: day.hour_costs[index] ?? null })),
+          period,
+        )
+      : null;
+    return { values: byHour(day.hours), limit: null, devices, costs, currency };
   }
   const all = await Promise.all(
     target.all.map((device) => source.deviceSeries(device.id, seriesQuery(period), signal)),
@@ -62,5 +88,8 @@ export async function loadPeriod(
     values: valuesForPeriod(all[index]!.points, period),
   }));
   const values = sumSeries(devices.map((device) => device.values));
-  return { values: values.length ? values : valuesForPeriod([], period), limit: null, devices };
+  // All the devices are one customer's, so one tariff and currency.
+  const currency = all.find((series) => series.currency)?.currency ?? null;
+  const costs = currency ? sumSeries(all.map((series) => costsOf(series.points, period))) : null;
+  return { values: values.length ? values : valuesForPeriod([], period), limit: null, devices, costs, currency };
 }

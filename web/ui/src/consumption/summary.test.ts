@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Period } from './period';
-import { describeChange, summarise } from './summary';
+import { describeChange, describeCost, summarise } from './summary';
 
 const day: Period = { kind: 'day', start: '2026-11-23' };
 const week: Period = { kind: 'week', start: '2026-11-23' };
@@ -74,5 +74,31 @@ describe('describeChange', () => {
     expect(describeChange(4, 3, day)).toBe('1 kWh (25 %) less than the previous day');
     expect(describeChange(0, 3, day)).toBe('3 kWh more than the previous day');
     expect(describeChange(3, 3, week)).toBe('the same as the previous week');
+  });
+});
+
+describe('describeCost', () => {
+  it('says the cost, and against the previous period the difference in money', () => {
+    const money = { currency: 'RON', costs: [5.5, 0.2, null], previous: [1.65, null, null] };
+    expect(describeCost(money, day, 'en-US').map((text) => text.replaceAll('\u00a0', ' '))).toEqual([
+      'Cost RON 5.70.',
+      'RON 4.05 (245.5 %) more than the previous day (RON 1.65).',
+    ]);
+  });
+
+  it('says nothing without readings, and comes after the kWh total in the summary', () => {
+    expect(describeCost({ currency: 'EUR', costs: [null, null], previous: null }, day)).toEqual([]);
+    const sentences = summarise({
+      period: day,
+      values: hours({ 8: 1 }),
+      previous: null,
+      limit: null,
+      money: { currency: 'EUR', costs: hours({ 8: 0.25 }), previous: null },
+      locale: 'en-US',
+    });
+    expect(sentences.slice(0, 2).map((text) => text.replaceAll('\u00a0', ' '))).toEqual([
+      'Total 1 kWh.',
+      'Cost €0.25.',
+    ]);
   });
 });

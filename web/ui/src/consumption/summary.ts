@@ -1,6 +1,6 @@
 // The consumption view's words: what a chart shows, said as sentences for everyone (and as the
 // chart's text alternative).
-import { formatKwh, plural } from '../format/format';
+import { formatKwh, formatMoney, plural } from '../format/format';
 import { PREVIOUS_NAMES, slotName, slotStarts, type Period } from './period';
 import { changeFrom, peakOf, stepsOverLimit, totalOf, type Measured } from './series';
 
@@ -12,7 +12,34 @@ export interface SummaryInput {
   previous: readonly Measured[] | null;
   /** The device's hourly limit; null for all devices together. */
   limit: number | null;
+  /** What each step cost and the previous period's, in `currency`; absent without a tariff. */
+  money?: { currency: string; costs: readonly Measured[]; previous: readonly Measured[] | null } | null;
   locale?: string;
+}
+
+/** "Cost RON 4.69.", and when comparing "RON 1.20 (34 %) more than the previous day (RON 3.49)." */
+export function describeCost(money: NonNullable<SummaryInput['money']>, period: Period, locale?: string): string[] {
+  const total = totalOf(money.costs);
+  if (total === null) return [];
+  const { currency } = money;
+  const sentences = [`Cost ${formatMoney(total, currency, locale)}.`];
+  const previousTotal = money.previous ? totalOf(money.previous) : null;
+  if (previousTotal !== null) {
+    const name = PREVIOUS_NAMES[period.kind];
+    const change = changeFrom(previousTotal, total);
+    const difference = Math.round(change.kwh * 100) / 100;
+    const before = formatMoney(previousTotal, currency, locale);
+    if (difference === 0) {
+      sentences.push(`The same cost as the ${name} (${before}).`);
+    } else {
+      const percent = change.percent === null ? '' : ` (${Math.abs(change.percent)} %)`;
+      const word = difference > 0 ? 'more' : 'less';
+      sentences.push(
+        `${formatMoney(Math.abs(difference), currency, locale)}${percent} ${word} than the ${name} (${before}).`,
+      );
+    }
+  }
+  return sentences;
 }
 
 /** "1.5 kWh (25 %) more than the previous day", "the same as the previous week". */
@@ -34,7 +61,14 @@ export function describeTotal(values: readonly Measured[], locale?: string): str
 /** Said of a period, a table's total or a chart in which no step was measured. */
 export const NO_READINGS = 'No readings for this period';
 
-export function summarise({ period, values, previous, limit, locale }: SummaryInput): string[] {
+export function summarise(input: SummaryInput): string[] {
+  const money = input.money ? describeCost(input.money, input.period, input.locale) : [];
+  const sentences = summariseKwh(input);
+  // Money right after the kWh total, before the details.
+  return sentences.length > 0 ? [sentences[0]!, ...money, ...sentences.slice(1)] : money;
+}
+
+function summariseKwh({ period, values, previous, limit, locale }: SummaryInput): string[] {
   const total = totalOf(values);
   const name = PREVIOUS_NAMES[period.kind];
   const previousTotal = previous ? totalOf(previous) : null;

@@ -147,3 +147,19 @@ export function formatChatTime(iso: string, locale?: string, now = new Date(), z
 export function formatKw(value: number, locale?: string): string {
   return `${new Intl.NumberFormat(locale, { maximumFractionDigits: 2 }).format(value)} kW`;
 }
+
+/** "RON 4.69" or "4,69 RON", as the locale writes money; amounts come from the API as exact decimal strings. */
+export function formatMoney(value: number | string, currency: string, locale?: string): string {
+  const amount = typeof value === 'string' ? Number(value) : value;
+  try {
+    return new Intl.NumberFormat(locale, {
+      style: 'currency',
+      currency,
+      minimumFractionDigits: 2,
+      maximumFractionDigits: 2,
+    }).format(amount);
+  } catch {
+    // A code this browser's Intl does not know: still the amount and the code.
+    return `${amount.toFixed(2)} ${currency}`;
+  }
+}

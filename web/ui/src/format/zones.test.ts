@@ -135,6 +135,7 @@ describe('consumption periods in a zone', () => {
       total_kwh: 3,
       hour_starts: hourStarts,
       hours: hourStarts.map((_, index) => (index === 3 ? 1 : index === 22 ? 2 : 0)),
+      hour_costs: hourStarts.map(() => null),
       devices: [],
     };
     const source = {

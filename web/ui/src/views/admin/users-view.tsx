@@ -11,13 +11,18 @@ import { useObservable } from '../../lib/use-observable';
 import { currentLocation, navigate, withParams } from '../../router/location';
 import { sessionStore } from '../../services';
 import { PasswordDialog } from './password-dialog';
+import { TariffDialog } from './tariff-dialog';
 import { ROLE_LABELS, roleParam } from './roles';
 import { UserFormDialog } from './user-form-dialog';
 
 const PER_PAGE = 20;
 
 type OpenDialog =
-  { kind: 'create' } | { kind: 'edit'; user: User } | { kind: 'password'; user: User } | { kind: 'delete'; user: User };
+  | { kind: 'create' }
+  | { kind: 'edit'; user: User }
+  | { kind: 'password'; user: User }
+  | { kind: 'tariff'; user: User }
+  | { kind: 'delete'; user: User };
 
 /** Administrators' list of accounts: search, filter by role, create, edit, reset, delete. */
 export default function UsersView() {
@@ -86,6 +91,9 @@ export default function UsersView() {
               target={`of ${user.username}`}
               onClick={() => open({ kind: 'password', user })}
             />
+            {user.role === 'client' && (
+              <RowAction label="Tariff" target={`of ${user.username}`} onClick={() => open({ kind: 'tariff', user })} />
+            )}
             {user.id !== myId && (
               <RowAction label="Delete" target={user.username} danger onClick={() => open({ kind: 'delete', user })} />
             )}
@@ -96,6 +104,7 @@ export default function UsersView() {
       {dialog?.kind === 'create' && <UserFormDialog user={null} onClose={close} onSaved={done} />}
       {dialog?.kind === 'edit' && <UserFormDialog user={dialog.user} onClose={close} onSaved={done} />}
       {dialog?.kind === 'password' && <PasswordDialog user={dialog.user} onClose={close} onSaved={done} />}
+      {dialog?.kind === 'tariff' && <TariffDialog user={dialog.user} onClose={close} onSaved={done} />}
       {dialog?.kind === 'delete' && (
         <ConfirmDialog
           title={`Delete ${dialog.user.username}?`}

@@ -5,7 +5,8 @@ import 'uplot/dist/uPlot.min.css';
 import { useEffect, useRef, useState } from 'preact/hooks';
 import uPlot from 'uplot';
 import { chartColumns, totalOf, yMaximum, type ChartModel } from '../../consumption/series';
-import { formatKwh } from '../../format/format';
+import { formatKwh, formatMoney } from '../../format/format';
+import type { Measured } from '../../consumption/series';
 import { themeChoice } from '../../theme/theme';
 
 interface Colours {
@@ -66,11 +67,19 @@ function useThemeVersion(): number {
   return version;
 }
 
+/** Each step's cost, and the previous period's, shown beside the kWh in the legend. */
+export interface ChartMoney {
+  currency: string;
+  costs: readonly Measured[];
+  previous: readonly Measured[] | null;
+}
+
 function options(
   model: ChartModel,
   names: { step: string; current: string; previous: string },
   width: number,
   colours: Colours,
+  money: ChartMoney | null,
 ) {
   const count = model.labels.length;
   const axis = {
@@ -79,9 +88,25 @@ function options(
     ticks: { stroke: colours.grid, width: 1 },
   };
   const kwh = (_: uPlot, value: number | null) => (value === null ? '—' : formatKwh(value));
+  /** "3 kWh · RON 3.30" where the step has a cost. */
+  const withCost =
+    (costs: readonly Measured[] | null | undefined) =>
+    (_: uPlot, value: number | null, _series: number, index: number | null) => {
+      const cost = index === null ? null : (costs?.[index] ?? null);
+      return cost === null || value === null || !money
+        ? kwh(_, value)
+        : `${kwh(_, value)} · ${formatMoney(cost, money.currency)}`;
+    };
   const barSize = model.previous ? 0.4 : 0.7;
   const bars = () => uPlot.paths.bars!({ size: [barSize, 48], align: model.previous ? 1 : 0 });
-  const series: uPlot.Series[] = [{ label: names.step, value: (_, index) => model.labels[index] ?? '' }];
+  // With several devices stacked, the step's cost (all of them) goes beside its name.
+  const stepCost = (index: number) => {
+    const cost = money && model.breakdown ? (money.costs[index] ?? null) : null;
+    return cost === null || !money ? '' : ` · ${formatMoney(cost, money.currency)}`;
+  };
+  const series: uPlot.Series[] = [
+    { label: names.step, value: (_, index) => `${model.labels[index] ?? ''}${stepCost(index)}` },
+  ];
   if (model.breakdown) {
     // Stacked: each device's column holds it and those below it (see stackedColumns), drawn
     // opaque so that only its own share shows; its legend says its own value and total.
@@ -107,7 +132,7 @@ function options(
       width: 1,
       paths: bars(),
       points: { show: false },
-      value: kwh,
+      value: withCost(money?.costs),
     });
   }
   if (model.previous) {
@@ -118,7 +143,7 @@ function options(
       width: 1,
       paths: uPlot.paths.bars!({ size: [barSize, 48], align: -1 }),
       points: { show: false },
-      value: kwh,
+      value: withCost(money?.previous),
     });
   }
   if (model.limit !== null) {
@@ -165,6 +190,7 @@ export default function ConsumptionChart({
   currentName,
   previousName,
   label,
+  money = null,
 }: {
   model: ChartModel;
   /** What the x axis counts: "Hour" or "Day". */
@@ -172,6 +198,7 @@ export default function ConsumptionChart({
   currentName: string;
   previousName: string;
   label: string;
+  money?: ChartMoney | null;
 }) {
   const host = useRef<HTMLDivElement>(null);
   const theme = useThemeVersion();
@@ -182,7 +209,7 @@ export default function ConsumptionChart({
     const colours = resolveColours(element);
     const names = { step: stepName, current: currentName, previous: previousName };
     let plot = new uPlot(
-      options(model, names, element.clientWidth, colours),
+      options(model, names, element.clientWidth, colours, money),
       chartColumns(model) as uPlot.AlignedData,
       element,
     );
@@ -192,14 +219,14 @@ export default function ConsumptionChart({
       width = element.clientWidth;
       // The height depends on the width too, so draw anew.
       plot.destroy();
-      plot = new uPlot(options(model, names, width, colours), chartColumns(model) as uPlot.AlignedData, element);
+      plot = new uPlot(options(model, names, width, colours, money), chartColumns(model) as uPlot.AlignedData, element);
     });
     observer.observe(element);
     return () => {
       observer.disconnect();
       plot.destroy();
     };
-  }, [model, theme, stepName, currentName, previousName]);
+  }, [model, theme, stepName, currentName, previousName, money]);
 
   return (
     <figure class="chart">

@@ -46,4 +46,28 @@ describe('ConsumptionTable', () => {
     expect(rows(root, 'tbody')[6]).toEqual(['Sunday, November 29', '0 kWh', '0 kWh', 'no data']);
     expect(rows(root, 'tfoot')).toEqual([['Total', '1.5 kWh', '1 kWh', '0.5 kWh']]);
   });
+
+  it('adds the cost of each step beside its kWh, and the previous period’s beside its own', () => {
+    const root = mount(
+      <ConsumptionTable
+        period={week}
+        caption="Oven"
+        values={[3, 0, null, null, null, null, null]}
+        previous={[1.5, null, null, null, null, null, null]}
+        limit={null}
+        costs={[3.3, 0, null, null, null, null, null]}
+        previousCosts={[1.65, null, null, null, null, null, null]}
+        currency="RON"
+      />,
+    );
+    const plain = (table: (string | null)[][]) =>
+      table.map((row) => row.map((cell) => cell?.replaceAll('\u00a0', ' ')));
+    expect(rows(root, 'thead')).toEqual([['Day', 'Consumption', 'Cost (RON)', 'Previous week', 'Cost, previous week']]);
+    expect(plain(rows(root, 'tbody').slice(0, 3))).toEqual([
+      ['Monday, November 23', '3 kWh', 'RON 3.30', '1.5 kWh', 'RON 1.65'],
+      ['Tuesday, November 24', '0 kWh', 'RON 0.00', 'no data', '—'],
+      ['Wednesday, November 25', 'no data', '—', 'no data', '—'],
+    ]);
+    expect(plain(rows(root, 'tfoot'))).toEqual([['Total', '3 kWh', 'RON 3.30', '1.5 kWh', 'RON 1.65']]);
+  });
 });

@@ -1,6 +1,6 @@
 import { PREVIOUS_NAMES, slotName, slotStarts, type Period } from '../../consumption/period';
 import { totalOf, type DeviceValues, type Measured } from '../../consumption/series';
-import { formatKwh } from '../../format/format';
+import { formatKwh, formatMoney } from '../../format/format';
 
 /** A step's value: its kWh, or "no data" where nothing was measured (which is not 0 kWh). */
 function MeasuredCell({ value }: { value: Measured | undefined }) {
@@ -11,6 +11,11 @@ function MeasuredCell({ value }: { value: Measured | undefined }) {
 function TotalCell({ values }: { values: readonly Measured[] }) {
   const total = totalOf(values);
   return total === null ? <span class="no-data">No readings</span> : <>{formatKwh(total)}</>;
+}
+
+/** A step's cost in `currency`, or nothing where it has none. */
+function CostCell({ value, currency }: { value: Measured | undefined; currency: string }) {
+  return value == null ? <span class="no-data">—</span> : <>{formatMoney(value, currency)}</>;
 }
 
 /**
@@ -24,6 +29,9 @@ export function ConsumptionTable({
   previous,
   limit,
   devices = null,
+  costs = null,
+  previousCosts = null,
+  currency = null,
 }: {
   period: Period;
   caption: string;
@@ -31,7 +39,12 @@ export function ConsumptionTable({
   previous: readonly Measured[] | null;
   limit: number | null;
   devices?: readonly DeviceValues[] | null;
+  /** Each step's cost, and the previous period's when comparing; null without a tariff. */
+  costs?: readonly Measured[] | null;
+  previousCosts?: readonly Measured[] | null;
+  currency?: string | null;
 }) {
+  const money = currency && costs ? { currency, costs } : null;
   const starts = slotStarts(period);
   const previousName = PREVIOUS_NAMES[period.kind];
   return (
@@ -47,9 +60,19 @@ export function ConsumptionTable({
             <th scope="col" class="number">
               {devices ? 'All devices' : 'Consumption'}
             </th>
+            {money && (
+              <th scope="col" class="number">
+                Cost ({money.currency})
+              </th>
+            )}
             {previous && (
               <th scope="col" class="number">
                 {previousName.charAt(0).toUpperCase() + previousName.slice(1)}
+              </th>
+            )}
+            {money && previous && previousCosts && (
+              <th scope="col" class="number">
+                Cost, {previousName}
               </th>
             )}
             {devices?.map((device) => (
@@ -70,9 +93,19 @@ export function ConsumptionTable({
                   <MeasuredCell value={value} />
                   {over && <span class="over-limit-mark"> ⚠ over the limit</span>}
                 </td>
+                {money && (
+                  <td class="number">
+                    <CostCell value={money.costs[index]} currency={money.currency} />
+                  </td>
+                )}
                 {previous && (
                   <td class="number">
                     <MeasuredCell value={previous[index]} />
+                  </td>
+                )}
+                {money && previous && previousCosts && (
+                  <td class="number">
+                    <CostCell value={previousCosts[index]} currency={money.currency} />
                   </td>
                 )}
                 {devices?.map((device) => (
@@ -90,9 +123,19 @@ export function ConsumptionTable({
             <td class="number">
               <TotalCell values={values} />
             </td>
+            {money && (
+              <td class="number">
+                <CostCell value={totalOf(money.costs)} currency={money.currency} />
+              </td>
+            )}
             {previous && (
               <td class="number">
                 <TotalCell values={previous} />
+              </td>
+            )}
+            {money && previous && previousCosts && (
+              <td class="number">
+                <CostCell value={totalOf(previousCosts)} currency={money.currency} />
               </td>
             )}
             {devices?.map((device) => (

@@ -31,6 +31,7 @@ import { currentLocation, navigate, withParams } from '../../router/location';
 import { sessionStore } from '../../services';
 import { lazyView } from '../lazy-view';
 import { ConsumptionTable } from './consumption-table';
+import { CsvDownload, MonthSoFar } from './cost-panels';
 
 // uPlot and the chart around it load only once a chart is on screen.
 const ConsumptionChart = lazyView(() => import('./consumption-chart'), 'Loading the chart…');
@@ -163,14 +164,19 @@ export default function ConsumptionView() {
       )}
       {needsDevice && devices && devices.length > 0 && <p class="empty">Choose a device to see its consumption.</p>}
       {period && ready && devices.length > 0 && (
-        <ConsumptionResults
-          period={period}
-          deviceName={deviceName}
-          loaded={loaded}
-          compare={compare}
-          asTable={asTable}
-          onRetry={() => setAttempt((value) => value + 1)}
-        />
+        <>
+          <ConsumptionResults
+            period={period}
+            deviceId={deviceId === ALL ? null : deviceId}
+            deviceName={deviceName}
+            loaded={loaded}
+            compare={compare}
+            asTable={asTable}
+            onRetry={() => setAttempt((value) => value + 1)}
+          />
+          {/* The money of the month, below the chart so that on a phone the chart comes first. */}
+          <MonthSoFar deviceId={deviceId === ALL ? null : deviceId} refresh={`${attempt} ${recoveries}`} />
+        </>
       )}
     </div>
   );
@@ -323,6 +329,7 @@ function ConsumptionControls({
 
 function ConsumptionResults({
   period,
+  deviceId,
   deviceName,
   loaded,
   compare,
@@ -330,6 +337,8 @@ function ConsumptionResults({
   onRetry,
 }: {
   period: Period;
+  /** The device shown; null for all devices together. */
+  deviceId: string | null;
   deviceName: string;
   loaded: Loaded;
   compare: boolean;
@@ -347,9 +356,24 @@ function ConsumptionResults({
         values: ready.current.values,
         previous: ready.previous?.values ?? null,
         limit,
+        money: ready.current.currency
+          ? {
+              currency: ready.current.currency,
+              costs: ready.current.costs ?? [],
+              previous: compare ? (ready.previous?.costs ?? null) : null,
+            }
+          : null,
       })
     : [];
   const previousValues = compare ? (ready?.previous?.values ?? null) : null;
+  const currency = ready?.current.currency ?? null;
+  const chartMoney = useMemo(
+    () =>
+      ready && currency && ready.current.costs
+        ? { currency, costs: ready.current.costs, previous: compare ? (ready.previous?.costs ?? null) : null }
+        : null,
+    [ready, currency, compare],
+  );
   // The same object while the data is the same, so the chart is not drawn anew on every render.
   const model = useMemo(
     () =>
@@ -410,6 +434,9 @@ function ConsumptionResults({
               previous={previousValues}
               limit={limit}
               devices={ready.current.devices}
+              costs={ready.current.costs}
+              previousCosts={compare ? (ready.previous?.costs ?? null) : null}
+              currency={ready.current.currency}
             />
           ) : (
             <ConsumptionChart
@@ -418,6 +445,7 @@ function ConsumptionResults({
               currentName={title}
               previousName={`The ${PREVIOUS_NAMES[period.kind]}`}
               label={`Chart of ${deviceName}, ${title}. ${summary.join(' ')} The table view lists every value.`}
+              money={chartMoney}
             />
           )}
           {/* After the chart, so that on a phone the chart is on the first screen. */}
@@ -430,6 +458,7 @@ function ConsumptionResults({
         </>
       )}
       <p class="zone-note">{zoneNote(timeZone(), new Date(slotStarts(period)[0] ?? Date.now()))}</p>
+      <CsvDownload deviceId={deviceId} period={period} />
     </section>
   );
 }
