@@ -42,6 +42,7 @@ impl Chat {
             ws_buffer_bytes: 2048,
             ws_replay_limit: 200,
             presence_timeout: Duration::from_secs(15),
+            vapid_subject: "mailto:test@localhost".into(),
         };
         let state = ems_notifier::NotifierState::new(
             &notifier_args,

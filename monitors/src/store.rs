@@ -259,8 +259,9 @@ fn alert_candidates(
     now: DateTime<Utc>,
 ) -> Vec<Candidate> {
     let mut candidates = Vec::new();
-    // Per device and hour: the latest new reading.
-    let mut latest: HashMap<(Uuid, DateTime<Utc>), (DateTime<Utc>, Kwh, i32)> = HashMap::new();
+    // Per device and hour: the latest new reading (its end, energy and interval).
+    type Latest = (DateTime<Utc>, Kwh, i32);
+    let mut latest: HashMap<(Uuid, DateTime<Utc>), Latest> = HashMap::new();
     for &(device_id, timestamp, kwh, interval_s) in inserted {
         let entry = latest.entry((device_id, hour_of(timestamp))).or_insert((timestamp, kwh, interval_s));
         if timestamp > entry.0 {

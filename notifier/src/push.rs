@@ -20,7 +20,11 @@ use ems_common::{Shutdown, contracts::AlertKind, webpush};
 use serde::Serialize;
 use sqlx::{Connection, PgConnection, PgPool};
 use uuid::Uuid;
-use web_push_native::{Auth, WebPushBuilder, p256::PublicKey};
+use web_push_native::{
+    Auth, WebPushBuilder,
+    jwt_simple::{algorithms::ECDSAP256KeyPairLike, claims::Claims},
+    p256::PublicKey,
+};
 
 /// The advisory lock that makes one sender active among all instances.
 const SENDER_LOCK: i64 = 0x454d_535f_5055_5348; // "EMS_PUSH"
@@ -35,7 +39,7 @@ const ATTEMPTS: u32 = 3;
 const TTL: Duration = Duration::from_secs(6 * 3600);
 
 /// What the service worker receives (decrypted) and shows.
-#[derive(Debug, Serialize, serde::Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize, PartialEq)]
 pub struct PushMessage {
     pub title: String,
     pub body: String,
@@ -68,6 +72,7 @@ struct Subscription {
 /// Runs until `shutdown`: a standby sender until it takes the lock, then the active one.
 pub async fn run_sender(pool: PgPool, contact: String, shutdown: Shutdown) -> anyhow::Result<()> {
     let http = reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?;
+    metrics::gauge!("push_sender_active").set(0.0);
     let mut active = false;
     while !shutdown.is_triggered() {
         match hold_lock_and_send(&pool, &http, &contact, &shutdown, &mut active).await {
@@ -101,6 +106,7 @@ async fn hold_lock_and_send(
         if taken {
             break;
         }
+        metrics::gauge!("push_sender_active").set(0.0);
         if tokio::time::timeout(STANDBY_POLL, shutdown.requested()).await.is_ok() {
             return Ok(());
         }
@@ -233,14 +239,32 @@ fn build(
     let p256dh = URL_SAFE_NO_PAD.decode(subscription.p256dh.trim_end_matches('='))?;
     let auth = URL_SAFE_NO_PAD.decode(subscription.auth.trim_end_matches('='))?;
     anyhow::ensure!(auth.len() == 16, "auth is {} bytes, not 16", auth.len());
-    let builder = WebPushBuilder::new(
-        subscription.endpoint.parse()?,
-        PublicKey::from_sec1_bytes(&p256dh)?,
-        Auth::clone_from_slice(&auth),
-    )
-    .with_valid_duration(TTL)
-    .with_vapid(key.pair(), contact);
-    Ok(builder.build(serde_json::to_vec(message)?).map_err(|error| anyhow::anyhow!("{error:?}"))?)
+    let endpoint: axum::http::Uri = subscription.endpoint.parse()?;
+    let builder =
+        WebPushBuilder::new(endpoint.clone(), PublicKey::from_sec1_bytes(&p256dh)?, Auth::clone_from_slice(&auth))
+            .with_valid_duration(TTL);
+    let mut request = builder.build(serde_json::to_vec(message)?).map_err(|error| anyhow::anyhow!("{error:?}"))?;
+    request.headers_mut().insert(axum::http::header::AUTHORIZATION, vapid_authorization(key, contact, &endpoint)?);
+    Ok(request)
+}
+
+/// RFC 8292's `Authorization: vapid t=<JWT>, k=<public key>`. Signed here rather than by the
+/// crate's `with_vapid`, whose audience leaves out the endpoint's port: the audience is the push
+/// resource's origin, which includes a port that is not the scheme's default.
+fn vapid_authorization(
+    key: &webpush::VapidKey,
+    contact: &str,
+    endpoint: &axum::http::Uri,
+) -> anyhow::Result<axum::http::HeaderValue> {
+    let scheme = endpoint.scheme_str().ok_or_else(|| anyhow::anyhow!("the endpoint has no scheme"))?;
+    let host = endpoint.host().ok_or_else(|| anyhow::anyhow!("the endpoint has no host"))?;
+    let origin = match endpoint.port_u16() {
+        Some(port) if !matches!((scheme, port), ("https", 443) | ("http", 80)) => format!("{scheme}://{host}:{port}"),
+        _ => format!("{scheme}://{host}"),
+    };
+    let claims = Claims::create(TTL.into()).with_audience(origin).with_subject(contact);
+    let token = key.pair().sign(claims).map_err(|error| anyhow::anyhow!("signing the VAPID token: {error}"))?;
+    Ok(format!("vapid t={token}, k={}", key.public_base64()).try_into()?)
 }
 
 #[cfg(test)]

@@ -247,7 +247,7 @@ async fn an_hour_on_course_to_cross_its_limit_is_forecast_once_before_it_does_un
     pipeline.publish(&readings[..3].concat()).await;
     pipeline.wait_for_readings(6).await;
     // Both devices have one owner: the second device's peak reaches the same subject.
-    let mut first = vec![next(&mut alerts).await, next(&mut alerts).await, next(&mut alerts).await];
+    let mut first = [next(&mut alerts).await, next(&mut alerts).await, next(&mut alerts).await];
     first.sort_by_key(|alert| (alert.device_id != devices[0].id, alert.kind));
     assert_eq!(
         first.iter().map(|alert| (alert.device_id, alert.kind)).collect::<Vec<_>>(),
@@ -269,7 +269,7 @@ async fn an_hour_on_course_to_cross_its_limit_is_forecast_once_before_it_does_un
         pipeline.publish(part).await;
     }
     pipeline.wait_for_readings(12).await;
-    let mut last = vec![next(&mut alerts).await, next(&mut alerts).await];
+    let mut last = [next(&mut alerts).await, next(&mut alerts).await];
     last.sort_by_key(|alert| alert.device_id != devices[0].id);
     assert_eq!(
         last.iter().map(|alert| (alert.device_id, alert.kind)).collect::<Vec<_>>(),

@@ -50,6 +50,7 @@ pub fn args() -> NotifierArgs {
         ws_buffer_bytes: 2048,
         ws_replay_limit: 200,
         presence_timeout: Duration::from_secs(15),
+        vapid_subject: "mailto:test@localhost".into(),
     }
 }
 
