@@ -14,6 +14,7 @@ mod helpers;
 mod incidents;
 mod openapi;
 mod operations;
+mod push;
 mod support_admins;
 mod throttle;
 mod tickets;
