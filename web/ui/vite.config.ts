@@ -46,6 +46,8 @@ export default defineConfig({
         navigateFallbackDenylist: [/^\/api(\/|$)/, /^\/ws$/, /^\/metrics$/, /^\/livez$/, /^\/readyz$/],
         clientsClaim: true,
         cleanupOutdatedCaches: true,
+        // Web Push: showing pushed alerts and opening them (public/push-handler.js).
+        importScripts: ['/push-handler.js'],
       },
     }),
   ],

@@ -292,4 +292,70 @@ describe('Alert incidents', { timeout: 10 * 60_000 }, () => {
       await phone.context.close();
     }
   });
+
+  it(
+    'shows an alert pushed while the dashboard is closed as a notification, and offers the setting',
+    STEP,
+    async () => {
+      await page.goto('/settings');
+      await page.getByRole('heading', { name: 'Alerts when the dashboard is closed' }).waitFor();
+      await page.getByText('Off: alerts show only while the dashboard is open.').waitFor();
+      await page.getByRole('button', { name: 'Turn on for this browser' }).waitFor();
+      await assertAccessible(page, 'the settings with Web Push');
+      await screenshot(page, 'push-settings-desktop');
+
+      // What the push sender sends (its delivery, encryption and VAPID are tested in
+      // ems/tests/push.rs), handed to this browser's service worker as its push service would.
+      await context.grantPermissions(['notifications'], { origin: ems.baseUrl });
+      const cdp = await context.newCDPSession(page);
+      const registration = new Promise((resolve) =>
+        cdp.on('ServiceWorker.workerRegistrationUpdated', ({ registrations }) => {
+          const live = registrations.find((each) => !each.isDeleted);
+          if (live) resolve(live);
+        }),
+      );
+      await cdp.send('ServiceWorker.enable');
+      const { registrationId } = await registration;
+      const message = {
+        title: `${names.kiln}: over the hourly limit`,
+        body: `${names.kiln} used 1.50 kWh in the hour, above its limit of 1.00 kWh`,
+        url: `/alerts?device=${devices.kiln.id}&acknowledged=false`,
+        tag: 'alert-4242',
+        alert_id: 4242,
+      };
+      for (const _ of [1, 2]) {
+        await cdp.send('ServiceWorker.deliverPushMessage', {
+          origin: new URL(ems.baseUrl).origin,
+          registrationId,
+          data: JSON.stringify(message),
+        });
+      }
+      const shown = await poll('the notification', async () => {
+        const notifications = await page.evaluate(async () => {
+          const ready = await navigator.serviceWorker.ready;
+          return (await ready.getNotifications()).map((each) => ({
+            title: each.title,
+            body: each.body,
+            tag: each.tag,
+            url: each.data?.url,
+          }));
+        });
+        return notifications.length > 0 ? notifications : null;
+      });
+      // Pushed twice, shown once: the alert's tag.
+      assert.deepEqual(shown, [{ title: message.title, body: message.body, tag: message.tag, url: message.url }]);
+
+      const phone = await newPage(browser, ems.baseUrl, { viewport: PHONE, locale: 'en-US' });
+      try {
+        await signIn(phone.page, customer.username, customer.password);
+        await waitForHeading(phone.page, 'My devices');
+        await phone.page.goto('/settings');
+        await phone.page.getByRole('heading', { name: 'Alerts when the dashboard is closed' }).waitFor();
+        await assertNoSidewaysScroll(phone.page, 'the settings');
+        await screenshot(phone.page, 'push-settings-phone');
+      } finally {
+        await phone.context.close();
+      }
+    },
+  );
 });

@@ -54,6 +54,7 @@ export type Acknowledged = Schemas['Acknowledged'];
 /** PUT /api/devices/{id}/snooze. */
 export type Snooze = Schemas['Snooze'];
 export type ForecastAlerts = Schemas['ForecastAlerts'];
+export type PushKey = Schemas['PushKey'];
 
 export type ChatSource = Schemas['ChatSource'];
 export type ConversationMode = Schemas['ConversationMode'];
