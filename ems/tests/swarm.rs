@@ -664,3 +664,51 @@ fn updated(stack: &Stack, services: &[&str]) -> bool {
         matches!(state.trim(), "" | "completed")
     })
 }
+
+#[tokio::test]
+#[ignore = "needs the stack deployed by scripts/swarm-test.sh"]
+async fn through_traefik_the_push_key_a_tariffs_cost_and_the_early_warning_switch_work() {
+    let stack = Stack::connect().await;
+    let admin = stack.admin().await;
+    // Web Push: the VAPID key the stack's `ems seed` made.
+    let (status, key) = stack.call(&admin, reqwest::Method::GET, "/api/push/key", None).await;
+    assert_eq!(status, 200, "{key}");
+    let point =
+        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, key["public_key"].as_str().unwrap())
+            .unwrap();
+    assert_eq!(point.len(), 65, "an uncompressed P-256 point");
+
+    // Cost: a flat tariff on the customer, readings of an hour three hours ago.
+    let (token, device) = stack.customer_with_device(&admin, 5.0).await;
+    let (_, me) = stack.call(&token, reqwest::Method::GET, "/api/me", None).await;
+    let path = format!("/api/users/{}/tariff", me["id"].as_str().unwrap());
+    let (status, tariff) =
+        stack.call(&admin, reqwest::Method::PUT, &path, Some(json!({"currency": "RON", "flat_price": "0.85"}))).await;
+    assert_eq!(status, 200, "setting a tariff: {tariff}");
+    let hour = hours_ago(3);
+    stack.publish(&readings(device, hour, 6, 0.5)).await;
+    stack.wait_counted(device, 6, 3.0).await;
+    let query = format!(
+        "/api/devices/{device}/consumption?from={}&to={}&step=hour",
+        hour.format("%Y-%m-%dT%H:%M:%SZ"),
+        (hour + TimeDelta::hours(1)).format("%Y-%m-%dT%H:%M:%SZ")
+    );
+    let (status, series) = stack.call(&token, reqwest::Method::GET, &query, None).await;
+    assert_eq!(status, 200, "{series}");
+    assert_eq!(series["currency"], "RON");
+    let cost: f64 = series["total_cost"]
+        .as_str()
+        .map_or_else(|| series["total_cost"].as_f64().unwrap(), |text| text.parse().unwrap());
+    assert!((cost - 2.55).abs() < 1e-9, "3 kWh at 0.85: {series}");
+
+    // Early warnings: the owner turns them off.
+    let (status, changed) = stack
+        .call(
+            &token,
+            reqwest::Method::PUT,
+            &format!("/api/devices/{device}/forecast-alerts"),
+            Some(json!({"enabled": false})),
+        )
+        .await;
+    assert_eq!((status, &changed["forecast_alerts"]), (200, &json!(false)), "{changed}");
+}

@@ -31,10 +31,12 @@ impl Meter {
             .execute(&database.pool)
             .await
             .unwrap();
-        let device = sqlx::query_as::<_, CachedDevice>("SELECT id, name, max_hourly_kwh, owner_id FROM devices")
-            .fetch_one(&database.pool)
-            .await
-            .unwrap();
+        let device = sqlx::query_as::<_, CachedDevice>(
+            "SELECT id, name, max_hourly_kwh, owner_id, forecast_alerts FROM devices",
+        )
+        .fetch_one(&database.pool)
+        .await
+        .unwrap();
         let hour = "2026-03-01T14:00:00Z".parse().unwrap();
         Self { database, device, hour }
     }
