@@ -534,14 +534,7 @@ async fn snooze_device(
             "must be a time ahead of now by at most 7 days (RFC 3339), or null to end the snooze",
         ));
     }
-    sqlx::query("UPDATE devices SET snoozed_until = $2, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(snooze.until)
-        .execute(&context.pool)
-        .await?;
-    tracing::info!(device_id = %id, until = ?snooze.until, "device snooze changed");
-    context.events.device_changed(id).await;
-    Ok(Json(fetch(&context, id).await?))
+    change_owners_setting(&context, id, OwnersSetting::SnoozedUntil, snooze.until).await
 }
 
 /// Turn a device's early warnings on or off: the owner or an administrator. Off, the device's
@@ -562,12 +555,34 @@ async fn set_forecast_alerts(
     ApiJson(setting): ApiJson<ForecastAlerts>,
 ) -> ApiResult<Json<Device>> {
     visible_device_limit(&context, &claims, id).await?;
-    sqlx::query("UPDATE devices SET forecast_alerts = $2, updated_at = now() WHERE id = $1")
-        .bind(id)
-        .bind(setting.enabled)
-        .execute(&context.pool)
-        .await?;
-    tracing::info!(device_id = %id, enabled = setting.enabled, "device forecast alerts changed");
+    change_owners_setting(&context, id, OwnersSetting::ForecastAlerts, setting.enabled).await
+}
+
+/// The settings of a device its owner may change, besides administrators.
+#[derive(Clone, Copy, Debug)]
+enum OwnersSetting {
+    SnoozedUntil,
+    ForecastAlerts,
+}
+
+/// Stores one of the owner's settings of device `id` (visible to the caller: checked before),
+/// tells the monitors, and answers with the device.
+async fn change_owners_setting<T>(
+    context: &ApiContext,
+    id: Uuid,
+    setting: OwnersSetting,
+    value: T,
+) -> ApiResult<Json<Device>>
+where
+    T: for<'q> sqlx::Encode<'q, sqlx::Postgres> + sqlx::Type<sqlx::Postgres> + Send + std::fmt::Debug,
+{
+    let statement = match setting {
+        OwnersSetting::SnoozedUntil => "UPDATE devices SET snoozed_until = $2, updated_at = now() WHERE id = $1",
+        OwnersSetting::ForecastAlerts => "UPDATE devices SET forecast_alerts = $2, updated_at = now() WHERE id = $1",
+    };
+    let shown = format!("{value:?}");
+    sqlx::query(statement).bind(id).bind(value).execute(&context.pool).await?;
+    tracing::info!(device_id = %id, ?setting, value = shown, "device setting changed");
     context.events.device_changed(id).await;
-    Ok(Json(fetch(&context, id).await?))
+    Ok(Json(fetch(context, id).await?))
 }
