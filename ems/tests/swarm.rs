@@ -712,3 +712,45 @@ async fn through_traefik_the_push_key_a_tariffs_cost_and_the_early_warning_switc
         .await;
     assert_eq!((status, &changed["forecast_alerts"]), (200, &json!(false)), "{changed}");
 }
+
+#[tokio::test]
+#[ignore = "needs the stack deployed by scripts/swarm-test.sh"]
+async fn through_traefik_support_answers_by_meaning_and_an_administrator_finds_takes_and_hands_back_the_conversation() {
+    let stack = Stack::connect().await;
+    let admin = stack.admin().await;
+    let (token, _) = stack.customer_with_device(&admin, 5.0).await;
+    let (_, me) = stack.call(&token, reqwest::Method::GET, "/api/me", None).await;
+    let customer = me["id"].as_str().unwrap().to_owned();
+    let mut socket = open_socket(&stack, &token, 0).await.expect("the WebSocket opens through Traefik");
+    // No keyword rule knows this question; the image's embedding model finds the FAQ answer.
+    let ask = json!({"type": "chat.send", "client_id": "swarm-meaning-1", "text": "Is there an app for my iPhone?"});
+    socket.send(Message::Text(ask.to_string().into())).await.unwrap();
+    // The support tasks load the model before they take a message: allow for that after a deploy.
+    let answer = tokio::time::timeout(Duration::from_secs(120), async {
+        loop {
+            if let Some(Ok(Message::Text(text))) = socket.next().await {
+                let frame: Json = serde_json::from_str(&text).unwrap();
+                if frame["type"] == "chat.message" && frame["message"]["source"] != "customer" {
+                    return frame;
+                }
+            }
+        }
+    })
+    .await
+    .expect("an answer within two minutes");
+    assert_eq!(answer["message"]["source"], "rule", "{answer}");
+    assert!(answer["message"]["body"].as_str().unwrap().contains("installable web app"), "{answer}");
+
+    // Several administrators: the inbox finds it by a fragment of the message, one takes it, and
+    // handing it back releases it.
+    let (status, inbox) =
+        stack.call(&admin, reqwest::Method::GET, "/api/support/conversations?q=iphon&assigned=all", None).await;
+    assert_eq!(status, 200, "{inbox}");
+    assert!(inbox["items"].as_array().unwrap().iter().any(|item| item["customer_id"] == customer), "{inbox}");
+    let path = format!("/api/support/conversations/{customer}/takeover");
+    let (status, taken) = stack.call(&admin, reqwest::Method::POST, &path, None).await;
+    assert_eq!(status, 200, "{taken}");
+    let path = format!("/api/support/conversations/{customer}/handback");
+    let (status, back) = stack.call(&admin, reqwest::Method::POST, &path, None).await;
+    assert_eq!(status, 200, "{back}");
+}
