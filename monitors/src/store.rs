@@ -259,11 +259,16 @@ fn alert_candidates(
     now: DateTime<Utc>,
 ) -> Vec<Candidate> {
     let mut candidates = Vec::new();
-    // Per device and hour: the latest new reading (its end, energy and interval).
+    // Per device and hour in progress: the latest new reading (its end, energy and interval).
     type Latest = (DateTime<Utc>, Kwh, i32);
     let mut latest: HashMap<(Uuid, DateTime<Utc>), Latest> = HashMap::new();
     for &(device_id, timestamp, kwh, interval_s) in inserted {
-        let entry = latest.entry((device_id, hour_of(timestamp))).or_insert((timestamp, kwh, interval_s));
+        // Only hours still in progress are forecast: a backfill's readings need no map.
+        let hour = hour_of(timestamp);
+        if hour + TimeDelta::hours(1) <= now {
+            continue;
+        }
+        let entry = latest.entry((device_id, hour)).or_insert((timestamp, kwh, interval_s));
         if timestamp > entry.0 {
             *entry = (timestamp, kwh, interval_s);
         }
@@ -271,7 +276,6 @@ fn alert_candidates(
     for (device_id, hour, total) in totals {
         let Some(device) = devices.get(device_id) else { continue };
         if device.forecast_alerts
-            && *hour + TimeDelta::hours(1) > now
             && let Some(&(last_at, last_kwh, last_interval_s)) = latest.get(&(*device_id, *hour))
         {
             let so_far = HourSoFar { hour: *hour, total: *total, last_at, last_kwh, last_interval_s };

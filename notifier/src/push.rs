@@ -13,7 +13,7 @@
 //! A subscription whose push service answers 404 or 410 is gone (unsubscribed, expired) and is
 //! removed. Other failures are retried a few times, then given up for that alert, with a warning.
 
-use std::time::Duration;
+use std::{collections::HashMap, time::Duration};
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use ems_common::{Shutdown, contracts::AlertKind, webpush};
@@ -64,6 +64,7 @@ struct Pending {
 #[derive(sqlx::FromRow)]
 struct Subscription {
     id: i64,
+    user_id: Uuid,
     endpoint: String,
     p256dh: String,
     auth: String,
@@ -142,17 +143,29 @@ async fn send_pending(pool: &PgPool, http: &reqwest::Client, contact: &str) -> a
         return Ok(0);
     }
     let key = webpush::stored_key(pool).await?;
+    // The round's users' subscriptions, read once for all their alerts.
+    let users: Vec<Uuid> = pending.iter().filter_map(|alert| alert.user_id).collect();
+    let rows: Vec<Subscription> =
+        sqlx::query_as("SELECT id, user_id, endpoint, p256dh, auth FROM push_subscriptions WHERE user_id = ANY($1)")
+            .bind(&users)
+            .fetch_all(pool)
+            .await?;
+    let mut subscriptions: HashMap<Uuid, Vec<Subscription>> = HashMap::new();
+    for row in rows {
+        subscriptions.entry(row.user_id).or_default().push(row);
+    }
     for alert in &pending {
-        if let (Some(user_id), Some(key), false) = (alert.user_id, &key, alert.snoozed) {
-            let subscriptions: Vec<Subscription> =
-                sqlx::query_as("SELECT id, endpoint, p256dh, auth FROM push_subscriptions WHERE user_id = $1")
-                    .bind(user_id)
-                    .fetch_all(pool)
-                    .await?;
+        if let (Some(user_id), Some(key), false) = (alert.user_id, &key, alert.snoozed)
+            && let Some(theirs) = subscriptions.get_mut(&user_id)
+        {
             let message = message_of(alert);
-            for subscription in &subscriptions {
-                deliver(pool, http, key, contact, subscription, &message).await?;
+            let mut kept = Vec::with_capacity(theirs.len());
+            for subscription in theirs.drain(..) {
+                if deliver(pool, http, key, contact, &subscription, &message).await? == Outcome::Kept {
+                    kept.push(subscription);
+                }
             }
+            *theirs = kept;
         }
         // Snoozed alerts, alerts of unassigned devices or of users without a subscription, and
         // any alert while no key is set: nothing to send, only to mark.
@@ -176,6 +189,13 @@ fn message_of(alert: &Pending) -> PushMessage {
     }
 }
 
+/// Whether a subscription is still there after a push to it.
+#[derive(Debug, PartialEq, Eq)]
+enum Outcome {
+    Kept,
+    Removed,
+}
+
 /// Sends one push, retrying what may pass; removes a subscription that is gone.
 async fn deliver(
     pool: &PgPool,
@@ -184,7 +204,7 @@ async fn deliver(
     contact: &str,
     subscription: &Subscription,
     message: &PushMessage,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Outcome> {
     let request = match build(key, contact, subscription, message) {
         Ok(request) => request,
         Err(error) => {
@@ -196,7 +216,7 @@ async fn deliver(
                 "push subscription unusable; removed"
             );
             sqlx::query("DELETE FROM push_subscriptions WHERE id = $1").bind(subscription.id).execute(pool).await?;
-            return Ok(());
+            return Ok(Outcome::Removed);
         }
     };
     let (parts, body) = request.into_parts();
@@ -210,13 +230,13 @@ async fn deliver(
         match outgoing.send().await {
             Ok(response) if response.status().is_success() => {
                 metrics::counter!("push_sent_total").increment(1);
-                return Ok(());
+                return Ok(Outcome::Kept);
             }
             Ok(response) if matches!(response.status().as_u16(), 404 | 410) => {
                 tracing::info!(subscription = subscription.id, status = %response.status(), "push subscription gone; removed");
                 metrics::counter!("push_subscriptions_removed_total").increment(1);
                 sqlx::query("DELETE FROM push_subscriptions WHERE id = $1").bind(subscription.id).execute(pool).await?;
-                return Ok(());
+                return Ok(Outcome::Removed);
             }
             Ok(response) => {
                 tracing::warn!(subscription = subscription.id, status = %response.status(), attempt, "push refused")
@@ -227,7 +247,7 @@ async fn deliver(
     }
     metrics::counter!("push_failed_total").increment(1);
     tracing::warn!(subscription = subscription.id, alert = message.alert_id, "push given up after {ATTEMPTS} attempts");
-    Ok(())
+    Ok(Outcome::Kept)
 }
 
 fn build(
