@@ -220,11 +220,11 @@ async fn an_hour_on_course_to_cross_its_limit_is_forecast_once_before_it_does_un
     pipeline.nats.flush().await.unwrap();
     pipeline.run(2, &[]).await;
 
-    // A forecast is about an hour still in progress: this one, unless it is about to end.
-    if Utc::now() - hour_of(Utc::now()) > TimeDelta::minutes(55) {
-        tokio::time::sleep((hour_of(Utc::now()) + TimeDelta::minutes(61) - Utc::now()).to_std().unwrap()).await;
-    }
-    let hour = hour_of(Utc::now());
+    // A forecast is about an hour still in progress: this one, or the next when this one is about
+    // to end (meters' clocks may run ahead).
+    let now = Utc::now();
+    let hour = hour_of(now)
+        + if now - hour_of(now) > TimeDelta::minutes(50) { TimeDelta::hours(1) } else { TimeDelta::zero() };
     // Readings may run ahead of the clock: the whole hour is sent now, in two parts.
     let values = [0.2, 0.2, 0.5, 0.5, 0.5, 0.5];
     let readings: Vec<Vec<Reading>> = values
