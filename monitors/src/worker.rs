@@ -16,7 +16,7 @@ use ems_common::{
     contracts::Heartbeat,
 };
 use ems_ingress::{Reading, topology};
-use futures::{FutureExt, StreamExt};
+use futures::{FutureExt, StreamExt, stream::FuturesOrdered};
 use lapin::{
     Channel, Connection,
     message::Delivery,
@@ -29,6 +29,12 @@ use crate::{MonitorArgs, devices::DeviceCache, store};
 
 /// Deliveries (each a batch of readings) stored together in one transaction, at most.
 const DELIVERIES_PER_TRANSACTION: usize = 16;
+/// Transactions a replica has open at once. With two, the deliveries that arrive while one batch
+/// commits are stored at once on a second connection instead of waiting for that commit, which is
+/// most of a reading's wait at moderate rates. Two transactions writing the same device and hour
+/// take its row in turn (see `store`), so totals and alerts stay exact; only the NATS messages of
+/// two such batches may leave in either order.
+const BATCHES_IN_FLIGHT: usize = 2;
 const STAGE: &str = "monitor";
 
 struct Monitor {
@@ -41,7 +47,7 @@ struct Monitor {
     retention: crate::Retention,
 }
 
-/// Runs one replica until `shutdown`: the batch in hand is finished and acknowledged; batches
+/// Runs one replica until `shutdown`: the batches in hand are finished and acknowledged; batches
 /// prefetched but not started go back to the queue when the channel closes. When RabbitMQ is lost
 /// the replica consumes again on a new connection; what it had not acknowledged is redelivered and
 /// counted once.
@@ -117,42 +123,50 @@ impl Monitor {
         tracing::info!(replica, %queue, "monitor consuming");
 
         let mut failures = ems_common::retry::Failures::new(Duration::from_millis(400), Duration::from_secs(6));
+        // Batches being stored, oldest first: settled (acknowledged or sent back) in that order.
+        let mut in_flight = FuturesOrdered::new();
         loop {
-            let first = tokio::select! {
+            let event = tokio::select! {
+                biased;
+                Some(done) = in_flight.next(), if !in_flight.is_empty() => Event::Stored(done),
                 () = shutdown.requested() => break,
-                next = consumer.next() => match next {
-                    Some(delivery) => delivery.context("the ingest consumer failed")?,
+                next = consumer.next(), if in_flight.len() < BATCHES_IN_FLIGHT => match next {
+                    Some(delivery) => Event::Delivered(delivery.context("the ingest consumer failed")?),
                     None => anyhow::bail!("RabbitMQ closed the ingest consumer of replica {replica}"),
                 },
             };
-            let mut deliveries = vec![first];
-            while deliveries.len() < DELIVERIES_PER_TRANSACTION {
-                match consumer.next().now_or_never() {
-                    Some(Some(Ok(delivery))) => deliveries.push(delivery),
-                    _ => break,
+            match event {
+                Event::Delivered(first) => {
+                    let mut deliveries = vec![first];
+                    while deliveries.len() < DELIVERIES_PER_TRANSACTION {
+                        match consumer.next().now_or_never() {
+                            Some(Some(Ok(delivery))) => deliveries.push(delivery),
+                            _ => break,
+                        }
+                    }
+                    let last_tag = deliveries.last().map(|delivery| delivery.delivery_tag).unwrap_or_default();
+                    in_flight.push_back(self.process(&channel, deliveries).map(move |result| (result, last_tag)));
                 }
-            }
-            let last_tag = deliveries.last().map(|delivery| delivery.delivery_tag).unwrap_or_default();
-            match self.process(&channel, deliveries).await {
-                Ok(()) => {
-                    failures.succeeded();
-                    // This channel's deliveries are processed in order, so one ack covers them all.
-                    channel.basic_ack(last_tag, BasicAckOptions { multiple: true }).await?;
-                }
-                Err(error) => {
+                Event::Stored((result, last_tag)) => {
+                    if settle(&channel, replica, result, last_tag).await? {
+                        failures.succeeded();
+                        continue;
+                    }
+                    // Settle the batch still being stored before pausing, rather than hold its
+                    // transaction open; it goes back to the queue too if it fails.
+                    while let Some((result, last_tag)) = in_flight.next().await {
+                        settle(&channel, replica, result, last_tag).await?;
+                    }
+                    // The batches are back in the queue, so a stop during the pause loses nothing.
                     let pause = failures.failed();
-                    tracing::error!(
-                        error = format!("{error:#}"),
-                        replica,
-                        ?pause,
-                        "storing a batch failed; it goes back to the queue"
-                    );
-                    metrics::counter!("monitor_batch_failures_total").increment(1);
-                    channel.basic_nack(last_tag, BasicNackOptions { multiple: true, requeue: true }).await?;
-                    // The batch is back in the queue, so a stop during the pause loses nothing.
+                    tracing::info!(replica, ?pause, "pausing before taking batches again");
                     ems_common::retry::pause(pause, shutdown).await;
                 }
             }
+        }
+        // On shutdown the batches in hand are finished and settled; the rest go back to the queue.
+        while let Some((result, last_tag)) = in_flight.next().await {
+            settle(&channel, replica, result, last_tag).await?;
         }
         channel.close(200, "monitor stopped".into()).await.ok();
         Ok(())
@@ -248,6 +262,28 @@ impl Monitor {
             .increment(stored.duplicates as u64);
         metrics::histogram!("monitor_batch_seconds", "replica" => replica).record(started.elapsed().as_secs_f64());
         Ok(())
+    }
+}
+
+enum Event {
+    Delivered(Delivery),
+    Stored((anyhow::Result<()>, u64)),
+}
+
+/// Acknowledges a stored batch (by `multiple`, only its own deliveries: those before it are
+/// settled already), or sends a failed one back to the queue. Tells whether it was stored.
+async fn settle(channel: &Channel, replica: u32, result: anyhow::Result<()>, last_tag: u64) -> anyhow::Result<bool> {
+    match result {
+        Ok(()) => {
+            channel.basic_ack(last_tag, BasicAckOptions { multiple: true }).await?;
+            Ok(true)
+        }
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), replica, "storing a batch failed; it goes back to the queue");
+            metrics::counter!("monitor_batch_failures_total").increment(1);
+            channel.basic_nack(last_tag, BasicNackOptions { multiple: true, requeue: true }).await?;
+            Ok(false)
+        }
     }
 }
 

@@ -299,6 +299,78 @@ async fn an_hour_on_course_to_cross_its_limit_is_forecast_once_before_it_does_un
 }
 
 /// The next alert published on `alerts`, within 10 seconds.
+#[tokio::test]
+async fn a_batch_waiting_for_its_hour_does_not_hold_up_the_next_and_both_are_acknowledged_once() {
+    let mut pipeline = Pipeline::new().await;
+    let devices = pipeline.devices(&[5.0, 5.0]).await;
+    pipeline.run(1, &[]).await;
+    let hour = start_hours_ago(2);
+    let reading = |device: usize, minute: i64| Reading {
+        device_id: devices[device].id,
+        timestamp: hour + TimeDelta::minutes(minute),
+        measurement_value: 0.1,
+        interval_s: 600,
+    };
+    pipeline.publish(&[reading(0, 10)]).await;
+    pipeline.wait_for_readings(1).await;
+
+    // Another transaction holds the first device's hour, as a slow one of another replica would:
+    // the monitor's next batch for that device waits for it.
+    let mut holder = pipeline.pool.begin().await.unwrap();
+    sqlx::query("SELECT 1 FROM hourly_consumption WHERE device_id = $1 AND hour = $2 FOR UPDATE")
+        .bind(devices[0].id)
+        .bind(hour)
+        .execute(&mut *holder)
+        .await
+        .unwrap();
+    pipeline.publish(&[reading(0, 20)]).await;
+    let waiting = || async {
+        sqlx::query_scalar::<_, i64>(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .fetch_one(&pipeline.pool)
+        .await
+        .unwrap()
+    };
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while waiting().await == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "the monitor's batch never waited for the held hour");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // The other device's reading is stored meanwhile, by the same replica.
+    pipeline.publish(&[reading(1, 20)]).await;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let totals = pipeline.totals().await;
+        if totals.contains_key(&(devices[1].id, hour)) {
+            assert_eq!(totals[&(devices[0].id, hour)], 0.1, "the held hour is not counted yet");
+            break;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the second device's reading waited for the first device's batch"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(waiting().await, 1, "the first batch still waits");
+
+    holder.rollback().await.unwrap();
+    let totals = pipeline.wait_for_readings(3).await;
+    assert_eq!((totals[&(devices[0].id, hour)], totals[&(devices[1].id, hour)]), (0.2, 0.1));
+
+    // Both batches were acknowledged: a new monitor process is not handed either again.
+    pipeline.kill("monitor-1");
+    pipeline.start("monitor-1", &[]);
+    pipeline.wait_for_heartbeats(&[1]).await;
+    pipeline.publish(&[reading(1, 30)]).await;
+    pipeline.wait_for_readings(4).await;
+    pipeline.wait_for_metric("monitor-1", "monitor_readings_stored_total{replica=\"1\"} ", |stored| stored == 1.0).await;
+    let redelivered =
+        pipeline.wait_for_metric("monitor-1", "monitor_readings_duplicate_total{replica=\"1\"} ", |_| true).await;
+    assert_eq!(redelivered, 0.0, "a stored batch came back after a restart: it was not acknowledged");
+}
+
 async fn next(alerts: &mut async_nats::Subscriber) -> AlertEvent {
     let message =
         tokio::time::timeout(Duration::from_secs(10), alerts.next()).await.expect("an alert on NATS").unwrap();

@@ -276,9 +276,9 @@ impl Pipeline {
     }
 
     /// Waits until the value of the metric line starting with `line` (name and labels, then a
-    /// space) on the named balancer's `/metrics` satisfies `wanted`; returns that value.
-    pub async fn wait_for_metric(&self, balancer: &str, line: &str, wanted: impl Fn(f64) -> bool) -> f64 {
-        let port = self.ports[balancer];
+    /// space) on the named process's `/metrics` satisfies `wanted`; returns that value.
+    pub async fn wait_for_metric(&self, process: &str, line: &str, wanted: impl Fn(f64) -> bool) -> f64 {
+        let port = self.ports[process];
         let http = reqwest::Client::builder().timeout(Duration::from_secs(5)).build().unwrap();
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
@@ -294,7 +294,7 @@ impl Pipeline {
             if wanted(value) {
                 return value;
             }
-            assert!(Instant::now() < deadline, "{balancer}'s {line}is {value} after 60s");
+            assert!(Instant::now() < deadline, "{process}'s {line}is {value} after 60s");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
