@@ -7,20 +7,23 @@
 #      the banner is printed; checks that the dashboard's page and its script are served, the API
 #      docs and metrics answer, and a demo customer (ana / ems-demo) can sign in and use the token,
 #   3. stops run.sh with SIGTERM and checks that it exits and leaves no `ems` behind,
-#   4. runs scripts/test.sh and requires it to pass.
+#   4. runs scripts/test.sh and requires it to pass (with --setup-only: only its set-up, which
+#      installs and starts what the tests need, then stops; for a CI that has run the suites on
+#      its own machine already and is short of time).
 # Everything run.sh and test.sh install (PostgreSQL, RabbitMQ, NATS, Node.js, Chromium, the npm
 # packages) is installed from scratch every time. The Rust toolchain is the host's, mounted
 # read-only (RUSTUP_HOME and the rustup proxies in CARGO_HOME/bin). To keep the build short, the
 # crates downloaded into CARGO_HOME and the clone's target/ (less target/tools) live in the Docker
 # volumes ems-fresh-cargo and ems-fresh-target, which later runs reuse.
 #
-#   scripts/fresh-machine-test.sh [--worktree] [--cold] [--keep]
+#   scripts/fresh-machine-test.sh [--worktree] [--cold] [--keep] [--setup-only]
 #
 #   --worktree  test the working tree as it is (a clone, then the tracked and untracked files that
 #               git does not ignore copied over it, deleted ones removed) instead of HEAD
 #   --cold      build with new, empty volumes (removed afterwards) instead of the cached ones, as
 #               on a machine that never built EMS (EMS_FRESH_COLD=1 does the same)
 #   --keep      leave the container (and --cold's volumes) for a look inside afterwards
+#   --setup-only  step 4 runs `scripts/test.sh --setup-only` (EMS_FRESH_SETUP_ONLY=1 does the same)
 #
 # Settings: EMS_FRESH_TIMEOUT (seconds for run.sh to bring the dashboard up, 2400),
 # EMS_FRESH_TEST_TIMEOUT (seconds for test.sh, 2400), EMS_FRESH_LOGS (where the logs go,
@@ -36,12 +39,15 @@ worktree=""
 cold=${EMS_FRESH_COLD:-}
 [[ $cold == 1 ]] || cold=""
 keep=""
+setup_only=${EMS_FRESH_SETUP_ONLY:-}
+[[ $setup_only == 1 ]] || setup_only=""
 while (($#)); do
   case $1 in
     --worktree) worktree=1; shift ;;
     --cold) cold=1; shift ;;
     --keep) keep=1; shift ;;
-    -h | --help) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --setup-only) setup_only=1; shift ;;
+    -h | --help) sed -n '2,/^set -euo/p' "$0" | sed '$d'  | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "fresh-machine-test.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -269,9 +275,10 @@ left=$(in_container 'for p in /proc/[0-9]*; do
 in_container "! (exec 3<>/dev/tcp/127.0.0.1/8080) 2>/dev/null" || fail "127.0.0.1:8080 still answers after run.sh exited"
 echo "    run.sh exited with status $status; no ems left, port 8080 closed"
 
-phase "scripts/test.sh"
+test_command="scripts/test.sh${setup_only:+ --setup-only}"
+phase "$test_command"
 current_log=$logs/test.log
-timeout "$test_timeout" docker exec "$container" bash -c "cd $src && scripts/test.sh" 2>&1 | stamp "$current_log" || {
+timeout "$test_timeout" docker exec "$container" bash -c "cd $src && $test_command" 2>&1 | stamp "$current_log" || {
   status=$?
   ((status != 124)) || fail "test.sh did not finish within ${test_timeout}s (EMS_FRESH_TEST_TIMEOUT)"
   fail "test.sh failed (status $status)"

@@ -14,7 +14,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/services.sh
 
-EMS_SCHEMATHESIS_WHEEL=${EMS_SCHEMATHESIS_WHEEL:-schemathesis==4.32.5}
 examples=${EMS_SCHEMATHESIS_EXAMPLES:-50}
 admin_database_url=${EMS_POSTGRES_ADMIN_URL:-postgres://postgres:postgres@127.0.0.1:5432/postgres}
 
@@ -23,10 +22,8 @@ if [[ ! -x $ems ]]; then
   echo "==> building ems"
   cargo build --quiet --bin ems
 fi
-command -v psql >/dev/null || apt_install postgresql-client
-command -v curl >/dev/null || apt_install curl
-install_from_pypi "$ems_tools/schemathesis" "$EMS_SCHEMATHESIS_WHEEL" || exit 1
-schemathesis=$ems_tools/schemathesis/venv/bin/schemathesis
+ensure_schemathesis
+schemathesis=$EMS_SCHEMATHESIS_BIN
 
 # One name for the database and the queue and subject namespace, so nothing is shared with any
 # other EMS on the same services.

