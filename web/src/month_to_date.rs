@@ -130,7 +130,8 @@ async fn month_to_date(
     };
     let tariff_owner = owner.filter(|_| currency.is_some());
     let (kwh, cost): (Option<Decimal>, Option<Decimal>) = sqlx::query_as(
-        "SELECT sum(h.kwh), round(sum(h.kwh * tariff_price($4, h.hour)), 6) FROM hourly_consumption h \
+        "WITH t AS MATERIALIZED (SELECT tariff_week($4) AS prices, tariff_zone($4) AS zone) \
+         SELECT sum(h.kwh), round(sum(h.kwh * t.prices[week_hour(t.zone, h.hour)]), 6) FROM hourly_consumption h, t \
          WHERE h.device_id = ANY($1) AND h.hour >= $2 AND h.hour < $3",
     )
     .bind(devices)

@@ -365,7 +365,9 @@ async fn a_batch_waiting_for_its_hour_does_not_hold_up_the_next_and_both_are_ack
     pipeline.wait_for_heartbeats(&[1]).await;
     pipeline.publish(&[reading(1, 30)]).await;
     pipeline.wait_for_readings(4).await;
-    pipeline.wait_for_metric("monitor-1", "monitor_readings_stored_total{replica=\"1\"} ", |stored| stored == 1.0).await;
+    pipeline
+        .wait_for_metric("monitor-1", "monitor_readings_stored_total{replica=\"1\"} ", |stored| stored == 1.0)
+        .await;
     let redelivered =
         pipeline.wait_for_metric("monitor-1", "monitor_readings_duplicate_total{replica=\"1\"} ", |_| true).await;
     assert_eq!(redelivered, 0.0, "a stored batch came back after a restart: it was not acknowledged");
