@@ -38,6 +38,12 @@ pub struct MonitorArgs {
     #[arg(id = "monitor_prefetch", long = "monitor-prefetch", env = "EMS_MONITOR_PREFETCH", default_value_t = 64, value_parser = clap::value_parser!(u16).range(1..))]
     pub prefetch: u16,
 
+    /// Transactions a replica has open at once: with more than one, what arrives while a batch
+    /// commits is stored at once on another connection instead of waiting for that commit. On a
+    /// 2-core machine 1 and 2 measure the same (docs/performance.md), so the default is 1.
+    #[arg(id = "monitor_transactions", long = "monitor-transactions", env = "EMS_MONITOR_TRANSACTIONS", default_value_t = 1, value_parser = clap::value_parser!(u16).range(1..=8))]
+    pub transactions: u16,
+
     /// How often the replica announces itself to the balancer.
     #[arg(long, env = "EMS_HEARTBEAT_INTERVAL", default_value = "1s", value_parser = duration_between("50ms", "1m"))]
     pub heartbeat_interval: Duration,

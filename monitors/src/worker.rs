@@ -29,12 +29,6 @@ use crate::{MonitorArgs, devices::DeviceCache, store};
 
 /// Deliveries (each a batch of readings) stored together in one transaction, at most.
 const DELIVERIES_PER_TRANSACTION: usize = 16;
-/// Transactions a replica has open at once. With two, the deliveries that arrive while one batch
-/// commits are stored at once on a second connection instead of waiting for that commit, which is
-/// most of a reading's wait at moderate rates. Two transactions writing the same device and hour
-/// take its row in turn (see `store`), so totals and alerts stay exact; only the NATS messages of
-/// two such batches may leave in either order.
-const BATCHES_IN_FLIGHT: usize = 2;
 const STAGE: &str = "monitor";
 
 struct Monitor {
@@ -123,14 +117,19 @@ impl Monitor {
         tracing::info!(replica, %queue, "monitor consuming");
 
         let mut failures = ems_common::retry::Failures::new(Duration::from_millis(400), Duration::from_secs(6));
-        // Batches being stored, oldest first: settled (acknowledged or sent back) in that order.
+        // Batches being stored (up to `--monitor-transactions`), oldest first: settled
+        // (acknowledged or sent back) in that order. With two, the deliveries that arrive while
+        // one batch commits are stored at once on a second connection instead of waiting for that
+        // commit. Two transactions writing the same device and hour take its row in turn (see
+        // `store`), so totals and alerts stay exact; only the NATS messages of two such batches
+        // may leave in either order.
         let mut in_flight = FuturesOrdered::new();
         loop {
             let event = tokio::select! {
                 biased;
                 Some(done) = in_flight.next(), if !in_flight.is_empty() => Event::Stored(done),
                 () = shutdown.requested() => break,
-                next = consumer.next(), if in_flight.len() < BATCHES_IN_FLIGHT => match next {
+                next = consumer.next(), if in_flight.len() < usize::from(args.transactions) => match next {
                     Some(delivery) => Event::Delivered(delivery.context("the ingest consumer failed")?),
                     None => anyhow::bail!("RabbitMQ closed the ingest consumer of replica {replica}"),
                 },

@@ -300,10 +300,12 @@ async fn an_hour_on_course_to_cross_its_limit_is_forecast_once_before_it_does_un
 
 /// The next alert published on `alerts`, within 10 seconds.
 #[tokio::test]
-async fn a_batch_waiting_for_its_hour_does_not_hold_up_the_next_and_both_are_acknowledged_once() {
+async fn with_two_transactions_a_batch_waiting_for_its_hour_does_not_hold_up_the_next_and_both_are_acknowledged_once() {
     let mut pipeline = Pipeline::new().await;
     let devices = pipeline.devices(&[5.0, 5.0]).await;
-    pipeline.run(1, &[]).await;
+    pipeline.start("monitor-1", &["--monitor-transactions", "2"]);
+    pipeline.start("balancer", &[]);
+    pipeline.wait_for_heartbeats(&[1]).await;
     let hour = start_hours_ago(2);
     let reading = |device: usize, minute: i64| Reading {
         device_id: devices[device].id,
@@ -361,7 +363,7 @@ async fn a_batch_waiting_for_its_hour_does_not_hold_up_the_next_and_both_are_ack
 
     // Both batches were acknowledged: a new monitor process is not handed either again.
     pipeline.kill("monitor-1");
-    pipeline.start("monitor-1", &[]);
+    pipeline.start("monitor-1", &["--monitor-transactions", "2"]);
     pipeline.wait_for_heartbeats(&[1]).await;
     pipeline.publish(&[reading(1, 30)]).await;
     pipeline.wait_for_readings(4).await;
