@@ -130,13 +130,13 @@ impl Monitor {
                 Some(done) = in_flight.next(), if !in_flight.is_empty() => Event::Stored(done),
                 () = shutdown.requested() => break,
                 next = consumer.next(), if in_flight.len() < usize::from(args.transactions) => match next {
-                    Some(delivery) => Event::Delivered(delivery.context("the ingest consumer failed")?),
+                    Some(delivery) => Event::Delivered(Box::new(delivery.context("the ingest consumer failed")?)),
                     None => anyhow::bail!("RabbitMQ closed the ingest consumer of replica {replica}"),
                 },
             };
             match event {
                 Event::Delivered(first) => {
-                    let mut deliveries = vec![first];
+                    let mut deliveries = vec![*first];
                     while deliveries.len() < DELIVERIES_PER_TRANSACTION {
                         match consumer.next().now_or_never() {
                             Some(Some(Ok(delivery))) => deliveries.push(delivery),
@@ -265,7 +265,7 @@ impl Monitor {
 }
 
 enum Event {
-    Delivered(Delivery),
+    Delivered(Box<Delivery>),
     Stored((anyhow::Result<()>, u64)),
 }
 
