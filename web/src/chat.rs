@@ -166,6 +166,7 @@ pub struct TakeQuery {
         NotSignedIn,
         NotAdmin,
         (status = 404, body = ErrorBody, description = "no customer has this id"),
+        Invalid,
         (status = 409, body = ErrorBody, description = "another administrator holds the conversation; the message names them"),
     ))]
 async fn take_over(
