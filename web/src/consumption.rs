@@ -356,14 +356,15 @@ impl SeriesRequest {
         // bounds turned back into instants, so a local day is midnight to midnight however long
         // it is. Hours stay UTC hours, the stored ones: a local hour repeated when the clocks go
         // back must stay two hours. Cost is each hour's kWh times that hour's price (from the
-        // tariff's week, `TARIFF_OF_5`), so time-of-use bands apply hour by hour.
+        // tariff's week, `tariff_week_of`), so time-of-use bands apply hour by hour.
         // Rollups are per device: several devices' months are summed from their hours.
         let one_device_months = query.step == Step::Month && devices.len() == 1;
         let sql = if one_device_months {
-            MONTHS_SQL.to_owned()
+            format!("{} {MONTHS_SQL}", tariff_week_of("$5"))
         } else {
             format!(
-                "{TARIFF_OF_5} SELECT local AT TIME ZONE $4 AS start, sum(h.kwh)::float8 AS kwh,                         round(sum(h.kwh * {HOUR_PRICE}), 6) AS cost                  FROM generate_series(date_trunc('{step}', $2::timestamptz AT TIME ZONE $4),                       ($3::timestamptz AT TIME ZONE $4) - interval '1 microsecond', interval '1 {step}') AS local                  CROSS JOIN t LEFT JOIN hourly_consumption h ON h.device_id = ANY($1) AND h.hour >= local AT TIME ZONE $4                       AND h.hour < (local + interval '1 {step}') AT TIME ZONE $4                  GROUP BY local ORDER BY local"
+                "{} SELECT local AT TIME ZONE $4 AS start, sum(h.kwh)::float8 AS kwh,                         round(sum(h.kwh * {HOUR_PRICE}), 6) AS cost                  FROM generate_series(date_trunc('{step}', $2::timestamptz AT TIME ZONE $4),                       ($3::timestamptz AT TIME ZONE $4) - interval '1 microsecond', interval '1 {step}') AS local                  CROSS JOIN t LEFT JOIN hourly_consumption h ON h.device_id = ANY($1) AND h.hour >= local AT TIME ZONE $4                       AND h.hour < (local + interval '1 {step}') AT TIME ZONE $4                  GROUP BY local ORDER BY local",
+                tariff_week_of("$5")
             )
         };
         Ok(Self {
@@ -389,12 +390,15 @@ impl SeriesRequest {
     }
 }
 
-/// The tariff of the customer `$5`, expanded once per query (migration `tariff_week`): `t.prices`,
-/// the 168 prices of its week (null without a tariff), and `t.zone`, the clock they are read on.
-/// MATERIALIZED, or PostgreSQL would fold the lookup into the expression and repeat it per hour.
-const TARIFF_OF_5: &str = "WITH t AS MATERIALIZED (SELECT tariff_week($5) AS prices, tariff_zone($5) AS zone)";
-/// The price of the hour `h.hour` from the tariff `t`.
-const HOUR_PRICE: &str = "t.prices[week_hour(t.zone, h.hour)]";
+/// The tariff of the customer in the query parameter `customer` (`$5`), expanded once per query
+/// (migration `tariff_week`) as `t`: `t.prices`, the 168 prices of its week (null without a
+/// tariff), and `t.zone`, the clock they are read on. MATERIALIZED, or PostgreSQL would fold the
+/// lookup into the expression and repeat it per hour. Price an hour with [`HOUR_PRICE`].
+pub(crate) fn tariff_week_of(customer: &str) -> String {
+    format!("WITH t AS MATERIALIZED (SELECT tariff_week({customer}) AS prices, tariff_zone({customer}) AS zone)")
+}
+/// The price of the hour `h.hour` from the tariff `t` of [`tariff_week_of`].
+pub(crate) const HOUR_PRICE: &str = "t.prices[week_hour(t.zone, h.hour)]";
 
 /// Months in the zone `$4`, from the monthly rollups of UTC months (migration `monthly_rollups`):
 /// a local month `[a, b)` is the rollup of the UTC month `m` it mostly overlaps, plus its hours
@@ -403,8 +407,8 @@ const HOUR_PRICE: &str = "t.prices[week_hour(t.zone, h.hour)]";
 /// summed from its hours. Equal to summing the hours, in 12 rows and a few edge hours per month
 /// instead of 730 hours. Cost is summed from the month's hours, each at its own price (a
 /// time-of-use month cannot be priced from its total); only when there is a tariff (`$5`).
+/// Preceded by [`tariff_week_of`]`("$5")`.
 const MONTHS_SQL: &str = "\
-    WITH t AS MATERIALIZED (SELECT tariff_week($5) AS prices, tariff_zone($5) AS zone) \
     SELECT w.local AT TIME ZONE $4 AS start, \
       (CASE WHEN r.kwh IS NULL THEN (SELECT sum(h.kwh) FROM hourly_consumption h \
                                      WHERE h.device_id = $1 AND h.hour >= w.a AND h.hour < w.b) \
@@ -452,12 +456,12 @@ async fn my_day(
         .bind(claims.sub)
         .fetch_optional(&context.pool)
         .await?;
-    let rows: Vec<(Uuid, DateTime<Utc>, f64, Option<Decimal>)> = sqlx::query_as(
-        "WITH t AS MATERIALIZED (SELECT tariff_week($1) AS prices, tariff_zone($1) AS zone) \
-         SELECT h.device_id, h.hour, h.kwh::float8, h.kwh * t.prices[week_hour(t.zone, h.hour)] \
-         FROM hourly_consumption h JOIN devices d ON d.id = h.device_id CROSS JOIN t \
-         WHERE d.owner_id = $1 AND h.hour >= $2 AND h.hour < $3",
-    )
+    let rows: Vec<(Uuid, DateTime<Utc>, f64, Option<Decimal>)> = sqlx::query_as(&format!(
+        "{} SELECT h.device_id, h.hour, h.kwh::float8, h.kwh * {HOUR_PRICE} \
+             FROM hourly_consumption h JOIN devices d ON d.id = h.device_id CROSS JOIN t \
+             WHERE d.owner_id = $1 AND h.hour >= $2 AND h.hour < $3",
+        tariff_week_of("$1")
+    ))
     .bind(claims.sub)
     .bind(start)
     .bind(end)

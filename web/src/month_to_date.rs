@@ -129,11 +129,12 @@ async fn month_to_date(
         None => None,
     };
     let tariff_owner = owner.filter(|_| currency.is_some());
-    let (kwh, cost): (Option<Decimal>, Option<Decimal>) = sqlx::query_as(
-        "WITH t AS MATERIALIZED (SELECT tariff_week($4) AS prices, tariff_zone($4) AS zone) \
-         SELECT sum(h.kwh), round(sum(h.kwh * t.prices[week_hour(t.zone, h.hour)]), 6) FROM hourly_consumption h, t \
-         WHERE h.device_id = ANY($1) AND h.hour >= $2 AND h.hour < $3",
-    )
+    let (kwh, cost): (Option<Decimal>, Option<Decimal>) = sqlx::query_as(&format!(
+        "{} SELECT sum(h.kwh), round(sum(h.kwh * {HOUR_PRICE}), 6) FROM hourly_consumption h, t \
+             WHERE h.device_id = ANY($1) AND h.hour >= $2 AND h.hour < $3",
+        crate::consumption::tariff_week_of("$4"),
+        HOUR_PRICE = crate::consumption::HOUR_PRICE
+    ))
     .bind(devices)
     .bind(month_start)
     .bind(at.min(month_end))
