@@ -164,10 +164,9 @@ async fn session(
                 }
             }
             Some(batch) = drained.recv() => balancer.accept_drained(batch).await?,
-            delivery = consumer.next() => {
-                let delivery = delivery.context("RabbitMQ closed the readings consumer")?.context("the readings consumer failed")?;
-                balancer.accept(delivery.delivery_tag, &delivery.data).await?;
-            }
+            // The timers come before the next delivery: under a backlog a delivery is always
+            // ready, and a batch whose linger is up would wait for a gap in it, a departed replica
+            // for its expiry.
             () = tokio::time::sleep_until(lingering.unwrap_or_else(tokio::time::Instant::now)), if lingering.is_some() => {
                 balancer.flush_lingering().await?
             }
@@ -180,6 +179,13 @@ async fn session(
                 }
             }
             _ = depth_poll.tick() => balancer.poll_depths().await,
+            delivery = consumer.next() => {
+                let delivery = delivery.context("RabbitMQ closed the readings consumer")?.context("the readings consumer failed")?;
+                if let Some(delay) = topology::since_sent(&delivery.properties) {
+                    metrics::histogram!("balancer_reading_delay_seconds").record(delay.as_secs_f64());
+                }
+                balancer.accept(delivery.delivery_tag, &delivery.data).await?;
+            }
         }
         balancer.acknowledge(&source).await?;
     }
@@ -260,12 +266,15 @@ impl Balancer {
                 self.names.ingest_queue(replica).as_str().into(),
                 BasicPublishOptions::default(),
                 &body,
-                topology::persistent(topology::BATCH_CONTENT_TYPE),
+                topology::stamped(topology::persistent(topology::BATCH_CONTENT_TYPE)),
             )
             .await
             .context("publishing a batch")?;
         metrics::histogram!("balancer_batch_size", "replica" => replica.to_string())
             .record(batch.readings.len() as f64);
+        if let Some(opened) = batch.opened {
+            metrics::histogram!("balancer_batch_linger_seconds").record(opened.elapsed().as_secs_f64());
+        }
         let (readings, origins) = (batch.readings, batch.origins);
         self.in_flight
             .push(async move { Settled::Forwarded { replica, readings, origins, outcome: confirm.await } }.boxed());

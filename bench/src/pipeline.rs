@@ -5,7 +5,8 @@
 //!    is committed;
 //! 3. publish-to-alert latency at half the pipeline's maximum rate (alert received on NATS,
 //!    which happens after its commit);
-//! 4. peak resident memory of the balancer and each monitor.
+//! 4. where that latency goes, stage by stage, from the balancer's and monitors' own histograms;
+//! 5. peak resident memory of the balancer and each monitor.
 //!
 //! The balancer and monitors run as child processes of this same binary, as in production.
 
@@ -38,7 +39,7 @@ use sqlx::{PgPool, postgres::PgConnectOptions};
 
 use uuid::Uuid;
 
-use crate::stats::{CpuTimes, Processes, peak_rss_kib, percentile};
+use crate::stats::{CpuTimes, Histogram, Processes, peak_rss_kib, percentile};
 
 #[derive(Args, Clone, Debug)]
 pub struct PipelineBenchArgs {
@@ -79,6 +80,25 @@ const RAW_ACK_EVERY: usize = 100;
 /// One reading in this many is a latency probe during the latency run.
 const PROBE_EVERY: usize = 10;
 
+/// The stages a reading passes on its way to an alert, by the histogram that times each in the
+/// balancer's and the monitors' `/metrics`.
+const STAGES: &[(&str, &str)] = &[
+    ("balancer_reading_delay_seconds", "publish to the balancer (RabbitMQ)"),
+    ("balancer_batch_linger_seconds", "a batch waits in the balancer"),
+    ("monitor_batch_delay_seconds", "balancer to a monitor (RabbitMQ, queue)"),
+    ("monitor_store_seconds", "the monitor's transaction"),
+    ("monitor_commit_seconds", "  of which its commit"),
+    ("monitor_batch_seconds", "a batch in the monitor, NATS included"),
+];
+
+/// One stage's share of the latency run: how many it timed, its p50 and p99.
+pub struct Stage {
+    pub name: &'static str,
+    pub count: f64,
+    pub p50: Duration,
+    pub p99: Duration,
+}
+
 /// When each probe (device, hour) was published.
 type SendTimes = std::sync::Arc<std::sync::Mutex<HashMap<(Uuid, DateTime<Utc>), Instant>>>;
 
@@ -95,6 +115,11 @@ pub struct Report {
     pub latency_samples: usize,
     pub latency_p50: Duration,
     pub latency_p99: Duration,
+    /// The raw single hop's latency at the same rate, publish to delivery.
+    pub raw_latency_p50: Duration,
+    pub raw_latency_p99: Duration,
+    /// The latency run's stages, in the order a reading passes them.
+    pub stages: Vec<Stage>,
     pub peak_rss_kib: Vec<(String, u64)>,
     /// Cores each part kept busy during the pipeline run, busiest first.
     pub pipeline_cores: Vec<(String, f64)>,
@@ -125,6 +150,25 @@ impl std::fmt::Display for Report {
             self.latency_p50.as_secs_f64() * 1000.0,
             self.latency_p99.as_secs_f64() * 1000.0
         )?;
+        writeln!(
+            out,
+            "  raw broker single hop at the same rate: p50 {:.1} ms, p99 {:.1} ms (publish to delivery)",
+            self.raw_latency_p50.as_secs_f64() * 1000.0,
+            self.raw_latency_p99.as_secs_f64() * 1000.0
+        )?;
+        if !self.stages.is_empty() {
+            writeln!(out, "  its stages (p50 / p99 of what each service timed, from its histograms):")?;
+        }
+        for stage in &self.stages {
+            writeln!(
+                out,
+                "    {:<42} {:>6.1} / {:>6.1} ms  ({} timed)",
+                stage.name,
+                stage.p50.as_secs_f64() * 1000.0,
+                stage.p99.as_secs_f64() * 1000.0,
+                stage.count
+            )?;
+        }
         let busy: Vec<String> = self.pipeline_cores.iter().map(|(part, cores)| format!("{part} {cores:.2}")).collect();
         writeln!(out, "  cores busy during the pipeline run: {}", busy.join(", "))?;
         for (process, kib) in &self.peak_rss_kib {
@@ -132,6 +176,24 @@ impl std::fmt::Display for Report {
         }
         Ok(())
     }
+}
+
+/// What [`Bench::measure_pipeline`] found.
+struct Measured {
+    /// (raw hop messages/s, pipeline readings/s) of each round.
+    rounds: Vec<(f64, f64)>,
+    cores: Vec<(String, f64)>,
+    /// The latency run's rate.
+    rate: f64,
+    latencies: Vec<Duration>,
+    raw_latencies: Vec<Duration>,
+    stages: Vec<Stage>,
+}
+
+/// Where the services' `/metrics` are.
+struct MetricsUrls {
+    monitors: Vec<String>,
+    balancer: String,
 }
 
 struct Bench {
@@ -179,7 +241,7 @@ async fn run_in(args: &PipelineBenchArgs, suffix: &str, options: &PgConnectOptio
     let http = reqwest::Client::new();
     let bench = Bench { args: args.clone(), broker, pool, database_url, channel, nats, devices, probes, http };
 
-    let (mut children, monitor_urls) = bench.start_pipeline()?;
+    let (mut children, metrics_urls) = bench.start_pipeline()?;
     let monitors = children.iter().filter(|(name, _)| name.starts_with("monitor")).map(|(_, child)| child.id());
     let balancer = children.iter().filter(|(name, _)| name == "balancer").map(|(_, child)| child.id());
     let groups = vec![
@@ -190,7 +252,7 @@ async fn run_in(args: &PipelineBenchArgs, suffix: &str, options: &PgConnectOptio
         ("RabbitMQ".to_owned(), Processes::Named("beam.smp")),
         ("NATS".to_owned(), Processes::Named("nats-server")),
     ];
-    let outcome = bench.measure_pipeline(&amqp, &groups, &monitor_urls).await;
+    let outcome = bench.measure_pipeline(&amqp, &groups, &metrics_urls).await;
     let peak_rss_kib =
         children.iter().map(|(name, child)| (name.clone(), peak_rss_kib(child.id()).unwrap_or_default())).collect();
     for (_, child) in &mut children {
@@ -201,8 +263,10 @@ async fn run_in(args: &PipelineBenchArgs, suffix: &str, options: &PgConnectOptio
     }
     bench.cleanup_queues().await;
     amqp.close(200, "benchmark done".into()).await.ok();
-    let (rounds, pipeline_cores, latency_rate, mut latencies) = outcome?;
+    let Measured { rounds, cores: pipeline_cores, rate: latency_rate, mut latencies, mut raw_latencies, stages } =
+        outcome?;
     latencies.sort();
+    raw_latencies.sort();
     Ok(Report {
         readings: args.readings,
         raw_per_second: median(rounds.iter().map(|(raw, _)| *raw)),
@@ -213,6 +277,9 @@ async fn run_in(args: &PipelineBenchArgs, suffix: &str, options: &PgConnectOptio
         latency_samples: latencies.len(),
         latency_p50: percentile(&latencies, 0.50),
         latency_p99: percentile(&latencies, 0.99),
+        raw_latency_p50: percentile(&raw_latencies, 0.50),
+        raw_latency_p99: percentile(&raw_latencies, 0.99),
+        stages,
         peak_rss_kib,
         pipeline_cores,
     })
@@ -305,9 +372,10 @@ impl Bench {
         Ok(total as f64 / (finished - started).as_secs_f64())
     }
 
-    /// The balancer and the monitors, and the address of each monitor's operations endpoints.
+    /// The balancer and the monitors, and the `/metrics` address of each: the monitors' first,
+    /// the balancer's last.
     #[allow(clippy::type_complexity)]
-    fn start_pipeline(&self) -> anyhow::Result<(Vec<(String, Child)>, Vec<String>)> {
+    fn start_pipeline(&self) -> anyhow::Result<(Vec<(String, Child)>, MetricsUrls)> {
         let exe = std::env::current_exe().context("finding the ems binary")?;
         let common = ["--namespace", &self.broker.namespace, "--log", "warn"];
         let mut children = Vec::new();
@@ -325,18 +393,23 @@ impl Bench {
             children.push((name, child));
             Ok(())
         };
-        spawn("balancer".into(), vec!["balancer".into(), "--listen".into(), "127.0.0.1:0".into()])?;
+        // Ports free a moment ago: a monitor's /metrics tells how many readings it stored, and
+        // every service's how long each stage took.
+        let free_address = || -> anyhow::Result<String> {
+            Ok(format!("127.0.0.1:{}", std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port()))
+        };
+        let listen = free_address()?;
+        let balancer_url = format!("http://{listen}/metrics");
+        spawn("balancer".into(), vec!["balancer".into(), "--listen".into(), listen])?;
         for replica in 1..=self.args.monitors {
-            // A port free a moment ago: the monitor's /metrics tells how many readings it stored.
-            let port = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-            let listen = format!("127.0.0.1:{port}");
+            let listen = free_address()?;
             monitor_urls.push(format!("http://{listen}/metrics"));
             spawn(
                 format!("monitor {replica}"),
                 vec!["monitor".into(), "--replica".into(), replica.to_string(), "--listen".into(), listen],
             )?;
         }
-        Ok((children, monitor_urls))
+        Ok((children, MetricsUrls { monitors: monitor_urls, balancer: balancer_url }))
     }
 
     async fn wait_for_replicas(&self) -> anyhow::Result<()> {
@@ -371,6 +444,15 @@ impl Bench {
         Ok(stored as u64)
     }
 
+    /// Every service's `/metrics` text.
+    async fn scrape(&self, urls: &MetricsUrls) -> anyhow::Result<Vec<String>> {
+        let mut texts = Vec::new();
+        for url in urls.monitors.iter().chain([&urls.balancer]) {
+            texts.push(self.http.get(url).send().await?.error_for_status()?.text().await?);
+        }
+        Ok(texts)
+    }
+
     /// Readings of this run's devices counted in hourly totals (the database may hold others).
     async fn stored(&self) -> anyhow::Result<i64> {
         Ok(sqlx::query_scalar(
@@ -383,13 +465,13 @@ impl Bench {
 
     /// Rounds of the raw hop and the pipeline's throughput, the cores each of `groups` kept busy
     /// during the pipeline's runs (averaged over the rounds), and the latency run.
-    #[allow(clippy::type_complexity)]
     async fn measure_pipeline(
         &self,
         amqp: &lapin::Connection,
         groups: &[(String, Processes)],
-        monitor_urls: &[String],
-    ) -> anyhow::Result<(Vec<(f64, f64)>, Vec<(String, f64)>, f64, Vec<Duration>)> {
+        urls: &MetricsUrls,
+    ) -> anyhow::Result<Measured> {
+        let monitor_urls = &urls.monitors;
         self.wait_for_replicas().await?;
         let total = self.args.readings;
         let queue = self.broker.names().readings_queue();
@@ -432,8 +514,18 @@ impl Bench {
 
         let rate = median(rounds.iter().map(|(_, pipeline)| *pipeline)) / 2.0;
         eprintln!("measuring publish-to-alert latency at {rate:.0} readings/s for {}s ...", self.args.latency_seconds);
+        let raw_latencies = self.raw_latency(amqp, rate).await?;
+        let before = self.scrape(urls).await?;
         let latencies = self.latency(rate).await?;
-        Ok((rounds, cores, rate, latencies))
+        let after = self.scrape(urls).await?;
+        let stages = STAGES
+            .iter()
+            .filter_map(|(metric, name)| {
+                let timed = Histogram::scrape(&after, metric).since(&Histogram::scrape(&before, metric));
+                Some(Stage { name, count: timed.count(), p50: timed.quantile(0.5)?, p99: timed.quantile(0.99)? })
+            })
+            .collect();
+        Ok(Measured { rounds, cores, rate, latencies, raw_latencies, stages })
     }
 
     /// Sends readings at `rate`, one in ten a probe that raises an alert; the latency of each is
@@ -456,38 +548,54 @@ impl Bench {
                 latencies
             })
         };
-        let queue = self.broker.names().readings_queue();
-        let tick = Duration::from_millis(10);
-        let per_tick = (rate * tick.as_secs_f64()).max(1.0) as usize;
-        let ticks = (self.args.latency_seconds as f64 / tick.as_secs_f64()) as usize;
         // The current hour and those before it, as a meter's alerts would be: an hour of a month
         // that has ended would also mark its month's rollup stale, which live readings never do.
         let probe_base = Utc::now().duration_trunc(TimeDelta::hours(1))?;
+        let mut probes = 0usize;
+        let queue = self.broker.names().readings_queue();
+        self.publish_at(&queue, rate, |sent| {
+            let reading = if sent.is_multiple_of(PROBE_EVERY) {
+                let reading = Reading {
+                    device_id: self.probes[probes % self.probes.len()],
+                    timestamp: probe_base - TimeDelta::hours((probes / self.probes.len()) as i64),
+                    measurement_value: 1.0,
+                    interval_s: 600,
+                };
+                probes += 1;
+                // On the hour, so the alert's hour is the reading's timestamp.
+                sent_at.lock().expect("lock").insert((reading.device_id, reading.timestamp), Instant::now());
+                reading
+            } else {
+                // Readings of their own, after every round's.
+                self.reading(self.args.rounds as usize, self.args.readings + sent)
+            };
+            reading.to_json()
+        })
+        .await?;
+        Ok(collector.await?)
+    }
+
+    /// How many messages [`Self::publish_at`] sends at `rate`: so many every 10 ms for the
+    /// latency run's length.
+    fn schedule(&self, rate: f64) -> (Duration, usize, usize) {
+        let tick = Duration::from_millis(10);
+        let per_tick = (rate * tick.as_secs_f64()).max(1.0) as usize;
+        let ticks = (self.args.latency_seconds as f64 / tick.as_secs_f64()) as usize;
+        (tick, per_tick, ticks)
+    }
+
+    /// Publishes `body(0)`, `body(1)`, … to `queue` at `rate` a second (a burst every 10 ms) for
+    /// the latency run's length, then waits for every confirm.
+    async fn publish_at(&self, queue: &str, rate: f64, mut body: impl FnMut(usize) -> Vec<u8>) -> anyhow::Result<()> {
+        let (tick, per_tick, ticks) = self.schedule(rate);
         let mut interval = tokio::time::interval(tick);
         let mut sent = 0usize;
-        let mut probes = 0usize;
         let mut in_flight: FuturesUnordered<lapin::PublisherConfirm> = FuturesUnordered::new();
         for _ in 0..ticks {
             interval.tick().await;
             for _ in 0..per_tick {
-                let reading = if sent.is_multiple_of(PROBE_EVERY) {
-                    let reading = Reading {
-                        device_id: self.probes[probes % self.probes.len()],
-                        timestamp: probe_base - TimeDelta::hours((probes / self.probes.len()) as i64),
-                        measurement_value: 1.0,
-                        interval_s: 600,
-                    };
-                    probes += 1;
-                    // On the hour, so the alert's hour is the reading's timestamp.
-                    sent_at.lock().expect("lock").insert((reading.device_id, reading.timestamp), Instant::now());
-                    reading
-                } else {
-                    // Readings of their own, after every round's.
-                    self.reading(self.args.rounds as usize, self.args.readings + sent)
-                };
+                in_flight.push(topology::publish(&self.channel, queue, &body(sent)).await?);
                 sent += 1;
-                let confirm = topology::publish(&self.channel, &queue, &reading.to_json()).await?;
-                in_flight.push(confirm);
             }
             while let Some(Some(confirmation)) = in_flight.next().now_or_never() {
                 anyhow::ensure!(confirmation?.is_ack(), "a publish was refused");
@@ -496,7 +604,41 @@ impl Bench {
         while let Some(confirmation) = in_flight.next().await {
             anyhow::ensure!(confirmation?.is_ack(), "a publish was refused");
         }
-        Ok(collector.await?)
+        Ok(())
+    }
+
+    /// The raw single hop's latency at `rate`, the baseline of publish-to-alert: from each
+    /// message's publish (its sent-at header) to its delivery to a consumer that acknowledges
+    /// as the raw throughput hop does.
+    async fn raw_latency(&self, amqp: &lapin::Connection, rate: f64) -> anyhow::Result<Vec<Duration>> {
+        let queue = format!("{}.bench.raw-latency", self.broker.namespace);
+        let consumer_channel = amqp.create_channel().await?;
+        let durable = QueueDeclareOptions { durable: true, ..QueueDeclareOptions::default() };
+        let arguments = topology::queue_arguments(self.broker.queue_type);
+        consumer_channel.queue_declare(queue.as_str().into(), durable, arguments).await?;
+        consumer_channel.basic_qos(RAW_PREFETCH, BasicQosOptions::default()).await?;
+        let mut consumer = consumer_channel
+            .basic_consume(queue.as_str().into(), "raw".into(), BasicConsumeOptions::default(), FieldTable::default())
+            .await?;
+        let (_, per_tick, ticks) = self.schedule(rate);
+        let total = per_tick * ticks;
+        let receiver = tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(total);
+            for received in 1..=total {
+                let delivery = consumer.next().await.context("consumer closed")??;
+                latencies.push(topology::since_sent(&delivery.properties).context("a message without its sent-at")?);
+                if received.is_multiple_of(RAW_ACK_EVERY) || received == total {
+                    consumer_channel.basic_ack(delivery.delivery_tag, BasicAckOptions { multiple: true }).await?;
+                }
+            }
+            consumer_channel.close(200, "done".into()).await.ok();
+            anyhow::Ok(latencies)
+        });
+        let body = self.reading(0, 0).to_json();
+        self.publish_at(&queue, rate, |_| body.clone()).await?;
+        let latencies = receiver.await??;
+        self.channel.queue_delete(queue.as_str().into(), QueueDeleteOptions::default()).await.ok();
+        Ok(latencies)
     }
 
     async fn cleanup_queues(&self) {

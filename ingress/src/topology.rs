@@ -11,8 +11,9 @@
 //! hands every MQTT message to the `amq.topic` exchange with the topic's `/` turned into `.`; the
 //! binding of `readings` to `amq.topic` with the key `ems.readings` puts those messages in the
 //! same queue as the AMQP ones, so they are validated, dead-lettered and counted the same way.
-//! Nothing downstream looks at content type, delivery mode or headers, which MQTT messages
-//! carry differently (no content type; persistent only when published with QoS 1).
+//! Nothing downstream depends on content type, delivery mode or headers, which MQTT messages
+//! carry differently (no content type; persistent only when published with QoS 1); a
+//! [`SENT_AT_HEADER`], where there is one, is only measured.
 //!
 //! All three are declared with the configured queue type (`EMS_QUEUE_TYPE`): classic, or quorum
 //! (replicated over a RabbitMQ cluster). Quorum queues must be durable, non-exclusive and not
@@ -33,6 +34,12 @@ use lapin::{
 pub const MQTT_EXCHANGE: &str = "amq.topic";
 pub const REASON_HEADER: &str = "x-ems-reason";
 pub const STAGE_HEADER: &str = "x-ems-stage";
+/// When a message was published: microseconds since the Unix epoch on the publisher's clock.
+/// What EMS publishes (the simulator's and the benchmark's readings, the balancer's batches)
+/// carries it, and the stage that receives the message records how long it travelled and waited
+/// (`balancer_reading_delay_seconds`, `monitor_batch_delay_seconds`), which is how the time from
+/// a meter to an alert is split by stage. Meters need not send it.
+pub const SENT_AT_HEADER: &str = "x-ems-sent-at-us";
 /// Content type of the batches on ingest queues: a JSON array of readings.
 pub const BATCH_CONTENT_TYPE: &str = "application/vnd.ems.reading-batch+json";
 
@@ -122,6 +129,25 @@ pub fn persistent(content_type: &str) -> BasicProperties {
     BasicProperties::default().with_delivery_mode(2).with_content_type(content_type.into())
 }
 
+/// `properties` with the [`SENT_AT_HEADER`] of now.
+pub fn stamped(properties: BasicProperties) -> BasicProperties {
+    let mut headers = properties.headers().clone().unwrap_or_default();
+    let now = chrono::Utc::now().timestamp_micros();
+    headers.insert(SENT_AT_HEADER.into(), AMQPValue::LongLongInt(now));
+    properties.with_headers(headers)
+}
+
+/// How long ago a message was published, by its [`SENT_AT_HEADER`]; `None` without one (or
+/// with one from a clock ahead of ours).
+pub fn since_sent(properties: &BasicProperties) -> Option<std::time::Duration> {
+    let sent = match properties.headers().as_ref()?.inner().get(SENT_AT_HEADER)? {
+        AMQPValue::LongLongInt(micros) => *micros,
+        _ => return None,
+    };
+    let micros = chrono::Utc::now().timestamp_micros().checked_sub(sent)?;
+    Some(std::time::Duration::from_micros(u64::try_from(micros).ok()?))
+}
+
 /// Publishes a rejected message to `readings.invalid` with its reason, and counts it. The caller
 /// awaits the returned confirm before acknowledging the original message, so nothing is lost.
 pub async fn dead_letter(
@@ -148,11 +174,11 @@ pub async fn dead_letter(
 }
 
 /// Publishes one message to `queue` the way readings travel: on the default exchange, persistent,
-/// as JSON. Await the returned confirm before counting the message as sent.
+/// as JSON, stamped with when it was sent. Await the returned confirm before counting the message
+/// as sent.
 pub async fn publish(channel: &Channel, queue: &str, body: &[u8]) -> lapin::Result<PublisherConfirm> {
-    channel
-        .basic_publish("".into(), queue.into(), BasicPublishOptions::default(), body, persistent("application/json"))
-        .await
+    let properties = stamped(persistent("application/json"));
+    channel.basic_publish("".into(), queue.into(), BasicPublishOptions::default(), body, properties).await
 }
 
 /// Publishes `bodies` to `queue` (see [`publish`]) on a channel in confirm mode, with at most

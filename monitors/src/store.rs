@@ -75,7 +75,9 @@ pub async fn store(pool: &PgPool, readings: &[Metered], devices: &HashMap<Uuid, 
         let mut transaction = pool.begin().await?;
         match store_in(&mut transaction, readings, devices).await {
             Ok(stored) => {
+                let committing = std::time::Instant::now();
                 transaction.commit().await?;
+                metrics::histogram!("monitor_commit_seconds").record(committing.elapsed().as_secs_f64());
                 return Ok(stored);
             }
             Err(sqlx::Error::Database(error))

@@ -176,6 +176,11 @@ impl Monitor {
         let mut readings: Vec<Reading> = Vec::new();
         let mut confirms = Vec::new();
         for delivery in &deliveries {
+            // From the balancer's publish to now: the hop, and the wait for this replica's
+            // transactions in hand.
+            if let Some(delay) = topology::since_sent(&delivery.properties) {
+                metrics::histogram!("monitor_batch_delay_seconds").record(delay.as_secs_f64());
+            }
             match serde_json::from_slice::<Vec<Reading>>(&delivery.data) {
                 Ok(batch) => readings.extend(batch),
                 Err(error) => {
@@ -224,8 +229,12 @@ impl Monitor {
             }
         }
 
+        let storing = Instant::now();
         let stored = match store::store(&self.pool, &metered, &known).await {
-            Ok(stored) => stored,
+            Ok(stored) => {
+                metrics::histogram!("monitor_store_seconds").record(storing.elapsed().as_secs_f64());
+                stored
+            }
             // A device deleted since we looked it up: refresh and let the retry dead-letter it.
             Err(sqlx::Error::Database(error)) if error.code().as_deref() == Some("23503") => {
                 for id in &ids {
