@@ -164,9 +164,13 @@ async fn session(
                 }
             }
             Some(batch) = drained.recv() => balancer.accept_drained(batch).await?,
-            // The timers come before the next delivery: under a backlog a delivery is always
-            // ready, and a batch whose linger is up would wait for a gap in it, a departed replica
-            // for its expiry.
+            delivery = consumer.next() => {
+                let delivery = delivery.context("RabbitMQ closed the readings consumer")?.context("the readings consumer failed")?;
+                if let Some(delay) = topology::since_sent(&delivery.properties) {
+                    metrics::histogram!("balancer_reading_delay_seconds").record(delay.as_secs_f64());
+                }
+                balancer.accept(delivery.delivery_tag, &delivery.data).await?;
+            }
             () = tokio::time::sleep_until(lingering.unwrap_or_else(tokio::time::Instant::now)), if lingering.is_some() => {
                 balancer.flush_lingering().await?
             }
@@ -179,13 +183,6 @@ async fn session(
                 }
             }
             _ = depth_poll.tick() => balancer.poll_depths().await,
-            delivery = consumer.next() => {
-                let delivery = delivery.context("RabbitMQ closed the readings consumer")?.context("the readings consumer failed")?;
-                if let Some(delay) = topology::since_sent(&delivery.properties) {
-                    metrics::histogram!("balancer_reading_delay_seconds").record(delay.as_secs_f64());
-                }
-                balancer.accept(delivery.delivery_tag, &delivery.data).await?;
-            }
         }
         balancer.acknowledge(&source).await?;
     }
