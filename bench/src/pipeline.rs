@@ -344,32 +344,45 @@ impl Bench {
 
     async fn raw_hop(&self, amqp: &lapin::Connection) -> anyhow::Result<f64> {
         let queue = format!("{}.bench.raw", self.broker.namespace);
+        let total = self.args.readings;
+        let receiver = self.raw_consumer(amqp, &queue, total).await?;
+        let started = Instant::now();
+        self.publish_all(&queue, (0..total).map(|index| self.reading(0, index).to_json())).await?;
+        let (finished, _) = receiver.await??;
+        self.channel.queue_delete(queue.as_str().into(), QueueDeleteOptions::default()).await.ok();
+        Ok(total as f64 / (finished - started).as_secs_f64())
+    }
+
+    /// A consumer of `queue` (declared as the pipeline's queues are, so that the raw hop compares
+    /// like with like) that takes `total` messages, acknowledging a hundred with one frame, and
+    /// returns when it received the last and how long each had travelled (by its sent-at).
+    async fn raw_consumer(
+        &self,
+        amqp: &lapin::Connection,
+        queue: &str,
+        total: usize,
+    ) -> anyhow::Result<tokio::task::JoinHandle<anyhow::Result<(Instant, Vec<Duration>)>>> {
         let consumer_channel = amqp.create_channel().await?;
         let durable = QueueDeclareOptions { durable: true, ..QueueDeclareOptions::default() };
-        // The same queue type as the pipeline's queues, so that the ratio compares like with like.
         let arguments = topology::queue_arguments(self.broker.queue_type);
-        consumer_channel.queue_declare(queue.as_str().into(), durable, arguments).await?;
+        consumer_channel.queue_declare(queue.into(), durable, arguments).await?;
         consumer_channel.basic_qos(RAW_PREFETCH, BasicQosOptions::default()).await?;
         let mut consumer = consumer_channel
-            .basic_consume(queue.as_str().into(), "raw".into(), BasicConsumeOptions::default(), FieldTable::default())
+            .basic_consume(queue.into(), "raw".into(), BasicConsumeOptions::default(), FieldTable::default())
             .await?;
-        let total = self.args.readings;
-        let receiver = tokio::spawn(async move {
+        Ok(tokio::spawn(async move {
+            let mut latencies = Vec::with_capacity(total);
             for received in 1..=total {
                 let delivery = consumer.next().await.context("consumer closed")??;
+                latencies.extend(topology::since_sent(&delivery.properties));
                 // One ack frame settles the last hundred deliveries (the prefetch is larger).
                 if received.is_multiple_of(RAW_ACK_EVERY) || received == total {
                     consumer_channel.basic_ack(delivery.delivery_tag, BasicAckOptions { multiple: true }).await?;
                 }
             }
             consumer_channel.close(200, "done".into()).await.ok();
-            anyhow::Ok(Instant::now())
-        });
-        let started = Instant::now();
-        self.publish_all(&queue, (0..total).map(|index| self.reading(0, index).to_json())).await?;
-        let finished = receiver.await??;
-        self.channel.queue_delete(queue.as_str().into(), QueueDeleteOptions::default()).await.ok();
-        Ok(total as f64 / (finished - started).as_secs_f64())
+            anyhow::Ok((Instant::now(), latencies))
+        }))
     }
 
     /// The balancer and the monitors, and the `/metrics` address of each: the monitors' first,
@@ -612,32 +625,14 @@ impl Bench {
     /// as the raw throughput hop does.
     async fn raw_latency(&self, amqp: &lapin::Connection, rate: f64) -> anyhow::Result<Vec<Duration>> {
         let queue = format!("{}.bench.raw-latency", self.broker.namespace);
-        let consumer_channel = amqp.create_channel().await?;
-        let durable = QueueDeclareOptions { durable: true, ..QueueDeclareOptions::default() };
-        let arguments = topology::queue_arguments(self.broker.queue_type);
-        consumer_channel.queue_declare(queue.as_str().into(), durable, arguments).await?;
-        consumer_channel.basic_qos(RAW_PREFETCH, BasicQosOptions::default()).await?;
-        let mut consumer = consumer_channel
-            .basic_consume(queue.as_str().into(), "raw".into(), BasicConsumeOptions::default(), FieldTable::default())
-            .await?;
         let (_, per_tick, ticks) = self.schedule(rate);
         let total = per_tick * ticks;
-        let receiver = tokio::spawn(async move {
-            let mut latencies = Vec::with_capacity(total);
-            for received in 1..=total {
-                let delivery = consumer.next().await.context("consumer closed")??;
-                latencies.push(topology::since_sent(&delivery.properties).context("a message without its sent-at")?);
-                if received.is_multiple_of(RAW_ACK_EVERY) || received == total {
-                    consumer_channel.basic_ack(delivery.delivery_tag, BasicAckOptions { multiple: true }).await?;
-                }
-            }
-            consumer_channel.close(200, "done".into()).await.ok();
-            anyhow::Ok(latencies)
-        });
+        let receiver = self.raw_consumer(amqp, &queue, total).await?;
         let body = self.reading(0, 0).to_json();
         self.publish_at(&queue, rate, |_| body.clone()).await?;
-        let latencies = receiver.await??;
+        let (_, latencies) = receiver.await??;
         self.channel.queue_delete(queue.as_str().into(), QueueDeleteOptions::default()).await.ok();
+        anyhow::ensure!(latencies.len() == total, "a raw message came without its sent-at header");
         Ok(latencies)
     }
 
