@@ -96,12 +96,12 @@ profile() {
     cargo install --quiet --locked --root "$ems_tools/inferno" inferno
   fi
   echo "==> profiling every process during one pipeline throughput run (3 monitors, 200 devices)"
-  target/release/ems --log warn bench pipeline --readings "$readings" --latency-seconds 1 \
+  target/release/ems --log warn bench pipeline --readings "$readings" --rounds 1 --latency-seconds 1 \
     >"$out/profiled.txt" 2>"$out/profiled.log" &
   bench=$!
   # The profile starts when the benchmark says the throughput run starts (after the raw hop and
-  # the replicas' start) and lasts about as long as that run.
-  until grep -q "measuring the full pipeline" "$out/profiled.log"; do
+  # the replicas' start: "<n> messages/s; the full pipeline ...") and lasts about as long as it.
+  until grep -qF "; the full pipeline ..." "$out/profiled.log"; do
     kill -0 "$bench" 2>/dev/null || { echo "error: the profiled benchmark stopped; see $out/profiled.log" >&2; exit 1; }
     sleep 0.1
   done
