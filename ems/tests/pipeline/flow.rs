@@ -42,6 +42,20 @@ async fn readings_become_exact_hourly_totals_and_one_alert_per_crossing_reaches_
     let truth = ground_truth(&readings);
     assert_same_totals(&pipeline.wait_for_readings(readings.len() as i64).await, &truth);
 
+    // Every stage timed what passed it, by the sent-at of what it received: the balancer each
+    // reading, the monitors their batches; on one machine the times are short and not negative.
+    let metric = |process: &'static str, line: &'static str| pipeline.wait_for_metric(process, line, |_| true);
+    let timed = metric("balancer", "balancer_reading_delay_seconds_count ").await;
+    assert!(timed >= readings.len() as f64, "the balancer timed {timed} of {} readings", readings.len());
+    let delay = metric("balancer", "balancer_reading_delay_seconds_sum ").await / timed;
+    assert!((0.0..10.0).contains(&delay), "a reading took {delay}s on average to reach the balancer");
+    let (mut batches, mut commits) = (0.0, 0.0);
+    for monitor in ["monitor-1", "monitor-2", "monitor-3"] {
+        batches += metric(monitor, "monitor_batch_delay_seconds_count ").await;
+        commits += metric(monitor, "monitor_commit_seconds_count ").await;
+    }
+    assert!(batches >= 1.0 && commits >= 1.0, "the monitors timed {batches} batches and {commits} commits");
+
     let mut expected = BTreeSet::new();
     for ((device_id, hour), total) in &truth {
         let device = devices.iter().find(|device| device.id == *device_id).unwrap();
