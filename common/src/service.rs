@@ -71,6 +71,9 @@ pub async fn serve_on(
     services: Vec<Service>,
     shutdown: Shutdown,
 ) -> anyhow::Result<()> {
+    // The metrics recorder before the first task runs: a gauge a task sets once (the push
+    // sender's `push_sender_active`) would otherwise go to no recorder and never show.
+    crate::ops::prometheus();
     let names: Vec<String> = services.iter().map(|service| service.name.clone()).collect();
     let mut router = Router::new();
     let mut readiness = Readiness::new();

@@ -116,10 +116,19 @@ async fn gone(Path(_): Path<String>) -> StatusCode {
     StatusCode::GONE
 }
 
-/// A process killed when the test ends, however it ends.
-struct Process(Child);
+/// A process killed when the test ends, however it ends, and where its log goes.
+struct Process(Child, Option<std::path::PathBuf>);
 
 impl Process {
+    /// Panics with the process's log when it has exited (a port taken meanwhile, say), rather
+    /// than let a wait for it run out with no reason given.
+    fn assert_running(&mut self, name: &str) {
+        if let Ok(Some(status)) = self.0.try_wait() {
+            let log = self.1.as_ref().map(|path| std::fs::read_to_string(path).unwrap_or_default());
+            panic!("notifier {name} exited ({status}); its log:\n{}", log.unwrap_or_default());
+        }
+    }
+
     fn kill(&mut self) {
         let _ = self.0.kill(); // SIGKILL on Unix
         let _ = self.0.wait();
@@ -133,17 +142,22 @@ impl Drop for Process {
 }
 
 fn notifier(database: &TestDatabase, namespace: &str, port: u16) -> Process {
-    let child = Command::new(env!("CARGO_BIN_EXE_ems"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_ems"));
+    command
         .args(["notifier", "--namespace", namespace, "--listen", &format!("127.0.0.1:{port}"), "--log-format", "json"])
         .env("EMS_DATABASE_URL", &database.url)
         .env("EMS_JWT_SECRET", "push-test-secret-push-test-secret-push!!")
         .env("EMS_VAPID_SUBJECT", "mailto:ops@example.com")
         .env("EMS_LOG", "warn,ems_notifier=info")
-        .stdout(Stdio::null())
-        .stderr(if std::env::var_os("EMS_TEST_LOGS").is_some() { Stdio::inherit() } else { Stdio::null() })
-        .spawn()
-        .expect("start ems notifier");
-    Process(child)
+        .stdout(Stdio::null());
+    // Its log to a file, shown if it stops early (or to the terminal with EMS_TEST_LOGS).
+    let log = (std::env::var_os("EMS_TEST_LOGS").is_none())
+        .then(|| std::env::temp_dir().join(format!("ems-push-test-notifier-{port}.log")));
+    match &log {
+        Some(path) => command.stderr(std::fs::File::create(path).expect("a log file")),
+        None => command.stderr(Stdio::inherit()),
+    };
+    Process(command.spawn().expect("start ems notifier"), log)
 }
 
 fn free_port() -> u16 {
@@ -226,9 +240,17 @@ async fn every_alert_reaches_the_browser_once_though_the_active_sender_is_killed
     let namespace = format!("t{}", &Uuid::new_v4().simple().to_string()[..12]);
     let (port_a, port_b) = (free_port(), free_port());
     let mut a = notifier(&database, &namespace, port_a);
-    wait_for("A to be the active sender", async || metric(port_a, "push_sender_active").await == Some(1.0)).await;
+    wait_for("A to be the active sender", async || {
+        a.assert_running("A");
+        metric(port_a, "push_sender_active").await == Some(1.0)
+    })
+    .await;
     let mut b = notifier(&database, &namespace, port_b);
-    wait_for("B to answer", async || metric(port_b, "push_sender_active").await == Some(0.0)).await;
+    wait_for("B to answer", async || {
+        b.assert_running("B");
+        metric(port_b, "push_sender_active").await == Some(0.0)
+    })
+    .await;
 
     let mut ids = Vec::new();
     for index in 0..20 {
