@@ -196,6 +196,12 @@ struct MetricsUrls {
     balancer: String,
 }
 
+impl MetricsUrls {
+    fn all(&self) -> impl Iterator<Item = &String> {
+        self.monitors.iter().chain([&self.balancer])
+    }
+}
+
 struct Bench {
     args: PipelineBenchArgs,
     broker: BrokerArgs,
@@ -445,22 +451,21 @@ impl Bench {
     /// the database would compete with the pipeline it measures: on a year of history, summing a
     /// round's hourly totals reads thousands of pages and takes 100-400 ms.
     async fn stored_by_monitors(&self, urls: &[String]) -> anyhow::Result<u64> {
-        let mut stored = 0.0;
-        for url in urls {
-            let text = self.http.get(url).send().await?.error_for_status()?.text().await?;
-            stored += text
-                .lines()
-                .filter(|line| line.starts_with("monitor_readings_stored_total"))
-                .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
-                .sum::<f64>();
-        }
+        let stored: f64 = self
+            .scrape(urls)
+            .await?
+            .iter()
+            .flat_map(|text| text.lines())
+            .filter(|line| line.starts_with("monitor_readings_stored_total"))
+            .filter_map(|line| line.rsplit(' ').next()?.parse::<f64>().ok())
+            .sum();
         Ok(stored as u64)
     }
 
-    /// Every service's `/metrics` text.
-    async fn scrape(&self, urls: &MetricsUrls) -> anyhow::Result<Vec<String>> {
+    /// The `/metrics` text of each of `urls`.
+    async fn scrape(&self, urls: impl IntoIterator<Item = &String>) -> anyhow::Result<Vec<String>> {
         let mut texts = Vec::new();
-        for url in urls.monitors.iter().chain([&urls.balancer]) {
+        for url in urls {
             texts.push(self.http.get(url).send().await?.error_for_status()?.text().await?);
         }
         Ok(texts)
@@ -528,9 +533,9 @@ impl Bench {
         let rate = median(rounds.iter().map(|(_, pipeline)| *pipeline)) / 2.0;
         eprintln!("measuring publish-to-alert latency at {rate:.0} readings/s for {}s ...", self.args.latency_seconds);
         let raw_latencies = self.raw_latency(amqp, rate).await?;
-        let before = self.scrape(urls).await?;
+        let before = self.scrape(urls.all()).await?;
         let latencies = self.latency(rate).await?;
-        let after = self.scrape(urls).await?;
+        let after = self.scrape(urls.all()).await?;
         let stages = STAGES
             .iter()
             .filter_map(|(metric, name)| {
