@@ -50,6 +50,27 @@ async fn collect(pipeline: &Pipeline, replicas: &[u32], expected: usize) -> Hash
     collected
 }
 
+/// Takes every batch from a replica's queue until neither it nor `readings` has had anything for
+/// a while (the balancer's linger is milliseconds), acknowledging them.
+async fn drain(pipeline: &Pipeline, replica: u32) {
+    let (names, mut quiet) = (pipeline.broker.names(), 0);
+    let queue = names.ingest_queue(replica);
+    while quiet < 5 {
+        let got = pipeline.channel.basic_get(queue.as_str().into(), BasicGetOptions { no_ack: false }).await.unwrap();
+        match got {
+            Some(message) => {
+                message.delivery.ack(BasicAckOptions::default()).await.unwrap();
+                quiet = 0;
+            }
+            None if ems_ingress::topology::depth(&pipeline.channel, &names.readings_queue()).await.unwrap() == 0 => {
+                quiet += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            None => tokio::time::sleep(Duration::from_millis(20)).await,
+        }
+    }
+}
+
 #[tokio::test]
 async fn weighted_round_robin_respects_the_weights() {
     let mut pipeline = Pipeline::new().await;
@@ -109,14 +130,17 @@ async fn least_loaded_sends_nothing_to_a_replica_with_a_backlog() {
     let first = series(&devices, start_hours_ago(30), 40, |_, _| 0.1);
     pipeline.publish(&first).await;
     let _ = collect(&pipeline, &[2], 150).await;
+    // Empty replica 2's queue of the whole first wave, so the second starts from known loads.
+    drain(&pipeline, 2).await;
     let backlog_before =
         ems_ingress::topology::depth(&pipeline.channel, &pipeline.broker.names().ingest_queue(1)).await.unwrap();
-    // The balancer polls depths once a second: wait until it has seen the whole backlog.
+    // The balancer polls depths once a second: wait until it has seen both queues as they are.
     pipeline
         .wait_for_metric("balancer", "balancer_ingest_queue_depth{replica=\"1\"} ", |seen| {
             seen >= f64::from(backlog_before)
         })
         .await;
+    pipeline.wait_for_metric("balancer", "balancer_ingest_queue_depth{replica=\"2\"} ", |seen| seen == 0.0).await;
     // Fewer batches than replica 1's backlog: what is sent to replica 2 counts towards its load
     // until the next depth poll, so a wave larger than the backlog would rightly spill over to 1.
     let second = series(&devices, start_hours_ago(20), 8, |_, _| 0.1);
