@@ -5,10 +5,12 @@
 //!   in runs.
 //! - Consistent hashing: a ring with virtual nodes (proportional to weight) keeps each device on
 //!   one replica while membership is stable, and moves only about 1/N of devices when it changes.
-//! - Least loaded: the replica with the least backlog per unit of weight, the backlog being its
-//!   ingest queue depth (polled) plus what was sent to it since.
+//! - Least loaded: the replica with the least backlog per unit of weight, the backlog being the
+//!   readings in its ingest queue (polled) plus what was sent to it since. A queue's depth is
+//!   counted in batches, and batches that left at their linger are not full, so the readings are
+//!   those of the last batches sent to it: a queue of depth D holds the D batches sent last.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, VecDeque};
 
 use clap::ValueEnum;
 use uuid::Uuid;
@@ -28,24 +30,32 @@ pub enum Strategy {
 /// Virtual nodes on the ring per unit of weight.
 const VIRTUAL_NODES_PER_WEIGHT: u32 = 128;
 
+/// How many of a replica's latest batch sizes are remembered to turn a queue depth into readings;
+/// a deeper queue is counted at their average for the rest.
+const REMEMBERED_BATCHES: usize = 4096;
+
 #[derive(Debug)]
 struct Member {
     weight: u32,
     current: i64,
     /// Readings waiting in the replica's queue at the last poll, plus those sent since.
     backlog: u64,
+    /// Sizes of the latest batches sent to it, oldest first.
+    sent: VecDeque<u32>,
 }
 
 #[derive(Debug)]
 pub struct Router {
     strategy: Strategy,
+    /// Readings per batch assumed for queued batches this balancer did not send.
+    batch_size: usize,
     members: BTreeMap<u32, Member>,
     ring: Vec<(u64, u32)>,
 }
 
 impl Router {
-    pub fn new(strategy: Strategy) -> Self {
-        Self { strategy, members: BTreeMap::new(), ring: Vec::new() }
+    pub fn new(strategy: Strategy, batch_size: usize) -> Self {
+        Self { strategy, batch_size, members: BTreeMap::new(), ring: Vec::new() }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -67,7 +77,12 @@ impl Router {
         }
         self.members.retain(|replica, _| live.contains_key(replica));
         for (replica, weight) in live {
-            let member = self.members.entry(*replica).or_insert(Member { weight: *weight, current: 0, backlog: 0 });
+            let member = self.members.entry(*replica).or_insert(Member {
+                weight: *weight,
+                current: 0,
+                backlog: 0,
+                sent: VecDeque::new(),
+            });
             member.weight = *weight;
         }
         self.ring = self
@@ -82,11 +97,31 @@ impl Router {
         true
     }
 
-    /// Records a replica's queue depth, in readings, from a poll.
-    pub fn set_backlog(&mut self, replica: u32, readings: u64) {
+    /// Records a batch of `readings` sent to a replica.
+    pub fn sent_batch(&mut self, replica: u32, readings: usize) {
         if let Some(member) = self.members.get_mut(&replica) {
-            member.backlog = readings;
+            if member.sent.len() == REMEMBERED_BATCHES {
+                member.sent.pop_front();
+            }
+            member.sent.push_back(u32::try_from(readings).unwrap_or(u32::MAX));
         }
+    }
+
+    /// Records a replica's queue depth from a poll, `batches` waiting in its queue and `open`
+    /// readings picked for it but not yet sent: its backlog in readings is theirs.
+    pub fn set_queue_depth(&mut self, replica: u32, batches: u32, open: usize) {
+        let Some(member) = self.members.get_mut(&replica) else { return };
+        let batches = batches as usize;
+        let known = batches.min(member.sent.len());
+        let queued: u64 = member.sent.iter().rev().take(known).map(|size| u64::from(*size)).sum();
+        // Batches older than those remembered (sent before this balancer started, or a very deep
+        // queue): at the average of the remembered ones, or the configured size.
+        let average = if member.sent.is_empty() {
+            self.batch_size as u64
+        } else {
+            member.sent.iter().map(|size| u64::from(*size)).sum::<u64>().div_ceil(member.sent.len() as u64)
+        };
+        member.backlog = queued + (batches - known) as u64 * average + open as u64;
     }
 
     /// The replica for this device's reading, or None when no replica is live.
@@ -145,7 +180,7 @@ mod tests {
     use super::*;
 
     fn router(strategy: Strategy, weights: &[(u32, u32)]) -> Router {
-        let mut router = Router::new(strategy);
+        let mut router = Router::new(strategy, 100);
         router.set_members(&weights.iter().copied().collect());
         router
     }
@@ -202,13 +237,49 @@ mod tests {
     #[test]
     fn least_loaded_prefers_the_replica_with_less_backlog_per_weight() {
         let mut router = router(Strategy::LeastLoaded, &[(1, 1), (2, 2)]);
-        router.set_backlog(1, 100);
-        router.set_backlog(2, 100);
+        router.set_queue_depth(1, 1, 0);
+        router.set_queue_depth(2, 1, 0);
         assert_eq!(router.pick(Uuid::nil()), Some(2), "100/2 < 100/1");
         let counts = counts(&mut router, 300);
         let load_1 = (100 + counts[&1]) as f64;
         let load_2 = (101 + counts[&2]) as f64 / 2.0;
         assert!((load_1 - load_2).abs() <= 1.0, "per-weight backlogs end level: {load_1} vs {load_2}");
+    }
+
+    #[test]
+    fn a_queue_depth_counts_the_readings_of_the_last_batches_sent() {
+        let mut router = router(Strategy::LeastLoaded, &[(1, 1), (2, 1)]);
+        // Replica 1 was sent three full batches and then six that left at their linger with 5.
+        for size in [100, 100, 100, 5, 5, 5, 5, 5, 5] {
+            router.sent_batch(1, size);
+        }
+        router.sent_batch(2, 100);
+        // Four batches waiting in 1's queue are its last four: 20 readings, not 400; and 2's one
+        // full batch weighs more.
+        router.set_queue_depth(1, 4, 0);
+        router.set_queue_depth(2, 1, 0);
+        assert_eq!(router.pick(Uuid::nil()), Some(1));
+        router.set_queue_depth(1, 4, 81);
+        assert_eq!(router.pick(Uuid::nil()), Some(2), "20 queued and 81 picked but not sent: 101 > 100");
+        // Deeper than what was sent: the rest at the sent batches' average (330 / 9, rounded up: 37).
+        router.set_queue_depth(1, 10, 0);
+        router.set_queue_depth(2, 0, 368);
+        assert_eq!(router.pick(Uuid::nil()), Some(1), "330 + 37 = 367 < 368");
+        router.set_queue_depth(1, 10, 0);
+        router.set_queue_depth(2, 0, 366);
+        assert_eq!(router.pick(Uuid::nil()), Some(2), "367 > 366");
+        // A replica this balancer never sent to: its queued batches at the configured size.
+        let mut fresh = router_with_depths(&[(1, 2, 0), (2, 0, 199)]);
+        assert_eq!(fresh.pick(Uuid::nil()), Some(2), "2 × 100 > 199");
+    }
+
+    fn router_with_depths(depths: &[(u32, u32, usize)]) -> Router {
+        let weights: Vec<(u32, u32)> = depths.iter().map(|(replica, _, _)| (*replica, 1)).collect();
+        let mut router = router(Strategy::LeastLoaded, &weights);
+        for (replica, batches, open) in depths {
+            router.set_queue_depth(*replica, *batches, *open);
+        }
+        router
     }
 
     #[test]

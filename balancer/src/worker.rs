@@ -133,7 +133,7 @@ async fn session(
         names: names.clone(),
         publisher,
         control,
-        router: Router::new(args.strategy),
+        router: Router::new(args.strategy, args.batch_size),
         membership: Membership::new(replica_timeout, args.drain_after),
         declared: HashSet::new(),
         batches: HashMap::new(),
@@ -164,13 +164,9 @@ async fn session(
                 }
             }
             Some(batch) = drained.recv() => balancer.accept_drained(batch).await?,
-            delivery = consumer.next() => {
-                let delivery = delivery.context("RabbitMQ closed the readings consumer")?.context("the readings consumer failed")?;
-                if let Some(delay) = topology::since_sent(&delivery.properties) {
-                    metrics::histogram!("balancer_reading_delay_seconds").record(delay.as_secs_f64());
-                }
-                balancer.accept(delivery.delivery_tag, &delivery.data).await?;
-            }
+            // The timers come before the next delivery: under a backlog a delivery is always
+            // ready, and a batch whose linger is up would wait for a gap in it, a departed replica
+            // for its expiry, the least-loaded strategy for its depths.
             () = tokio::time::sleep_until(lingering.unwrap_or_else(tokio::time::Instant::now)), if lingering.is_some() => {
                 balancer.flush_lingering().await?
             }
@@ -183,6 +179,13 @@ async fn session(
                 }
             }
             _ = depth_poll.tick() => balancer.poll_depths().await,
+            delivery = consumer.next() => {
+                let delivery = delivery.context("RabbitMQ closed the readings consumer")?.context("the readings consumer failed")?;
+                if let Some(delay) = topology::since_sent(&delivery.properties) {
+                    metrics::histogram!("balancer_reading_delay_seconds").record(delay.as_secs_f64());
+                }
+                balancer.accept(delivery.delivery_tag, &delivery.data).await?;
+            }
         }
         balancer.acknowledge(&source).await?;
     }
@@ -269,6 +272,7 @@ impl Balancer {
             .context("publishing a batch")?;
         metrics::histogram!("balancer_batch_size", "replica" => replica.to_string())
             .record(batch.readings.len() as f64);
+        self.router.sent_batch(replica, batch.readings.len());
         if let Some(opened) = batch.opened {
             metrics::histogram!("balancer_batch_linger_seconds").record(opened.elapsed().as_secs_f64());
         }
@@ -400,7 +404,8 @@ impl Balancer {
                 Ok(batches) => {
                     metrics::gauge!("balancer_ingest_queue_depth", "replica" => replica.to_string())
                         .set(f64::from(batches));
-                    self.router.set_backlog(replica, u64::from(batches) * self.args.batch_size as u64);
+                    let open = self.batches.get(&replica).map_or(0, |batch| batch.readings.len());
+                    self.router.set_queue_depth(replica, batches, open);
                 }
                 Err(error) => tracing::warn!(%error, replica, "reading an ingest queue depth failed"),
             }

@@ -155,3 +155,53 @@ async fn least_loaded_sends_nothing_to_a_replica_with_a_backlog() {
         "replica 1's backlog grew from {backlog_before} to {backlog_after} batches"
     );
 }
+
+#[tokio::test]
+async fn a_replica_that_falls_silent_during_a_backlog_leaves_the_rotation_in_time() {
+    let mut pipeline = Pipeline::new().await;
+    let devices = pipeline.devices(&[5.0; 50]).await;
+    // A backlog waiting before the balancer starts, so that a delivery is always ready while it
+    // lasts; small batches make it last.
+    let backlog = series(&devices, start_hours_ago(200), 1200, |_, _| 0.1);
+    pipeline.publish(&backlog).await;
+    let steady = fake_replicas(&pipeline, &[(1, 1)]);
+    let falling_silent = fake_replicas(&pipeline, &[(2, 1)]);
+    pipeline.start("balancer", &["--batch-size", "10"]); // --replica-timeout 1500ms
+    pipeline.wait_for_metric("balancer", "balancer_live_replicas ", |live| live == 2.0).await;
+    let names = pipeline.broker.names();
+    let depth = |queue: String| {
+        let channel = pipeline.channel.clone();
+        async move { ems_ingress::topology::depth(&channel, &queue).await.unwrap() }
+    };
+    while depth(names.ingest_queue(2)).await == 0 {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    falling_silent.abort();
+    let silent_since = std::time::Instant::now();
+    // Its last heartbeat is at most 300 ms old, it times out 1.5 s after it, and expiry is checked
+    // every 0.5 s: anything sent to it later than that went to a replica known to be gone.
+    let gone_by = silent_since + Duration::from_millis(2_300 + 500);
+    tokio::time::sleep_until((gone_by + Duration::from_millis(500)).into()).await;
+    let waiting = depth(names.readings_queue()).await;
+    assert!(waiting > 0, "the backlog was gone before the replica timed out: make it larger");
+    while depth(names.readings_queue()).await > 0 {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    steady.abort();
+
+    let mut last_to_2 = None;
+    let queue = names.ingest_queue(2);
+    while let Some(message) =
+        pipeline.channel.basic_get(queue.as_str().into(), BasicGetOptions { no_ack: true }).await.unwrap()
+    {
+        let since = ems_ingress::topology::since_sent(&message.delivery.properties).expect("batches are stamped");
+        let sent = std::time::Instant::now() - since;
+        last_to_2 = last_to_2.max(Some(sent));
+    }
+    let last_to_2 = last_to_2.expect("replica 2 got batches while it was live");
+    assert!(
+        last_to_2 <= gone_by,
+        "replica 2 fell silent, yet a batch went to it {:?} after, with {waiting} readings still waiting then",
+        last_to_2 - silent_since
+    );
+}
