@@ -178,9 +178,10 @@ async fn a_replica_that_falls_silent_during_a_backlog_leaves_the_rotation_in_tim
     }
     falling_silent.abort();
     let silent_since = std::time::Instant::now();
-    // Its last heartbeat is at most 300 ms old, it times out 1.5 s after it, and expiry is checked
-    // every 0.5 s: anything sent to it later than that went to a replica known to be gone.
-    let gone_by = silent_since + Duration::from_millis(2_300 + 500);
+    // Its last heartbeat is sent before now, it times out 1.5 s after it, and expiry is checked
+    // every 0.5 s: anything sent to it 2 s later went to a replica known to be gone (1.5 s more
+    // for a busy machine; without the timers served first, batches went to it for 10 s and more).
+    let gone_by = silent_since + Duration::from_millis(2_000 + 1_500);
     tokio::time::sleep_until((gone_by + Duration::from_millis(500)).into()).await;
     let waiting = depth(names.readings_queue()).await;
     assert!(waiting > 0, "the backlog was gone before the replica timed out: make it larger");
