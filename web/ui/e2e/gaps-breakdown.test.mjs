@@ -27,9 +27,12 @@ const fridgeName = `Standby fridge ${suffix}`;
 const LIMIT = 2.5;
 
 const DAY_MS = 24 * 3600 * 1000;
-const today = new Date().toISOString().slice(0, 10);
-const tomorrow = new Date(Date.now() + DAY_MS).toISOString().slice(0, 10);
-const yesterday = new Date(Date.now() - DAY_MS).toISOString().slice(0, 10);
+const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10);
+// The run's UTC days, from one instant taken when its readings are published (see `before`).
+let now;
+let today;
+let tomorrow;
+let yesterday;
 
 // Yesterday: the kettle used 1.5 kWh at 08:00 and 0.75 kWh at 09:00; the fridge reported in the
 // same hours and used nothing. The attic meter never reports. The kettle also reports now.
@@ -75,6 +78,12 @@ describe('No data is not zero', { timeout: 10 * 60_000 }, () => {
   let fridge;
 
   before(async () => {
+    // A run that starts in the last two minutes of a UTC day waits for the next one, so that
+    // "today" is the same day from the readings to the last check.
+    const leftOfDay = DAY_MS - (Date.now() % DAY_MS);
+    if (leftOfDay < 2 * 60_000) await new Promise((resolve) => setTimeout(resolve, leftOfDay + 1000));
+    now = Date.now();
+    [today, tomorrow, yesterday] = [isoDay(now), isoDay(now + DAY_MS), isoDay(now - DAY_MS)];
     ems = await startEms();
     browser = await launchBrowser();
     admin = await apiAs(ems.baseUrl, ADMIN.username, ADMIN.password);
@@ -91,7 +100,12 @@ describe('No data is not zero', { timeout: 10 * 60_000 }, () => {
     await publishReadings(ems.database, [
       ...readingsFor(kettle.id, yesterday, KETTLE_HOURS),
       ...readingsFor(fridge.id, yesterday, FRIDGE_HOURS),
-      { device_id: kettle.id, timestamp: Date.now() - 2 * 60_000, measurement_value: KETTLE_NOW },
+      // Two minutes ago or, in the first two minutes of a day, a second after its midnight: today.
+      {
+        device_id: kettle.id,
+        timestamp: Math.max(now - 2 * 60_000, now - (now % DAY_MS) + 1000),
+        measurement_value: KETTLE_NOW,
+      },
     ]);
     const day = (device, from, to) => admin.get(`/api/devices/${device.id}/consumption?from=${from}&to=${to}`);
     await poll('the readings to be stored', async () => {
