@@ -50,23 +50,25 @@ async fn collect(pipeline: &Pipeline, replicas: &[u32], expected: usize) -> Hash
     collected
 }
 
+/// Messages ready in `queue`.
+async fn depth(pipeline: &Pipeline, queue: &str) -> u32 {
+    ems_ingress::topology::depth(&pipeline.channel, queue).await.unwrap()
+}
+
 /// Takes every batch from a replica's queue until neither it nor `readings` has had anything for
-/// a while (the balancer's linger is milliseconds), acknowledging them.
+/// a while (the balancer's linger is milliseconds).
 async fn drain(pipeline: &Pipeline, replica: u32) {
     let (names, mut quiet) = (pipeline.broker.names(), 0);
     let queue = names.ingest_queue(replica);
     while quiet < 5 {
-        let got = pipeline.channel.basic_get(queue.as_str().into(), BasicGetOptions { no_ack: false }).await.unwrap();
-        match got {
-            Some(message) => {
-                message.delivery.ack(BasicAckOptions::default()).await.unwrap();
-                quiet = 0;
-            }
-            None if ems_ingress::topology::depth(&pipeline.channel, &names.readings_queue()).await.unwrap() == 0 => {
-                quiet += 1;
-                tokio::time::sleep(Duration::from_millis(100)).await;
-            }
-            None => tokio::time::sleep(Duration::from_millis(20)).await,
+        let got = pipeline.channel.basic_get(queue.as_str().into(), BasicGetOptions { no_ack: true }).await.unwrap();
+        if got.is_some() {
+            quiet = 0;
+        } else if depth(pipeline, &names.readings_queue()).await == 0 {
+            quiet += 1;
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        } else {
+            tokio::time::sleep(Duration::from_millis(20)).await;
         }
     }
 }
@@ -132,8 +134,7 @@ async fn least_loaded_sends_nothing_to_a_replica_with_a_backlog() {
     let _ = collect(&pipeline, &[2], 150).await;
     // Empty replica 2's queue of the whole first wave, so the second starts from known loads.
     drain(&pipeline, 2).await;
-    let backlog_before =
-        ems_ingress::topology::depth(&pipeline.channel, &pipeline.broker.names().ingest_queue(1)).await.unwrap();
+    let backlog_before = depth(&pipeline, &pipeline.broker.names().ingest_queue(1)).await;
     // The balancer polls depths once a second: wait until it has seen both queues as they are.
     pipeline
         .wait_for_metric("balancer", "balancer_ingest_queue_depth{replica=\"1\"} ", |seen| {
@@ -146,8 +147,7 @@ async fn least_loaded_sends_nothing_to_a_replica_with_a_backlog() {
     let second = series(&devices, start_hours_ago(20), 8, |_, _| 0.1);
     pipeline.publish(&second).await;
     let _ = collect(&pipeline, &[2], 80).await;
-    let backlog_after =
-        ems_ingress::topology::depth(&pipeline.channel, &pipeline.broker.names().ingest_queue(1)).await.unwrap();
+    let backlog_after = depth(&pipeline, &pipeline.broker.names().ingest_queue(1)).await;
     heartbeats.abort();
     assert!(backlog_before > 0, "replica 1 got readings while both were empty");
     assert!(
@@ -169,11 +169,7 @@ async fn a_replica_that_falls_silent_during_a_backlog_leaves_the_rotation_in_tim
     pipeline.start("balancer", &["--batch-size", "10"]); // --replica-timeout 1500ms
     pipeline.wait_for_metric("balancer", "balancer_live_replicas ", |live| live == 2.0).await;
     let names = pipeline.broker.names();
-    let depth = |queue: String| {
-        let channel = pipeline.channel.clone();
-        async move { ems_ingress::topology::depth(&channel, &queue).await.unwrap() }
-    };
-    while depth(names.ingest_queue(2)).await == 0 {
+    while depth(&pipeline, &names.ingest_queue(2)).await == 0 {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     falling_silent.abort();
@@ -183,9 +179,9 @@ async fn a_replica_that_falls_silent_during_a_backlog_leaves_the_rotation_in_tim
     // for a busy machine; without the timers served first, batches went to it for 10 s and more).
     let gone_by = silent_since + Duration::from_millis(2_000 + 1_500);
     tokio::time::sleep_until((gone_by + Duration::from_millis(500)).into()).await;
-    let waiting = depth(names.readings_queue()).await;
+    let waiting = depth(&pipeline, &names.readings_queue()).await;
     assert!(waiting > 0, "the backlog was gone before the replica timed out: make it larger");
-    while depth(names.readings_queue()).await > 0 {
+    while depth(&pipeline, &names.readings_queue()).await > 0 {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     steady.abort();

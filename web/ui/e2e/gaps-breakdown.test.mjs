@@ -28,8 +28,7 @@ const LIMIT = 2.5;
 
 const DAY_MS = 24 * 3600 * 1000;
 const isoDay = (ms) => new Date(ms).toISOString().slice(0, 10);
-// The run's UTC days, from one instant taken when its readings are published (see `before`).
-let now;
+// The run's UTC days, from one instant taken before its readings are published (see `before`).
 let today;
 let tomorrow;
 let yesterday;
@@ -82,7 +81,7 @@ describe('No data is not zero', { timeout: 10 * 60_000 }, () => {
     // "today" is the same day from the readings to the last check.
     const leftOfDay = DAY_MS - (Date.now() % DAY_MS);
     if (leftOfDay < 2 * 60_000) await new Promise((resolve) => setTimeout(resolve, leftOfDay + 1000));
-    now = Date.now();
+    const now = Date.now();
     [today, tomorrow, yesterday] = [isoDay(now), isoDay(now + DAY_MS), isoDay(now - DAY_MS)];
     ems = await startEms();
     browser = await launchBrowser();
@@ -109,12 +108,14 @@ describe('No data is not zero', { timeout: 10 * 60_000 }, () => {
     ]);
     const day = (device, from, to) => admin.get(`/api/devices/${device.id}/consumption?from=${from}&to=${to}`);
     await poll('the readings to be stored', async () => {
-      const [k, f, now] = await Promise.all([
+      const [k, f, kettleToday] = await Promise.all([
         day(kettle, yesterday, today),
         day(fridge, yesterday, today),
         day(kettle, today, tomorrow),
       ]);
-      return k.total_kwh === 2.25 && f.points[8].kwh === 0 && f.points[9].kwh === 0 && now.total_kwh === KETTLE_NOW;
+      return (
+        k.total_kwh === 2.25 && f.points[8].kwh === 0 && f.points[9].kwh === 0 && kettleToday.total_kwh === KETTLE_NOW
+      );
     });
   });
 
